@@ -1,0 +1,71 @@
+"""sippet: building blocks for SIP (RFC 3261) middleware.
+
+The layers, bottom up: ``sippet._native`` (Rust: framing, parsing, serializing) →
+``Message``/``URI`` and header values → transactions (sans-I/O) → the asyncio stack and
+transports → helpers → the ``sippet`` command.
+"""
+
+from __future__ import annotations
+
+from sippet import _registry
+from sippet.errors import (
+    ParseError,
+    SippetError,
+    TransactionError,
+    TransportError,
+    ValidationError,
+)
+from sippet.headers import (
+    Auth,
+    CSeq,
+    DeltaParams,
+    MediaType,
+    MimeVersion,
+    NameAddr,
+    RAck,
+    RetryAfter,
+    SentBy,
+    Timestamp,
+    TokenParams,
+    UriParams,
+    Via,
+    Warning,
+)
+from sippet.limits import DEFAULT_LIMITS, Limits
+from sippet.message import Message, RequestLine, StatusLine, Target
+from sippet.method import Method
+from sippet.uri import URI
+
+_registry.register()
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "URI",
+    "Auth",
+    "CSeq",
+    "DeltaParams",
+    "Limits",
+    "MediaType",
+    "Message",
+    "Method",
+    "MimeVersion",
+    "NameAddr",
+    "ParseError",
+    "RAck",
+    "RequestLine",
+    "RetryAfter",
+    "SentBy",
+    "SippetError",
+    "StatusLine",
+    "Target",
+    "Timestamp",
+    "TokenParams",
+    "TransactionError",
+    "TransportError",
+    "UriParams",
+    "ValidationError",
+    "Via",
+    "Warning",
+]

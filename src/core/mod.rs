@@ -1,0 +1,8 @@
+//! The pure-Rust SIP core: grammar, parsers, framer. No Python here.
+
+pub mod error;
+pub mod framer;
+pub mod limits;
+pub mod model;
+pub mod parse;
+pub mod uri;
