@@ -1,0 +1,65 @@
+"""Turning a host name into addresses the transports can send to.
+
+The stack asks a ``Resolver`` for the addresses of the host chosen by the routing rules
+(RFC 3261 §8.1.2 for requests, §18.2.2 for responses). ``SystemResolver`` does A/AAAA
+lookups through the event loop's ``getaddrinfo``; RFC 3263 NAPTR/SRV resolution can be
+plugged in later behind the same interface.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from typing import Protocol
+
+from sippet.errors import TransportError
+
+ResolvedAddress = tuple[int, str, int]
+"""``(family, address, port)``: ``socket.AF_INET`` or ``AF_INET6``, an IP address, a port."""
+
+
+class Resolver(Protocol):
+    """Resolves ``host`` (a name or an IP address) for ``transport`` (``"UDP"``, ...).
+
+    Returns the addresses to try, best first; raises ``sippet.TransportError`` (reason
+    ``"nxdomain"`` or another code) when there are none.
+    """
+
+    async def resolve(self, host: str, port: int, transport: str) -> list[ResolvedAddress]: ...
+
+
+def literal_address(host: str, port: int) -> ResolvedAddress | None:
+    """``(family, address, port)`` when ``host`` is already an IP address, else ``None``."""
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
+    return (family, str(ip) if ip.version == 6 else host, port)
+
+
+class SystemResolver:
+    """A/AAAA through ``loop.getaddrinfo`` (the OS resolver: /etc/hosts, DNS).
+
+    IP literals are answered without a lookup. Addresses come back in the order the OS
+    sorts them (RFC 6724), duplicates removed.
+    """
+
+    async def resolve(self, host: str, port: int, transport: str) -> list[ResolvedAddress]:
+        literal = literal_address(host, port)
+        if literal is not None:
+            return [literal]
+        loop = asyncio.get_running_loop()
+        try:
+            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
+        except socket.gaierror as exc:
+            raise TransportError(f"cannot resolve {host!r}: {exc}", reason="nxdomain") from exc
+        result: list[ResolvedAddress] = []
+        for family, _type, _proto, _name, sockaddr in infos:
+            entry = (int(family), str(sockaddr[0]), int(sockaddr[1]))
+            if entry not in result:
+                result.append(entry)
+        if not result:
+            raise TransportError(f"no address for {host!r}", reason="nxdomain")
+        return result
