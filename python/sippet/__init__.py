@@ -31,9 +31,18 @@ from sippet.headers import (
     Via,
     Warning,
 )
+from sippet.ids import create_branch, create_call_id, create_tag
 from sippet.limits import DEFAULT_LIMITS, Limits
-from sippet.message import Message, RequestLine, StatusLine, Target
+from sippet.message import (
+    Message,
+    RequestLine,
+    StatusLine,
+    Target,
+    build_request,
+    build_response,
+)
 from sippet.method import Method
+from sippet.status import StatusClass, reason_phrase, status_class
 from sippet.uri import URI
 
 _registry.register()
@@ -58,6 +67,7 @@ __all__ = [
     "RetryAfter",
     "SentBy",
     "SippetError",
+    "StatusClass",
     "StatusLine",
     "Target",
     "Timestamp",
@@ -68,4 +78,11 @@ __all__ = [
     "ValidationError",
     "Via",
     "Warning",
+    "build_request",
+    "build_response",
+    "create_branch",
+    "create_call_id",
+    "create_tag",
+    "reason_phrase",
+    "status_class",
 ]
