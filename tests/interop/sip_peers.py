@@ -1,0 +1,496 @@
+"""Start, stop and read foreign SIP peers (SIPp, Kamailio) and sippet's CLI on loopback.
+
+Used by the interop tests in this directory and by ``bench/throughput.py``; it does not
+import pytest so that the benchmark can use it too. Everything binds to 127.0.0.1 on ports
+chosen at runtime; every process is bounded in time and stopped on the way out, also when a
+test fails (use the context managers or the ``stop`` methods in ``finally``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HOST = "127.0.0.1"
+REPO = Path(__file__).resolve().parents[2]
+DATA = REPO / "tests" / "data"
+KAMAILIO_CFG = DATA / "kamailio" / "options.cfg"
+SIPP_OPTIONS_UAC = DATA / "sipp" / "options-uac.xml"
+SIPP_OPTIONS_UAS = DATA / "sipp" / "options-uas.xml"
+
+# Kamailio lives in /usr/sbin, which is not on every user's PATH.
+_EXTRA_PATH = ("/usr/sbin", "/sbin", "/usr/local/sbin")
+
+
+class MissingTool(RuntimeError):
+    """A foreign peer (sipp, kamailio) is not installed."""
+
+
+def find_tool(name: str) -> str:
+    """Path of an installed peer executable, or MissingTool with how to install it."""
+    found = shutil.which(name) or shutil.which(
+        name, path=os.pathsep.join((os.environ.get("PATH", ""), *_EXTRA_PATH))
+    )
+    if found is None:
+        package = {"sipp": "sip-tester"}.get(name, name)
+        raise MissingTool(
+            f"`{name}` is not installed; the interop tests need it "
+            f"(Debian: apt-get install -y {package}; CI installs it)"
+        )
+    return found
+
+
+def free_udp_port() -> int:
+    """A UDP port on 127.0.0.1 free right now (the kernel's choice; racy but short-lived)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+# --------------------------------------------------------------------------- probing
+
+
+def options_probe(port: int, host: str = HOST, timeout: float = 0.5) -> int | None:
+    """Send one hand-written OPTIONS over UDP; return the first final status code, or None.
+
+    Written by hand (not with sippet) so that readiness checks do not depend on the code
+    under test. Provisional responses are skipped.
+    """
+    branch = "z9hG4bK" + uuid.uuid4().hex
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind((HOST, 0))
+        local_port = sock.getsockname()[1]
+        request = (
+            f"OPTIONS sip:probe@{host}:{port} SIP/2.0\r\n"
+            f"Via: SIP/2.0/UDP {HOST}:{local_port};branch={branch};rport\r\n"
+            "Max-Forwards: 70\r\n"
+            f"From: <sip:probe@{HOST}:{local_port}>;tag={uuid.uuid4().hex[:10]}\r\n"
+            f"To: <sip:probe@{host}:{port}>\r\n"
+            f"Call-ID: {uuid.uuid4().hex}@{HOST}\r\n"
+            "CSeq: 1 OPTIONS\r\n"
+            "Content-Length: 0\r\n\r\n"
+        ).encode()
+        sock.sendto(request, (host, port))
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            sock.settimeout(left)
+            try:
+                data = sock.recv(65535)
+            except (TimeoutError, ConnectionRefusedError):
+                return None
+            match = re.match(rb"SIP/2\.0 (\d{3}) ", data)
+            if match and branch.encode() in data and int(match.group(1)) >= 200:
+                return int(match.group(1))
+    return None
+
+
+def wait_until_answers(
+    port: int, process: subprocess.Popen[bytes], timeout: float, what: str, log: Path
+) -> None:
+    """Poll with OPTIONS until `port` answers; fail early if `process` dies."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"{what} exited with status {process.returncode} before answering on "
+                f"{HOST}:{port}; its output:\n{tail(log)}"
+            )
+        if options_probe(port) is not None:
+            return
+        time.sleep(0.1)
+    raise RuntimeError(
+        f"{what} did not answer OPTIONS on {HOST}:{port} within {timeout} s; "
+        f"its output:\n{tail(log)}"
+    )
+
+
+def wait_port_bound(
+    port: int, process: subprocess.Popen[bytes], timeout: float, what: str, log: Path
+) -> None:
+    """Wait until some process has bound UDP 127.0.0.1:`port` (for peers that answer nothing
+    we could probe with, like SIPp's uas scenario)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"{what} exited with status {process.returncode} before binding "
+                f"{HOST}:{port}; its output:\n{tail(log)}"
+            )
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            try:
+                sock.bind((HOST, port))
+            except OSError:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"{what} did not bind {HOST}:{port} within {timeout} s")
+
+
+def tail(path: Path, limit: int = 3000) -> str:
+    """The last `limit` characters of a log file (for failure messages)."""
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return "(no output file)"
+    return text[-limit:] if text else "(empty)"
+
+
+def stop_process(process: subprocess.Popen[bytes], grace: float = 5.0) -> None:
+    """SIGTERM, wait, then SIGKILL the process group (we start each peer in its own session)."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=grace)
+    # Children (Kamailio's workers) share the group: make sure none outlives the test.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=grace)
+
+
+def peak_rss_kib(pid: int) -> int | None:
+    """Peak resident set size (VmHWM) of a live process, in KiB, from /proc."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+    return int(match.group(1)) if match else None
+
+
+# --------------------------------------------------------------------------- Kamailio
+
+
+class Kamailio:
+    """Kamailio answering OPTIONS on 127.0.0.1:`port` (config from tests/data/kamailio).
+
+    Runs in the foreground (-DD: no daemon, but with its worker children) in its own
+    session, with a pidfile; ``stop`` kills the pid from the pidfile, then the whole group.
+    """
+
+    def __init__(self, workdir: Path, port: int | None = None, config: Path = KAMAILIO_CFG):
+        self.binary = find_tool("kamailio")
+        self.workdir = workdir
+        self.port = port if port is not None else free_udp_port()
+        self.config_path = workdir / f"kamailio-{self.port}.cfg"
+        self.pidfile = workdir / f"kamailio-{self.port}.pid"
+        self.log = workdir / f"kamailio-{self.port}.log"
+        text = config.read_text()
+        text, count = re.subn(
+            r"^listen=.*$", f"listen=udp:{HOST}:{self.port}", text, flags=re.MULTILINE
+        )
+        if count != 1:
+            raise ValueError(f"{config} must have exactly one `listen=` line")
+        self.config_path.write_text(text)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, ready_timeout: float = 15.0) -> None:
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [
+                    self.binary,
+                    "-f",
+                    str(self.config_path),
+                    "-P",
+                    str(self.pidfile),
+                    "-w",
+                    str(self.workdir),
+                    "-Y",
+                    str(self.workdir),
+                    "-DD",
+                    "-E",
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            wait_until_answers(self.port, self.process, ready_timeout, "kamailio", self.log)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            pid = int(self.pidfile.read_text().strip())
+            os.kill(pid, signal.SIGTERM)
+        if self.process is not None:
+            stop_process(self.process)
+
+    def __enter__(self) -> Kamailio:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+# --------------------------------------------------------------------------- SIPp
+
+
+@dataclass
+class SippStats:
+    """SIPp's final cumulative statistics (from its -trace_stat CSV)."""
+
+    successful: int
+    failed: int
+    created: int
+    retransmissions: int
+    call_rate: float  # SIPp's cumulative "Call Rate" (calls created per second)
+    elapsed: float  # seconds from SIPp's start to its last statistics line
+    fields: dict[str, str] = field(repr=False)
+
+    @property
+    def successful_per_second(self) -> float:
+        return self.successful / self.elapsed if self.elapsed > 0 else 0.0
+
+
+@dataclass
+class SippRun:
+    command: list[str]
+    returncode: int
+    stats: SippStats | None
+    workdir: Path
+    name: str
+
+    def report(self) -> str:
+        """Everything useful for an assertion message."""
+        parts = [
+            "command: " + " ".join(self.command),
+            f"exit status: {self.returncode}",
+            f"stats: {self.stats}",
+            "screen:\n" + tail(self.workdir / f"{self.name}.screen", 2500),
+            "errors:\n" + tail(self.workdir / f"{self.name}.errors", 1500),
+            "output:\n" + tail(self.workdir / f"{self.name}.out", 1000),
+        ]
+        return "\n".join(parts)
+
+
+def _epoch(value: str) -> float:
+    # "2026-11-26\t04:03:42.113632\t1795665822.113632": date, time, epoch seconds.
+    return float(value.split("\t")[-1])
+
+
+def parse_stat_csv(path: Path) -> SippStats:
+    """Final (last) line of SIPp's -trace_stat file; cumulative columns end in "(C)"."""
+    lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
+    if len(lines) < 2:
+        raise ValueError(f"{path}: no statistics line")
+    names = lines[0].rstrip(";").split(";")
+    values = lines[-1].rstrip(";").split(";")
+    fields = dict(zip(names, values, strict=False))
+    return SippStats(
+        successful=int(fields["SuccessfulCall(C)"]),
+        failed=int(fields["FailedCall(C)"]),
+        created=int(fields["TotalCallCreated"]),
+        retransmissions=int(fields["Retransmissions(C)"]),
+        call_rate=float(fields["CallRate(C)"]),
+        elapsed=_epoch(fields["CurrentTime"]) - _epoch(fields["StartTime"]),
+        fields=fields,
+    )
+
+
+def parse_screen(text: str) -> tuple[int, int] | None:
+    """(successful, failed) cumulative counts from SIPp's last statistics screen."""
+    ok = re.findall(r"Successful call\s+\|\s+\d+\s+\|\s+(\d+)", text)
+    failed = re.findall(r"Failed call\s+\|\s+\d+\s+\|\s+(\d+)", text)
+    if not ok or not failed:
+        return None
+    return int(ok[-1]), int(failed[-1])
+
+
+class Sipp:
+    """One bounded SIPp run: ``-m calls`` and ``-timeout``, on 127.0.0.1, no keyboard.
+
+    `args` is the scenario part (e.g. ``["-sn", "uac", "127.0.0.1:5060", "-r", "25"]``).
+    Statistics go to ``<name>.csv`` (-trace_stat), the final screen to ``<name>.screen``,
+    errors to ``<name>.errors`` in `workdir`.
+    """
+
+    def __init__(
+        self,
+        workdir: Path,
+        name: str,
+        args: Sequence[str],
+        *,
+        calls: int,
+        timeout: float,
+        port: int | None = None,
+    ):
+        self.binary = find_tool("sipp")
+        self.workdir = workdir
+        self.name = name
+        self.port = port if port is not None else free_udp_port()
+        self.timeout = timeout
+        self.command = [
+            self.binary,
+            *args,
+            "-i",
+            HOST,
+            "-p",
+            str(self.port),
+            "-m",
+            str(calls),
+            "-nostdin",
+            "-timeout",
+            f"{int(timeout)}s",
+            "-timeout_error",
+            "-trace_stat",
+            "-stf",
+            str(workdir / f"{name}.csv"),
+            "-trace_screen",
+            "-screen_file",
+            str(workdir / f"{name}.screen"),
+            "-trace_err",
+            "-error_file",
+            str(workdir / f"{name}.errors"),
+        ]
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Sipp:
+        with (self.workdir / f"{self.name}.out").open("wb") as out:
+            self.process = subprocess.Popen(
+                self.command,
+                cwd=self.workdir,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return self
+
+    def wait_bound(self, timeout: float = 10.0) -> Sipp:
+        """Wait until SIPp has bound its port (a callee is then ready for calls)."""
+        assert self.process is not None, "start() first"
+        out = self.workdir / f"{self.name}.out"
+        wait_port_bound(self.port, self.process, timeout, "sipp", out)
+        return self
+
+    def wait(self) -> SippRun:
+        """Wait for SIPp to finish (its -timeout plus a grace period), then read its stats."""
+        assert self.process is not None, "start() first"
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=self.timeout + 15)
+        return self._finish()
+
+    def stop(self) -> SippRun:
+        """End SIPp now (SIGTERM: it still writes its statistics) and read them."""
+        assert self.process is not None, "start() first"
+        return self._finish()
+
+    def _finish(self) -> SippRun:
+        assert self.process is not None
+        stop_process(self.process)
+        csv = self.workdir / f"{self.name}.csv"
+        stats: SippStats | None = None
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            stats = parse_stat_csv(csv)
+        return SippRun(self.command, self.process.returncode, stats, self.workdir, self.name)
+
+    def run(self) -> SippRun:
+        self.start()
+        return self.wait()
+
+    def __enter__(self) -> Sipp:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is not None:
+            stop_process(self.process)
+
+
+# --------------------------------------------------------------------------- sippet
+
+
+def sippet_command(*args: str) -> list[str]:
+    """`python -m sippet ARGS` with this interpreter (the venv with sippet installed)."""
+    return [sys.executable, "-m", "sippet", *args]
+
+
+class SippetUAS:
+    """`sippet uas --listen udp:127.0.0.1:PORT [extra]` as a subprocess, ready when it answers."""
+
+    def __init__(self, workdir: Path, extra: Sequence[str] = (), port: int | None = None):
+        self.workdir = workdir
+        self.port = port if port is not None else free_udp_port()
+        self.command = sippet_command("uas", "--listen", f"udp:{HOST}:{self.port}", *extra)
+        self.log = workdir / f"sippet-uas-{self.port}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def start(self, ready_timeout: float = 20.0) -> SippetUAS:
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                self.command,
+                cwd=REPO,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            wait_until_answers(self.port, self.process, ready_timeout, "sippet uas", self.log)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def output(self) -> str:
+        return tail(self.log)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_process(self.process)
+
+    def __enter__(self) -> SippetUAS:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+# What the `sippet_uas` fixture gives a test: start a server with these extra arguments.
+SippetUASFactory = Callable[[Sequence[str]], SippetUAS]
+
+
+def run_bounded(
+    command: Sequence[str], timeout: float, cwd: Path = REPO
+) -> subprocess.CompletedProcess[str]:
+    """Run a short client command (sippet options, examples/uac_call.py) with a hard bound."""
+    return subprocess.run(
+        list(command),
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def shown(result: subprocess.CompletedProcess[str]) -> str:
+    """A finished client command, for assertion messages."""
+    return (
+        f"command: {' '.join(map(str, result.args))}\nexit status: {result.returncode}\n"
+        f"stdout:\n{result.stdout[-3000:]}\nstderr:\n{result.stderr[-3000:]}"
+    )

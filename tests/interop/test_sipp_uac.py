@@ -1,0 +1,75 @@
+"""SIPp's built-in `uac` scenario (INVITE, ACK, BYE) calling `sippet uas`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sip_peers import HOST, Sipp, SippetUASFactory
+
+pytestmark = pytest.mark.interop
+
+# Lossy comparison: 200 calls at 20 per second (10 s of new calls); with 10% loss SIPp's
+# retransmissions stretch the run to about 40 s.
+LOSSY_CALLS = 200
+LOSSY_RATE = 20
+# sippet may fail at most this many more calls than SIPp's own uas in the same run. Failed
+# calls under 10% loss are rare independent events (SIPp against itself: ~1 in 100 calls,
+# mostly a BYE whose 200 is lost until SIPp gives up). If both callees failed 1% of calls,
+# P(sippet's count - SIPp's count > 5) over 200 calls is 0.4% (binomial, computed), so the
+# margin keeps the test from flaking; a UAS that does not absorb loss (no 2xx retransmission
+# until ACK, no answer to a retransmitted BYE) loses 10% of calls or more, 20+ here.
+LOSSY_MARGIN = 5
+
+
+def test_sipp_uac_calls_sippet_uas(
+    sipp_bin: str, sippet_uas: SippetUASFactory, tmp_path: Path
+) -> None:
+    uas = sippet_uas(["--ring", "0"])
+    run = Sipp(
+        tmp_path, "uac", ["-sn", "uac", f"{HOST}:{uas.port}", "-r", "25"], calls=50, timeout=60
+    ).run()
+    assert run.stats is not None, run.report()
+    assert (run.stats.successful, run.stats.failed) == (50, 0), (
+        run.report() + "\nsippet uas:\n" + uas.output()
+    )
+    assert run.returncode == 0, run.report()
+    assert uas.alive(), uas.output()
+
+
+def test_sippet_uas_under_loss_fails_no_more_calls_than_sipp_uas(
+    sipp_bin: str, sippet_uas: SippetUASFactory, tmp_path: Path
+) -> None:
+    uas = sippet_uas(["--ring", "0"])
+    sipp_callee = Sipp(tmp_path, "sipp-uas", ["-sn", "uas"], calls=LOSSY_CALLS, timeout=85).start()
+    try:
+        sipp_callee.wait_bound()
+        # Both callers run at the same time, so both callees see the same machine load.
+        callers = [
+            Sipp(
+                tmp_path,
+                name,
+                ["-sn", "uac", f"{HOST}:{port}", "-r", str(LOSSY_RATE), "-lost", "10"],
+                calls=LOSSY_CALLS,
+                timeout=75,
+            ).start()
+            for name, port in (("to-sippet", uas.port), ("to-sipp", sipp_callee.port))
+        ]
+        to_sippet, to_sipp = (caller.wait() for caller in callers)
+    finally:
+        sipp_callee.stop()
+    report = (
+        f"--- SIPp -> sippet uas\n{to_sippet.report()}\n"
+        f"--- SIPp -> SIPp uas\n{to_sipp.report()}\n--- sippet uas output\n{uas.output()}"
+    )
+    assert to_sippet.stats is not None and to_sipp.stats is not None, report
+    # A call that never ended (still running at SIPp's -timeout) counts as failed.
+    sippet_failed = LOSSY_CALLS - to_sippet.stats.successful
+    sipp_failed = LOSSY_CALLS - to_sipp.stats.successful
+    # The comparison only means something if the loss really hit both runs.
+    assert to_sippet.stats.retransmissions > 0 and to_sipp.stats.retransmissions > 0, report
+    assert sippet_failed <= sipp_failed + LOSSY_MARGIN, (
+        f"sippet uas failed {sippet_failed} calls, SIPp uas {sipp_failed} "
+        f"(margin {LOSSY_MARGIN})\n{report}"
+    )
+    assert uas.alive(), uas.output()
