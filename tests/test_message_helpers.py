@@ -15,6 +15,7 @@ from sippet import (
     RequestLine,
     SentBy,
     StatusLine,
+    Target,
     Timestamp,
     Via,
 )
@@ -206,3 +207,266 @@ def test_response_from_headers_uses_cseq_method_for_record_route() -> None:
     response = response_from_headers(headers, 200, to_tag="t1")
     assert response.headers["record_route"] == RECORD_ROUTE
     assert response.headers["to"].params == {"tag": "t1"}
+
+
+# -- header editing ------------------------------------------------------------------------
+
+
+def via(host: str, branch: str, **params: str | None) -> Via:
+    return Via((2, 0), "UDP", SentBy(host, None), {"branch": branch, **params})
+
+
+@pytest.mark.parametrize("name", ["call_id", "Call-ID", "call-id", "CALL-ID", "i", "I"])
+def test_header_names_in_any_spelling(name: str) -> None:
+    request = make_request()
+    assert request.has_header(name)
+    assert request.get_header(name) == "a84b4c76e66710@pc33.atlanta.com"
+    assert request.fetch_header(name) == "a84b4c76e66710@pc33.atlanta.com"
+
+
+def test_compact_and_canonical_names_of_other_headers() -> None:
+    request = make_request()
+    assert request.get_header("v") is request.headers["via"]
+    assert request.get_header("CSeq") == CSeq(314159, Method.INVITE)
+    assert request.get_header("Max-Forwards") == 70
+    request.put_header("l", 0)
+    assert request.headers["content_length"] == 0
+    request.put_header("WWW-Authenticate", [])
+    assert "www_authenticate" in request.headers
+
+
+def test_unknown_headers_keep_their_name_and_match_case_insensitively() -> None:
+    request = make_request()
+    request.put_header("X-Custom", ["1"])
+    assert request.headers["X-Custom"] == ["1"]
+    assert request.get_header("x-custom") == ["1"]
+    request.put_header("X-CUSTOM", ["2"])  # replaces, no second key
+    assert request.headers["X-Custom"] == ["2"]
+    assert "X-CUSTOM" not in request.headers
+    request.delete_header("x-custom")
+    assert not request.has_header("X-Custom")
+
+
+def test_get_header_default_and_fetch_header_raises() -> None:
+    request = make_request()
+    assert request.get_header("subject") is None
+    assert request.get_header("subject", "none") == "none"
+    with pytest.raises(KeyError):
+        request.fetch_header("subject")
+
+
+def test_put_header_replaces_put_new_header_does_not() -> None:
+    request = make_request()
+    request.put_header("Max-Forwards", 10)
+    assert request.headers["max_forwards"] == 10
+    request.put_new_header("max_forwards", 70)
+    assert request.headers["max_forwards"] == 10
+    request.put_new_header("subject", "hello")
+    assert request.headers["subject"] == "hello"
+
+
+def test_put_new_lazy_header_calls_the_factory_only_when_absent() -> None:
+    request = make_request()
+    calls: list[int] = []
+
+    def factory() -> str:
+        calls.append(1)
+        return "lazy"
+
+    request.put_new_lazy_header("call_id", factory)
+    assert calls == []
+    assert request.headers["call_id"] == "a84b4c76e66710@pc33.atlanta.com"
+    request.put_new_lazy_header("subject", factory)
+    assert calls == [1]
+    assert request.headers["subject"] == "lazy"
+
+
+def test_front_and_back_of_a_list_header() -> None:
+    request = make_request()
+    top, bottom = request.headers["via"]
+    assert request.get_header_front("via") is top
+    assert request.get_header_back("Via") is bottom
+    assert request.fetch_header_front("v") is top
+    assert request.fetch_header_back("via") is bottom
+    assert request.get_header_front("route") is None
+    assert request.get_header_back("route", "x") == "x"
+    with pytest.raises(KeyError):
+        request.fetch_header_front("route")
+    with pytest.raises(KeyError):
+        request.fetch_header_back("route")
+
+
+def test_put_header_front_and_back() -> None:
+    request = make_request()
+    original = list(request.headers["via"])
+    new_top = via("proxy.biloxi.com", "z9hG4bKnew")
+    request.put_header_front("via", new_top)
+    assert request.headers["via"] == [new_top, *original]
+    last = via("last.example.com", "z9hG4bKlast")
+    request.put_header_back("Via", last)
+    assert request.headers["via"] == [new_top, *original, last]
+    route = NameAddr("", sip(None, "p1.example.com", lr=None), {})
+    request.put_header_front("route", route)
+    assert request.headers["route"] == [route]
+    request.put_header_back("Record-Route", route)
+    assert request.headers["record_route"] == [route]
+
+
+def test_put_header_front_does_not_mutate_a_shared_list() -> None:
+    request = make_request()
+    shared = request.headers["via"]
+    request.put_header_front("via", via("x.example.com", "z9hG4bKx"))
+    assert len(shared) == 2
+    assert len(request.headers["via"]) == 3
+
+
+def test_delete_and_pop_front_and_back() -> None:
+    request = make_request()
+    top, bottom = request.headers["via"]
+    assert request.pop_header_front("via") is top
+    assert request.headers["via"] == [bottom]
+    assert request.pop_header_back("via") is bottom
+    assert "via" not in request.headers  # the header goes with its last value
+    assert request.pop_header_front("via") is None
+    assert request.pop_header_back("via", "gone") == "gone"
+
+    request = make_request()
+    request.delete_header_front("via")
+    assert request.headers["via"] == [bottom]
+    request.delete_header_back("via")
+    assert "via" not in request.headers
+    request.delete_header_back("via")  # absent: no error
+    assert "via" not in request.headers
+
+
+def test_delete_pop_and_drop_headers() -> None:
+    request = make_request()
+    assert request.pop_header("Call-ID") == "a84b4c76e66710@pc33.atlanta.com"
+    assert "call_id" not in request.headers
+    assert request.pop_header("call_id") is None
+    assert request.pop_header("call_id", "dflt") == "dflt"
+    request.delete_header("subject")  # absent: no error
+    request.drop_headers("Max-Forwards", "contact", "X-Absent")
+    assert "max_forwards" not in request.headers
+    assert "contact" not in request.headers
+    assert set(request.headers) == {"via", "to", "from", "cseq"}
+
+
+def test_update_header() -> None:
+    request = make_request()
+    request.update_header("max-forwards", lambda value: value - 1)
+    assert request.headers["max_forwards"] == 69
+    request.update_header("expires", lambda value: value + 1)
+    assert "expires" not in request.headers
+    request.update_header("expires", lambda value: value + 1, 3600)
+    assert request.headers["expires"] == 3600  # initial is not passed through the function
+    request.update_header("expires", lambda value: value + 1, 0)
+    assert request.headers["expires"] == 3601
+
+
+def test_update_header_front_and_back() -> None:
+    request = make_request()
+    request.update_header_front(
+        "via", lambda v: v._replace(params={**v.params, "received": "192.0.2.1"})
+    )
+    assert request.headers["via"][0].params["received"] == "192.0.2.1"
+    assert "received" not in request.headers["via"][1].params
+    request.update_header_back("via", lambda v: v._replace(protocol="TCP"))
+    assert request.headers["via"][1].protocol == "TCP"
+    assert request.headers["via"][0].protocol == "UDP"
+    request.update_header_front("route", lambda v: v)
+    assert "route" not in request.headers
+    route = NameAddr("", sip(None, "p1.example.com", lr=None), {})
+    request.update_header_back("route", lambda v: v, route)
+    assert request.headers["route"] == [route]
+
+
+def test_front_and_back_need_a_list_header() -> None:
+    request = make_request()
+    with pytest.raises(TypeError):
+        request.get_header_front("call_id")
+    with pytest.raises(TypeError):
+        request.put_header_front("cseq", CSeq(1, Method.INVITE))
+
+
+def test_copy_is_deep() -> None:
+    request = make_request(record_route=RECORD_ROUTE)
+    duplicate = request.copy()
+    assert duplicate == request
+    duplicate.headers["via"][0].params["received"] = "192.0.2.1"
+    duplicate.start_line.request_uri.parameters["lr"] = None
+    duplicate.headers["record_route"][0].uri.parameters["x"] = "1"
+    assert "received" not in request.headers["via"][0].params
+    assert request.start_line.request_uri.parameters == {}
+    assert "x" not in request.headers["record_route"][0].uri.parameters
+
+
+# -- get_remote -------------------------------------------------------------------------------
+
+
+def request_with_top_via(
+    protocol: str, host: str, port: int | None, **params: str | None
+) -> Message:
+    request = make_request()
+    request.headers["via"][0] = Via(
+        (2, 0), protocol, SentBy(host, port), {"branch": "z9hG4bK1", **params}
+    )
+    return request
+
+
+@pytest.mark.parametrize(
+    ("protocol", "host", "port", "params", "expected"),
+    [
+        ("UDP", "pc33.atlanta.com", None, {}, ("UDP", "pc33.atlanta.com", 5060)),
+        ("UDP", "pc33.atlanta.com", 5070, {}, ("UDP", "pc33.atlanta.com", 5070)),
+        ("TCP", "pc33.atlanta.com", None, {}, ("TCP", "pc33.atlanta.com", 5060)),
+        ("TLS", "pc33.atlanta.com", None, {}, ("TLS", "pc33.atlanta.com", 5061)),
+        ("tls", "pc33.atlanta.com", 5071, {}, ("TLS", "pc33.atlanta.com", 5071)),
+        # RFC 3261 §18.2.2: received replaces the host; the sent-by port stays.
+        ("UDP", "pc33.atlanta.com", 5070, {"received": "192.0.2.1"}, ("UDP", "192.0.2.1", 5070)),
+        # RFC 3581 §4: an rport with a value replaces the port.
+        (
+            "UDP",
+            "10.0.0.1",
+            5060,
+            {"received": "192.0.2.1", "rport": "9988"},
+            ("UDP", "192.0.2.1", 9988),
+        ),
+        # An rport without a value (the client's request, unfilled) changes nothing.
+        ("UDP", "10.0.0.1", None, {"rport": None}, ("UDP", "10.0.0.1", 5060)),
+        ("UDP", "::1", None, {"received": "2001:db8::9"}, ("UDP", "2001:db8::9", 5060)),
+        # RFC 3261 §18.2.2: maddr wins over received, with the sent-by port.
+        (
+            "UDP",
+            "pc33.atlanta.com",
+            5070,
+            {"maddr": "239.255.255.1", "received": "192.0.2.1", "rport": "9988"},
+            ("UDP", "239.255.255.1", 5070),
+        ),
+    ],
+)
+def test_get_remote(
+    protocol: str,
+    host: str,
+    port: int | None,
+    params: dict[str, str | None],
+    expected: tuple[str, str, int],
+) -> None:
+    remote = request_with_top_via(protocol, host, port, **params).get_remote()
+    assert isinstance(remote, Target)
+    assert remote == expected
+
+
+def test_get_remote_uses_the_top_via_only() -> None:
+    request = make_request()
+    request.headers["via"][1].params["received"] = "203.0.113.7"
+    assert request.get_remote() == ("UDP", "pc33.atlanta.com", 5060)
+
+
+def test_get_remote_needs_a_request_with_via() -> None:
+    with pytest.raises(ValueError):
+        build_response(200).get_remote()
+    request = make_request()
+    del request.headers["via"]
+    with pytest.raises(ValueError):
+        request.get_remote()
