@@ -1,0 +1,48 @@
+"""Messages the transaction layer makes itself: 100 (Trying) and the ACK of a non-2xx."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sippet.headers import CSeq
+from sippet.message import Message, RequestLine, StatusLine
+from sippet.method import Method
+
+# RFC 3261 §8.2.6.2: a response copies these from the request (Timestamp per §8.2.6.1).
+_TRYING_COPIED = ("via", "from", "to", "call_id", "cseq", "timestamp")
+
+
+def build_trying(invite: Message) -> Message:
+    """100 (Trying) for an INVITE (§17.2.1): built per §8.2.6, with no To tag added (the
+    MAY of §8.2.6.2 is a SHOULD NOT for 100)."""
+    headers = invite.headers
+    copied: dict[str, Any] = {name: headers[name] for name in _TRYING_COPIED if name in headers}
+    return Message(StatusLine(100, "Trying"), copied)
+
+
+def build_ack(invite: Message, response: Message) -> Message:
+    """The ACK of a 300-699 response, built by the client transaction (§17.1.1.3).
+
+    Request-URI, Call-ID and From of the INVITE; To of the response (with its tag); the
+    INVITE's top Via only; CSeq number of the INVITE with method ACK; the INVITE's Route
+    header fields. Max-Forwards 70 (§8.1.1.6). Sent where the INVITE went.
+    """
+    request_line = invite.start_line
+    assert isinstance(request_line, RequestLine)
+    headers = invite.headers
+    ack_headers: dict[str, Any] = {
+        "via": [headers["via"][0]],
+        "max_forwards": 70,
+        "from": headers["from"],
+        "to": response.headers["to"],
+        "call_id": headers["call_id"],
+        "cseq": CSeq(headers["cseq"].seq, Method.ACK),
+    }
+    route = headers.get("route")
+    if route:
+        ack_headers["route"] = route
+    return Message(
+        RequestLine(Method.ACK, request_line.request_uri, request_line.version),
+        ack_headers,
+        target=invite.target,
+    )

@@ -1,0 +1,129 @@
+"""Transaction keys, and how a message's key is computed (RFC 3261 §17.1.3, §17.2.3).
+
+A client transaction is identified by the branch of the top Via of the request it sent
+and its method (the method tells a CANCEL from the INVITE it cancels: both share the
+branch). A server transaction adds the top Via sent-by, because two clients may pick the
+same branch by accident or on purpose (§17.2.3).
+
+RFC 2543 peers do not put a unique branch in the Via (RFC 4475 ``inv2543``: no branch;
+``badbranch``: the bare magic cookie). For those requests the key's ``branch`` is a
+synthetic string built from the fields §17.2.3 matches on that every message of the
+transaction carries, requests and responses alike::
+
+    "rfc2543 <Call-ID> <From tag> <CSeq number> <Via transport> <Via branch>"
+
+one space between fields, an absent From tag or Via branch being the empty string. A space
+cannot occur in any of those fields, nor in a real branch (a token), so a synthetic key never
+equals an RFC 3261 one and the fields cannot run into each other. The Request-URI and the
+To tag, which §17.2.3 also matches on, are not in the key: a response carries neither the
+Request-URI nor the request's To tag, and the TU must be able to find the transaction from
+its response. They are checked against the transaction instead (``matching.py``).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, TypeAlias
+
+from sippet.headers import SentBy, Via
+from sippet.message import Message
+from sippet.method import Method
+
+MAGIC_COOKIE = "z9hG4bK"
+"""RFC 3261 §8.1.1.7: every branch made by an RFC 3261 client starts with this."""
+
+LEGACY_PREFIX = "rfc2543 "
+"""Start of the synthetic branch of a transaction matched by the RFC 2543 rules."""
+
+DEFAULT_PORT = 5060
+TLS_PORT = 5061
+# RFC 3261 §18.2.2 / §19.1.4: a sent-by without a port means 5060, or 5061 over TLS, so
+# "host" and "host:5060" are the same sent-by for matching.
+_TLS_TRANSPORTS = frozenset({"TLS", "TLS-SCTP"})
+
+
+class ClientKey(NamedTuple):
+    """A client transaction: top Via branch of the request it sent, and its method."""
+
+    branch: str
+    method: str
+
+
+class ServerKey(NamedTuple):
+    """A server transaction: top Via branch (or a synthetic RFC 2543 one), the method of the
+    request that created it (INVITE for an ACK), and the top Via sent-by with the default
+    port filled in and the host lowercased."""
+
+    branch: str
+    method: str
+    sent_by: SentBy
+
+
+TransactionKey: TypeAlias = ClientKey | ServerKey
+
+_METHOD_TEXT: dict[object, str] = {m: m.value for m in Method}
+
+
+def method_text(method: Method | str) -> str:
+    """The method as plain text (``Method.INVITE`` -> ``"INVITE"``)."""
+    return _METHOD_TEXT.get(method, method)
+
+
+def is_rfc3261_branch(branch: str | None) -> bool:
+    """True for a branch made by an RFC 3261 client: the magic cookie and something after
+    it (a bare cookie identifies nothing: RFC 4475 §3.2.1 ``badbranch``)."""
+    return branch is not None and len(branch) > 7 and branch.startswith(MAGIC_COOKIE)
+
+
+def normalized_sent_by(via: Via) -> SentBy:
+    """The Via sent-by as compared by §17.2.3: host lowercased, default port filled in."""
+    host, port = via.sent_by
+    if port is None:
+        port = TLS_PORT if via.protocol.upper() in _TLS_TRANSPORTS else DEFAULT_PORT
+    return SentBy(host.lower(), port)
+
+
+def top_via(message: Message) -> Via | None:
+    vias = message.headers.get("via")
+    return vias[0] if vias else None
+
+
+def client_key_of(message: Message, method: str) -> ClientKey | None:
+    """The client key of a request we send, or of a response we receive (``method`` from
+    its CSeq): None when the top Via has no branch."""
+    via = top_via(message)
+    if via is None:
+        return None
+    branch = via.params.get("branch")
+    if branch is None:
+        return None
+    return ClientKey(branch, method)
+
+
+def server_key_of(message: Message, method: str) -> ServerKey | None:
+    """The server key of a received request or of a response the TU sends (``method``:
+    INVITE for an ACK or a response to an INVITE). None when the message has no Via."""
+    via = top_via(message)
+    if via is None:
+        return None
+    branch = via.params.get("branch")
+    if is_rfc3261_branch(branch):
+        return ServerKey(branch, method, normalized_sent_by(via))  # type: ignore[arg-type]
+    return ServerKey(legacy_branch(message, via, branch), method, normalized_sent_by(via))
+
+
+def legacy_branch(message: Message, via: Via, branch: str | None) -> str:
+    """The synthetic branch of an RFC 2543 transaction (format in the module docstring)."""
+    headers = message.headers
+    from_ = headers.get("from")
+    from_tag = from_.params.get("tag") if from_ is not None else None
+    cseq = headers.get("cseq")
+    seq = cseq.seq if cseq is not None else ""
+    return (
+        f"{LEGACY_PREFIX}{headers.get('call_id', '')} {from_tag or ''} {seq} "
+        f"{via.protocol.upper()} {branch or ''}"
+    )
+
+
+def is_legacy(key: ServerKey) -> bool:
+    """True for a key built by the RFC 2543 fallback."""
+    return key.branch.startswith(LEGACY_PREFIX)

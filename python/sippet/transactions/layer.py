@@ -1,0 +1,257 @@
+"""``TransactionLayer``: the table of live transactions, routing every input to its
+machine and removing the finished ones (RFC 3261 §17, RFC 6026).
+
+Sans-I/O: every input carries ``now`` (seconds, any monotonic origin) and returns the
+actions to carry out; ``next_deadline()`` says when to call ``handle_timers`` next.
+"""
+
+from __future__ import annotations
+
+from sippet.errors import TransactionError
+from sippet.message import Message, RequestLine, StatusLine
+from sippet.transactions.actions import Action, DeliverRequest, DeliverResponse, Terminated
+from sippet.transactions.client_invite import ClientInviteTransaction
+from sippet.transactions.client_non_invite import ClientNonInviteTransaction
+from sippet.transactions.keys import (
+    LEGACY_PREFIX,
+    ClientKey,
+    ServerKey,
+    TransactionKey,
+    client_key_of,
+    method_text,
+    server_key_of,
+)
+from sippet.transactions.machine import TERMINATED, Event, State, Transaction
+from sippet.transactions.matching import legacy_ack_matches, legacy_request_matches
+from sippet.transactions.server_invite import ServerInviteTransaction
+from sippet.transactions.server_non_invite import ServerNonInviteTransaction
+from sippet.transactions.timers import TimerQueue, TimerSettings
+
+_ACK = Event.ACK
+_REQUEST = Event.REQUEST
+
+
+class TransactionLayer:
+    """Client and server transactions of one stack, keyed by ``ClientKey``/``ServerKey``."""
+
+    __slots__ = ("_clients", "_servers", "_timers", "settings")
+
+    def __init__(self, settings: TimerSettings | None = None) -> None:
+        self.settings = TimerSettings() if settings is None else settings
+        self._clients: dict[ClientKey, Transaction] = {}
+        self._servers: dict[ServerKey, Transaction] = {}
+        self._timers: TimerQueue[Transaction] = TimerQueue()
+
+    # -- requests from the network: server transactions (§17.2.3) -----------------------
+
+    def receive_request(
+        self, request: Message, source: object, reliable: bool, now: float
+    ) -> list[Action]:
+        """A request from the network. A new request (not ACK) creates a server transaction
+        and goes to the TU with its key; a retransmission is absorbed by its transaction
+        (which may resend its last response); an ACK for a non-2xx ends up in its INVITE
+        transaction; any other ACK goes to the TU with key None (the ACK of a 2xx)."""
+        line = request.start_line
+        if not isinstance(line, RequestLine):
+            raise TransactionError("receive_request got a response", reason="not_a_request")
+        method = method_text(line.method)
+        is_ack = method == "ACK"
+        # §17.2.3: an ACK matches the INVITE transaction it acknowledges.
+        key = server_key_of(request, "INVITE" if is_ack else method)
+        if key is None:
+            raise TransactionError("request without a Via", reason="invalid_message")
+        transaction = self._servers.get(key)
+        if is_ack:
+            if (
+                transaction is None
+                or not transaction.IS_INVITE
+                or (
+                    key.branch.startswith(LEGACY_PREFIX)
+                    and not legacy_ack_matches(transaction, request)
+                )
+            ):
+                return [DeliverRequest(request, None)]
+            return self._settle(transaction, transaction.dispatch(_ACK, request, now))
+        if transaction is not None:
+            if key.branch.startswith(LEGACY_PREFIX) and not legacy_request_matches(
+                transaction, request
+            ):
+                # Same Call-ID, From tag, CSeq and Via as a live RFC 2543 transaction, yet
+                # not its retransmission: a merged request (§8.2.2.2); the TU may answer
+                # it statelessly (482).
+                return [DeliverRequest(request, None)]
+            return self._settle(transaction, transaction.dispatch(_REQUEST, request, now))
+        if method == "INVITE":
+            transaction = ServerInviteTransaction(key, request, source, reliable, self.settings)
+        else:
+            transaction = ServerNonInviteTransaction(key, request, source, reliable, self.settings)
+        self._servers[key] = transaction
+        return self._settle(transaction, transaction.start(now))
+
+    def send_response(self, response: Message, now: float) -> list[Action]:
+        """A response from the TU, routed to its server transaction by top Via and CSeq
+        method. Raises ``TransactionError(reason="no_transaction")`` when there is none."""
+        line = response.start_line
+        cseq = response.headers.get("cseq")
+        key = (
+            server_key_of(response, method_text(cseq.method))
+            if cseq is not None and isinstance(line, StatusLine)
+            else None
+        )
+        transaction = None if key is None else self._servers.get(key)
+        if transaction is None:
+            raise TransactionError(
+                "no server transaction for this response", reason="no_transaction"
+            )
+        event = transaction.response_event(line.status_code)  # type: ignore[union-attr]
+        return self._settle(transaction, transaction.dispatch(event, response, now))
+
+    def find_invite_for_cancel(self, cancel: Message) -> ServerKey | None:
+        """RFC 3261 §9.2: the INVITE server transaction a CANCEL cancels, matched by the
+        rules of §17.2.3 with the method INVITE. The caller checks its state
+        (``state_of``): only a Proceeding INVITE can still be cancelled."""
+        key = server_key_of(cancel, "INVITE")
+        if key is None:
+            return None
+        transaction = self._servers.get(key)
+        if transaction is None or not transaction.IS_INVITE:
+            return None
+        if key.branch.startswith(LEGACY_PREFIX) and not legacy_request_matches(transaction, cancel):
+            return None
+        return key
+
+    # -- requests from the TU: client transactions (§17.1) --------------------------------
+
+    def send_request(
+        self, request: Message, destination: object, reliable: bool, now: float
+    ) -> tuple[ClientKey, list[Action]]:
+        """Start a client transaction for ``request`` (its top Via branch is the key).
+
+        Raises ``TransactionError`` with reason ``"already_started"`` when the key is live,
+        ``"ack_not_allowed"`` for an ACK (the ACK of a 2xx is not a transaction: the stack
+        sends it directly, §17.1.1.3), ``"no_branch"`` without a top Via branch.
+        """
+        line = request.start_line
+        if not isinstance(line, RequestLine):
+            raise TransactionError("send_request got a response", reason="not_a_request")
+        method = method_text(line.method)
+        if method == "ACK":
+            raise TransactionError("an ACK is sent without a transaction", reason="ack_not_allowed")
+        key = client_key_of(request, method)
+        if key is None:
+            raise TransactionError("request without a top Via branch", reason="no_branch")
+        if key in self._clients:
+            raise TransactionError(f"transaction {key} already started", reason="already_started")
+        if method == "INVITE":
+            transaction: Transaction = ClientInviteTransaction(
+                key, request, destination, reliable, self.settings
+            )
+        else:
+            transaction = ClientNonInviteTransaction(
+                key, request, destination, reliable, self.settings
+            )
+        self._clients[key] = transaction
+        return key, self._settle(transaction, transaction.start(now))
+
+    def receive_response(self, response: Message, now: float) -> list[Action]:
+        """A response from the network (§17.1.3: top Via branch and CSeq method). One that
+        matches no client transaction goes to the TU with key None."""
+        line = response.start_line
+        cseq = response.headers.get("cseq")
+        key = (
+            client_key_of(response, method_text(cseq.method))
+            if cseq is not None and isinstance(line, StatusLine)
+            else None
+        )
+        transaction = None if key is None else self._clients.get(key)
+        if transaction is None:
+            return [DeliverResponse(response, None)]
+        event = transaction.response_event(line.status_code)  # type: ignore[union-attr]
+        return self._settle(transaction, transaction.dispatch(event, response, now))
+
+    # -- both kinds ------------------------------------------------------------------------
+
+    def transport_error(self, key: TransactionKey, reason: str, now: float) -> list[Action]:
+        """The transport failed to send for ``key``: the TU is told (DeliverError); a client
+        transaction ends (§17.1.4), a server transaction stays in its state (RFC 6026
+        §8.8). An unknown key (already ended) gives no action."""
+        transaction = self._find(key)
+        if transaction is None:
+            return []
+        return self._settle(transaction, transaction.transport_error(reason, now))
+
+    def handle_timers(self, now: float) -> list[Action]:
+        """Fire every timer due at ``now``, in deadline order. Each fires at its own
+        deadline, so retransmission instants do not drift when the stack calls late."""
+        actions: list[Action] = []
+        pop_due = self._timers.pop_due
+        while (due := pop_due(now)) is not None:
+            deadline, transaction = due
+            transaction.entry = None
+            actions += transaction.fire(deadline)
+            self._settle(transaction, actions)
+        return actions
+
+    def next_deadline(self) -> float | None:
+        """The earliest pending timer deadline, or None when no timer runs."""
+        return self._timers.next_deadline()
+
+    def terminate(self, key: TransactionKey, now: float) -> list[Action]:
+        """End a transaction at once, without telling the TU anything but Terminated."""
+        transaction = self._find(key)
+        if transaction is None:
+            return []
+        transaction.state = TERMINATED
+        transaction.stop_timers()
+        return self._settle(transaction, [])
+
+    def state_of(self, key: TransactionKey) -> State | None:
+        """The state of a live transaction, None for an unknown or ended one."""
+        transaction = self._find(key)
+        return None if transaction is None else transaction.state
+
+    def __len__(self) -> int:
+        return len(self._clients) + len(self._servers)
+
+    @property
+    def client_count(self) -> int:
+        return len(self._clients)
+
+    @property
+    def server_count(self) -> int:
+        return len(self._servers)
+
+    @property
+    def timer_count(self) -> int:
+        """Entries in the timer queue, cancelled ones included until they are dropped."""
+        return len(self._timers)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _find(self, key: TransactionKey) -> Transaction | None:
+        if isinstance(key, ServerKey):
+            return self._servers.get(key)
+        return self._clients.get(key)
+
+    def _settle(self, transaction: Transaction, actions: list[Action]) -> list[Action]:
+        """After an input: remove a finished transaction (RFC 3261 §17: "destroyed
+        immediately") or move its queue entry to its next timer."""
+        entry = transaction.entry
+        if transaction.state is TERMINATED:
+            if entry is not None:
+                self._timers.cancel(entry)
+                transaction.entry = None
+            key = transaction.key
+            if transaction.IS_SERVER:
+                del self._servers[key]  # type: ignore[arg-type]
+            else:
+                del self._clients[key]  # type: ignore[arg-type]
+            actions.append(Terminated(key))
+            return actions
+        deadline = transaction.next_timer()
+        if entry is not None:
+            if entry[0] == deadline:
+                return actions
+            self._timers.cancel(entry)
+        transaction.entry = None if deadline is None else self._timers.push(deadline, transaction)
+        return actions

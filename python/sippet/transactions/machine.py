@@ -1,0 +1,221 @@
+"""What the four transaction state machines share: states, inputs, the transition table
+format, and the two timer slots each transaction has.
+
+Each machine (``client_invite.py``...) is a transition table
+``{(State, Event): Edge(target, action, label)}`` in the shape of its RFC figure. An input
+that has no entry for the current state is discarded: that is the RFC's "absorb" for late
+and duplicate messages. The diagrams in ``docs/transactions.md`` are printed from these
+tables by ``diagrams.py``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, NamedTuple
+
+from sippet.message import Message
+from sippet.transactions.actions import Action, DeliverError
+from sippet.transactions.keys import TransactionKey
+from sippet.transactions.timers import TimerSettings
+
+
+class State(enum.Enum):
+    """RFC 3261 §17 state names, with RFC 6026's Accepted."""
+
+    CALLING = "Calling"
+    TRYING = "Trying"
+    PROCEEDING = "Proceeding"
+    ACCEPTED = "Accepted"
+    COMPLETED = "Completed"
+    CONFIRMED = "Confirmed"
+    TERMINATED = "Terminated"
+
+
+class Event(enum.Enum):
+    """Inputs of a transaction: messages (classified by status class), timers, errors."""
+
+    REQUEST = "request"
+    """A retransmission of the request that created a server transaction."""
+    ACK = "ACK"
+    PROVISIONAL = "1xx"
+    SUCCESS = "2xx"
+    """2xx to an INVITE."""
+    FAILURE = "300-699"
+    """300-699 to an INVITE."""
+    FINAL = "200-699"
+    """Any final response to a non-INVITE request."""
+    TRYING_DELAY = "100 Trying delay"
+    """§17.2.1: the TU has not answered an INVITE within 200 ms."""
+    TIMER_A = "Timer A"
+    TIMER_B = "Timer B"
+    TIMER_D = "Timer D"
+    TIMER_E = "Timer E"
+    TIMER_F = "Timer F"
+    TIMER_G = "Timer G"
+    TIMER_H = "Timer H"
+    TIMER_I = "Timer I"
+    TIMER_J = "Timer J"
+    TIMER_K = "Timer K"
+    TIMER_L = "Timer L"
+    TIMER_M = "Timer M"
+    TRANSPORT_ERROR = "transport error"
+
+
+EdgeAction = Callable[[Any, Message | None, float], list[Action]]
+"""``action(transaction, message_or_None, now) -> actions``, run after the state changed."""
+
+
+class Edge(NamedTuple):
+    """One transition: the state it enters, what it does, and its label in the figures."""
+
+    target: State
+    action: EdgeAction
+    label: str
+
+
+def absorb(_transaction: Any, _message: Message | None, _now: float) -> list[Action]:
+    """The input needs no output (a retransmission absorbed, a timer that only ends)."""
+    return []
+
+
+# Module-level aliases: the hot paths compare states by identity without attribute lookups.
+TERMINATED = State.TERMINATED
+PROVISIONAL = Event.PROVISIONAL
+SUCCESS = Event.SUCCESS
+FAILURE = Event.FAILURE
+FINAL = Event.FINAL
+
+
+class Transaction:
+    """State, timers and identity of one transaction; the behaviour is in ``TABLE``.
+
+    Two timer slots cover every state of every machine (RFC 3261 §17): a retransmission
+    timer (A, E, G, or the 100 Trying delay) and a timeout (B, D, F, H, I, J, K, L, M).
+    The layer keeps one queue entry per transaction, at the earlier of the two.
+    """
+
+    __slots__ = (
+        "entry",
+        "key",
+        "last_sent",
+        "peer",
+        "reliable",
+        "request",
+        "retransmit_at",
+        "retransmit_event",
+        "retransmit_interval",
+        "settings",
+        "state",
+        "timeout_at",
+        "timeout_event",
+    )
+
+    TABLE: ClassVar[Mapping[tuple[State, Event], Edge]]
+    INITIAL: ClassVar[State]
+    START_LABEL: ClassVar[str]
+    IS_INVITE: ClassVar[bool]
+    IS_SERVER: ClassVar[bool]
+
+    def __init__(
+        self,
+        key: TransactionKey,
+        request: Message,
+        peer: object,
+        reliable: bool,
+        settings: TimerSettings,
+    ) -> None:
+        self.key = key
+        self.request = request
+        self.peer = peer
+        """Client: where the request goes. Server: where the request came from."""
+        self.reliable = reliable
+        self.settings = settings
+        self.state = self.INITIAL
+        self.last_sent: Message | None = None
+        """Server: the last response sent. Client INVITE: the ACK of a 300-699."""
+        self.retransmit_at: float | None = None
+        self.retransmit_event = Event.TIMER_A
+        self.retransmit_interval = 0.0
+        self.timeout_at: float | None = None
+        self.timeout_event = Event.TIMER_B
+        self.entry: list[object] | None = None
+        """This transaction's entry in the layer's timer queue, if any."""
+
+    def start(self, now: float) -> list[Action]:
+        """The actions of entering the initial state."""
+        raise NotImplementedError
+
+    def dispatch(self, event: Event, message: Message | None, now: float) -> list[Action]:
+        edge = self.TABLE.get((self.state, event))
+        if edge is None:
+            return []
+        target = edge.target
+        self.state = target
+        if target is TERMINATED:
+            self.retransmit_at = self.timeout_at = None
+        return edge.action(self, message, now)
+
+    def response_event(self, status_code: int) -> Event:
+        if status_code < 200:
+            return PROVISIONAL
+        if not self.IS_INVITE:
+            return FINAL
+        return SUCCESS if status_code < 300 else FAILURE
+
+    def transport_error(self, reason: str, now: float) -> list[Action]:
+        """RFC 3261 §17.1.4 / §17.2.4 (RFC 6026 §8.8): inform the TU, then the table says
+        whether the transaction ends (client) or stays (server)."""
+        actions: list[Action] = [DeliverError(reason, self.key)]
+        actions += self.dispatch(Event.TRANSPORT_ERROR, None, now)
+        return actions
+
+    def fire(self, deadline: float) -> list[Action]:
+        """Run the timer due at ``deadline`` (the earlier slot; the timeout on a tie, so a
+        request is not resent at the instant the transaction gives up)."""
+        timeout_at = self.timeout_at
+        if timeout_at is not None and timeout_at <= deadline:
+            self.timeout_at = None
+            return self.dispatch(self.timeout_event, None, deadline)
+        retransmit_at = self.retransmit_at
+        if retransmit_at is not None and retransmit_at <= deadline:
+            self.retransmit_at = None
+            return self.dispatch(self.retransmit_event, None, deadline)
+        return []
+
+    def next_timer(self) -> float | None:
+        r = self.retransmit_at
+        t = self.timeout_at
+        if r is None:
+            return t
+        if t is None or r < t:
+            return r
+        return t
+
+    def start_retransmit(self, event: Event, interval: float, now: float) -> None:
+        self.retransmit_event = event
+        self.retransmit_interval = interval
+        self.retransmit_at = now + interval
+
+    def start_timeout(self, event: Event, delay: float, now: float) -> None:
+        self.timeout_event = event
+        self.timeout_at = now + delay
+
+    def start_timeout_or_end(self, event: Event, delay: float, now: float) -> list[Action]:
+        """Start a wait timer; a zero wait (D, I, J, K over reliable transports) fires at
+        once, in the same call: the transaction ends without waiting for the clock."""
+        if delay > 0:
+            self.timeout_event = event
+            self.timeout_at = now + delay
+            return []
+        return self.dispatch(event, None, now)
+
+    def stop_timers(self) -> None:
+        self.retransmit_at = self.timeout_at = None
+
+    @property
+    def done(self) -> bool:
+        return self.state is TERMINATED
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.key!r} {self.state.value}>"
