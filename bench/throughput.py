@@ -1,0 +1,192 @@
+"""OPTIONS throughput over UDP: `sippet uas` against Kamailio under the same SIPp load.
+
+Not a test: prints a table. SIPp (tests/data/sipp/options-uac.xml) sends OPTIONS at
+--rate per second, at most --limit outstanding, --calls in all; every SIPp run is bounded
+by --time-limit seconds. Then the same load goes to Kamailio answering statelessly
+(sl_send_reply, tests/data/kamailio/options.cfg), in the same run, and the ratio is printed.
+
+    python bench/throughput.py --calls 40000 --rate 20000 --limit 2000
+
+Needs `sipp` and `kamailio` installed (Debian: apt-get install -y sip-tester kamailio).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+# The peer harness lives with the interop tests.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "interop"))
+
+from sip_peers import (
+    HOST,
+    SIPP_OPTIONS_UAC,
+    Kamailio,
+    Sipp,
+    SippetUAS,
+    SippRun,
+    find_tool,
+    peak_rss_kib,
+)
+
+
+@dataclass
+class Result:
+    server: str
+    run: SippRun
+    peak_rss_kib: int | None = None
+
+
+def native_build() -> str:
+    """Whether the installed sippet._native is an optimized build (debug builds are slow).
+
+    A debug (`maturin develop` without --release) build keeps Rust's overflow checks, whose
+    panic messages are then in the binary; a release build has none in our code.
+    """
+    spec = importlib.util.find_spec("sippet._native")
+    if spec is None or spec.origin is None:
+        return "sippet._native not found"
+    data = Path(spec.origin).read_bytes()
+    kind = (
+        "DEBUG build (overflow checks present)"
+        if b"attempt to add with overflow" in data
+        else "release build"
+    )
+    return f"{kind}: {spec.origin}"
+
+
+def version(command: list[str]) -> str:
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, timeout=10, check=False)
+    except OSError:
+        return "?"
+    text = (out.stdout + out.stderr).strip().splitlines()
+    return next((line.strip() for line in text if line.strip()), "?")
+
+
+def machine() -> str:
+    model = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{model}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}"
+
+
+def load(workdir: Path, name: str, port: int, args: argparse.Namespace) -> SippRun:
+    return Sipp(
+        workdir,
+        name,
+        [
+            "-sf",
+            str(SIPP_OPTIONS_UAC),
+            f"{HOST}:{port}",
+            "-r",
+            str(args.rate),
+            "-l",
+            str(args.limit),
+        ],
+        calls=args.calls,
+        timeout=args.time_limit,
+    ).run()
+
+
+def bench_sippet(workdir: Path, args: argparse.Namespace) -> Result:
+    uas = SippetUAS(workdir, args.uas_arg)
+    uas.start()
+    try:
+        run = load(workdir, "sippet", uas.port, args)
+        rss = peak_rss_kib(uas.pid)
+        if not uas.alive():
+            print(f"sippet uas died during the run:\n{uas.output()}", file=sys.stderr)
+    finally:
+        uas.stop()
+    return Result("sippet uas", run, rss)
+
+
+def bench_kamailio(workdir: Path, args: argparse.Namespace) -> Result:
+    server = Kamailio(workdir)
+    server.start()
+    try:
+        run = load(workdir, "kamailio", server.port, args)
+    finally:
+        server.stop()
+    return Result("Kamailio (sl)", run, None)
+
+
+def row(result: Result) -> str:
+    stats = result.run.stats
+    rss = f"{result.peak_rss_kib / 1024:.1f} MiB" if result.peak_rss_kib else "-"
+    if stats is None:
+        return f"| {result.server} | no statistics (exit {result.run.returncode}) |||||| {rss} |"
+    return (
+        f"| {result.server} | {stats.created} | {stats.successful} | {stats.failed} "
+        f"| {stats.retransmissions} | {stats.elapsed:.2f} | {stats.successful_per_second:,.0f} "
+        f"| {stats.call_rate:,.0f} | {rss} |"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--calls", type=int, default=40000, help="OPTIONS per server (-m)")
+    parser.add_argument("--rate", type=int, default=20000, help="SIPp call rate per second (-r)")
+    parser.add_argument("--limit", type=int, default=2000, help="outstanding OPTIONS (-l)")
+    parser.add_argument(
+        "--time-limit", type=float, default=60.0, help="bound of each SIPp run, seconds"
+    )
+    parser.add_argument(
+        "--only", choices=("sippet", "kamailio"), help="measure only one of the servers"
+    )
+    parser.add_argument(
+        "--uas-arg", action="append", default=[], help="extra argument for `sippet uas`"
+    )
+    args = parser.parse_args()
+    find_tool("sipp")
+    find_tool("kamailio")
+
+    print(f"machine: {machine()}")
+    print(f"python: {sys.version.split()[0]}; sippet._native: {native_build()}")
+    print(f"sipp: {version(['sipp', '-v'])}; kamailio: {version([find_tool('kamailio'), '-v'])}")
+    print(
+        f"load: sipp -sf options-uac.xml -m {args.calls} -r {args.rate} -l {args.limit} "
+        f"(bounded by {args.time_limit:.0f} s)"
+    )
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory(prefix="sippet-bench-") as tmp:
+        workdir = Path(tmp)
+        if args.only in (None, "sippet"):
+            results.append(bench_sippet(workdir, args))
+        if args.only in (None, "kamailio"):
+            results.append(bench_kamailio(workdir, args))
+        for result in results:
+            if result.run.stats is None or result.run.stats.failed:
+                print(f"--- {result.server}\n{result.run.report()}", file=sys.stderr)
+
+    print()
+    print(
+        "| server | sent | successful | failed | retransmissions | elapsed s "
+        "| successful/s | SIPp call rate/s | peak RSS |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for result in results:
+        print(row(result))
+    measured = {r.server: r.run.stats for r in results if r.run.stats is not None}
+    sippet, kamailio = measured.get("sippet uas"), measured.get("Kamailio (sl)")
+    if sippet and kamailio and kamailio.successful_per_second > 0:
+        ratio = sippet.successful_per_second / kamailio.successful_per_second
+        print(f"\nsippet / Kamailio (successful per second): {ratio:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
