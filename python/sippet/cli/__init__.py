@@ -1,0 +1,48 @@
+"""The ``sippet`` command (also ``python -m sippet``): ``options``, ``uas``, ``parse``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from sippet import __version__
+from sippet.cli import options, parse, uas
+from sippet.cli.common import setup_logging
+from sippet.stack.runner import run as run_loop
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sippet", description="SIP tools built on the sippet library."
+    )
+    parser.add_argument("--version", action="version", version=f"sippet {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log more (-v info, -vv debug)"
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    options.add_arguments(
+        commands.add_parser("options", help="send OPTIONS and report the answer (like sipsak)")
+    )
+    uas.add_arguments(
+        commands.add_parser("uas", help="answer OPTIONS, INVITE, BYE, CANCEL until stopped")
+    )
+    parse.add_arguments(commands.add_parser("parse", help="parse a message and show its headers"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(args.verbose)
+    try:
+        if args.command == "options":
+            return run_loop(options.run(args))
+        if args.command == "uas":
+            return run_loop(uas.run(args))
+        return parse.run(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
