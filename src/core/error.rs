@@ -2,6 +2,90 @@
 
 use crate::core::model::{HeaderKey, HeaderValue};
 
+/// Every reason code the core produces, with the status hint it goes with. The codes are
+/// stable: the Python side exposes them as `ParseError.reason`.
+///
+/// | reason | status | when |
+/// |---|---|---|
+/// | `message_too_large` | 413 | datagram or framed message above `Limits::max_message_size`, or stream buffer above `max_stream_buffer` |
+/// | `too_many_headers` | 400 | more header fields than `Limits::max_header_count` |
+/// | `line_too_long` | 400 | a start line or unfolded header line above `Limits::max_line_length` |
+/// | `too_many_vias` | 400 | more Via values than `Limits::max_via_count` |
+/// | `empty_message` | 400 | nothing but CRLFs |
+/// | `truncated_message` | 400 | the data ends inside the start line or a header line |
+/// | `malformed_start_line` | 400 | not `Method SP URI SP Version` nor `Version SP Code SP Reason` (extra or missing SP: RFC 4475 lwsstart, lwsruri, trws) |
+/// | `invalid_method` | 400 | the method is not a token |
+/// | `malformed_version` | 400 | not `SIP/digits.digits` |
+/// | `unsupported_version` | 505 | a well-formed version other than SIP/2.0 (badvers) |
+/// | `invalid_status_code` | 400 | not three digits in 100..=699 (bigcode) |
+/// | `invalid_uri` | 400 | a URI that does not parse (also `<uri>` as Request-URI: ltgtruri) |
+/// | `request_uri_headers` | 400 | a Request-URI with `?headers` (escruri) |
+/// | `invalid_header` | 400 | a header line or typed value that does not parse |
+/// | `unclosed_qstring` | 400 | a quoted string without its closing quote (quotbal) |
+/// | `invalid_date` | 400 | a Date that is not an RFC 1123 GMT date (baddate) |
+/// | `value_out_of_range` | 400 | a number above its bound (scalar02, scalarlg) |
+/// | `multiple_definition` | 400 | a second line or value of a single-valued header (multi01, mcl01) |
+/// | `invalid_content_length` | 400 | Content-Length not a number (ncl) |
+/// | `content_length_mismatch` | 400 | body shorter than Content-Length (clerr) |
+/// | `missing_content_length` | 400 | stream framer: a message without Content-Length |
+pub mod reasons {
+    pub const MESSAGE_TOO_LARGE: &str = "message_too_large";
+    pub const TOO_MANY_HEADERS: &str = "too_many_headers";
+    pub const LINE_TOO_LONG: &str = "line_too_long";
+    pub const TOO_MANY_VIAS: &str = "too_many_vias";
+    pub const EMPTY_MESSAGE: &str = "empty_message";
+    pub const TRUNCATED_MESSAGE: &str = "truncated_message";
+    pub const MALFORMED_START_LINE: &str = "malformed_start_line";
+    pub const INVALID_METHOD: &str = "invalid_method";
+    pub const MALFORMED_VERSION: &str = "malformed_version";
+    pub const UNSUPPORTED_VERSION: &str = "unsupported_version";
+    pub const INVALID_STATUS_CODE: &str = "invalid_status_code";
+    pub const INVALID_URI: &str = "invalid_uri";
+    pub const REQUEST_URI_HEADERS: &str = "request_uri_headers";
+    pub const INVALID_HEADER: &str = "invalid_header";
+    pub const UNCLOSED_QSTRING: &str = "unclosed_qstring";
+    pub const INVALID_DATE: &str = "invalid_date";
+    pub const VALUE_OUT_OF_RANGE: &str = "value_out_of_range";
+    pub const MULTIPLE_DEFINITION: &str = "multiple_definition";
+    pub const INVALID_CONTENT_LENGTH: &str = "invalid_content_length";
+    pub const CONTENT_LENGTH_MISMATCH: &str = "content_length_mismatch";
+    pub const MISSING_CONTENT_LENGTH: &str = "missing_content_length";
+
+    /// All codes, for bindings and documentation.
+    pub const ALL: &[&str] = &[
+        MESSAGE_TOO_LARGE,
+        TOO_MANY_HEADERS,
+        LINE_TOO_LONG,
+        TOO_MANY_VIAS,
+        EMPTY_MESSAGE,
+        TRUNCATED_MESSAGE,
+        MALFORMED_START_LINE,
+        INVALID_METHOD,
+        MALFORMED_VERSION,
+        UNSUPPORTED_VERSION,
+        INVALID_STATUS_CODE,
+        INVALID_URI,
+        REQUEST_URI_HEADERS,
+        INVALID_HEADER,
+        UNCLOSED_QSTRING,
+        INVALID_DATE,
+        VALUE_OUT_OF_RANGE,
+        MULTIPLE_DEFINITION,
+        INVALID_CONTENT_LENGTH,
+        CONTENT_LENGTH_MISMATCH,
+        MISSING_CONTENT_LENGTH,
+    ];
+
+    /// The SIP status a server should answer a request failing with `reason`.
+    pub fn status_for(reason: &str) -> u16 {
+        match reason {
+            MESSAGE_TOO_LARGE => 413,
+            UNSUPPORTED_VERSION => 505,
+            _ => 400,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParseFailure {
     /// Stable reason code, e.g. "invalid_status_code", "multiple_definition".
@@ -18,6 +102,11 @@ pub struct ParseFailure {
 }
 
 impl ParseFailure {
+    /// A failure whose status is the hint of `reason` (see [`reasons::status_for`]).
+    pub fn of(reason: &'static str, message: impl Into<String>) -> Self {
+        ParseFailure::new(reason, reasons::status_for(reason), message)
+    }
+
     pub fn new(reason: &'static str, status_code: u16, message: impl Into<String>) -> Self {
         ParseFailure {
             reason,

@@ -20,7 +20,10 @@ pub struct Framer {
 
 impl Framer {
     pub fn new(limits: Limits) -> Self {
-        Framer { limits, buffer: Vec::new() }
+        Framer {
+            limits,
+            buffer: Vec::new(),
+        }
     }
 
     pub fn feed(&mut self, data: &[u8]) -> Result<Vec<Frame>, ParseFailure> {

@@ -1,9 +1,466 @@
-//! Message parser: datagram bytes to `model::Message`. (Being written.)
+//! Message parser: one datagram's bytes to `model::Message` (RFC 3261 §7, §18.3, §25).
+//!
+//! One pass over the bytes: leading CRLFs skipped (§7.5), start line, header lines
+//! (bare LF tolerated, folded lines unfolded, §7.3.1), each line parsed into its typed
+//! value as soon as it is complete and merged with earlier lines of the same header, then
+//! the body framed by Content-Length (§18.3: octets past it are ignored, fewer is an error,
+//! no Content-Length means the rest of the datagram).
+//!
+//! Choices on inputs the RFCs leave open (RFC 4475 "liberal" cases), all strict unless
+//! stated:
+//! - The header section may end at the end of the datagram right after a complete line
+//!   (no empty line), with an empty body; data that stops inside a line is
+//!   `truncated_message`.
+//! - The start line must use exactly one SP between its elements (lwsstart, lwsruri, trws
+//!   are rejected), `<uri>` as Request-URI is rejected (ltgtruri), a Request-URI with
+//!   `?headers` is rejected (escruri).
+//! - A status line without the SP before an empty reason phrase is accepted.
+//! - `caller<sip:...>` (no LWS before `<`) is accepted (lwsdisp); an unterminated quoted
+//!   string (quotbal), spaces inside `<>` (badaspec), an unquoted display name with a comma
+//!   (baddn), an addr-spec with `?headers` outside `<>` (regbadct), a non-GMT Date
+//!   (baddate) are rejected.
+//! - A typed header whose value does not parse fails the whole message.
+//! - Non-UTF-8 bytes in text become U+FFFD.
 
-use crate::core::error::ParseFailure;
+use std::borrow::Cow;
+
+use crate::core::abnf::{err, is_token, is_wsp, text, trim, E, R};
+use crate::core::error::{reasons, ParseFailure};
+use crate::core::headers::{self, Kind, Lookup, SPECS};
 use crate::core::limits::Limits;
-use crate::core::model::Message;
+use crate::core::model::{HeaderKey, HeaderValue, Message, StartLine};
+use crate::core::uri::parse_uri_bytes;
 
-pub fn parse_message(_data: &[u8], _limits: &Limits) -> Result<Message, ParseFailure> {
-    Err(ParseFailure::new("not_ready", 500, "parser not written yet"))
+/// Parses one whole message (a UDP datagram, or a message cut out by the stream framer).
+pub fn parse_message(data: &[u8], limits: &Limits) -> Result<Message, ParseFailure> {
+    if data.len() > limits.max_message_size {
+        return Err(ParseFailure::of(
+            reasons::MESSAGE_TOO_LARGE,
+            "message too large",
+        ));
+    }
+    let start = data
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .ok_or_else(|| ParseFailure::of(reasons::EMPTY_MESSAGE, "empty message"))?;
+    let data = data.get(start..).unwrap_or(&[]);
+    let (first, header_start) = match data.iter().position(|&b| b == b'\n') {
+        Some(i) => (data.get(..i).unwrap_or(&[]), i + 1),
+        None => {
+            return Err(ParseFailure::of(
+                reasons::TRUNCATED_MESSAGE,
+                "message ends in the start line",
+            ))
+        }
+    };
+    let first = first.strip_suffix(b"\r").unwrap_or(first);
+    let is_request = !starts_with_sip_version(first);
+    let result = if first.len() > limits.max_line_length {
+        Err(err(reasons::LINE_TOO_LONG, "start line too long")).map_err(|e| (e, None))
+    } else {
+        parse_start_line(first)
+            .map_err(|e| (e, None))
+            .and_then(|start_line| parse_rest(data, header_start, start_line, limits))
+    };
+    result.map_err(|(e, header)| {
+        let mut f = ParseFailure::of(e.reason, e.msg);
+        if let Some(h) = header {
+            f.message = format!("{h}: {}", e.msg);
+            f.header = Some(h);
+        }
+        if is_request {
+            f.reply_headers = reply_headers(data, header_start, limits);
+        }
+        f
+    })
+}
+
+/// An error with the header it belongs to (snake_case key or wire name).
+type Fail = (E, Option<String>);
+
+fn starts_with_sip_version(line: &[u8]) -> bool {
+    line.get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"SIP/"))
+}
+
+/// SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT ("SIP" case-insensitive, §7.1); only 2.0
+/// is supported (a well-formed other version is 505, RFC 4475 badvers).
+fn parse_version(b: &[u8]) -> R<(u32, u32)> {
+    const MALFORMED: E = err(reasons::MALFORMED_VERSION, "malformed SIP version");
+    if !starts_with_sip_version(b) {
+        return Err(MALFORMED);
+    }
+    let rest = b.get(4..).unwrap_or(&[]);
+    let dot = rest.iter().position(|&c| c == b'.').ok_or(MALFORMED)?;
+    let num = |d: &[u8]| -> R<u32> {
+        if d.is_empty() || d.len() > 9 || !d.iter().all(u8::is_ascii_digit) {
+            return Err(MALFORMED);
+        }
+        Ok(d.iter().fold(0u32, |a, &x| a * 10 + u32::from(x - b'0')))
+    };
+    let v = (
+        num(rest.get(..dot).unwrap_or(&[]))?,
+        num(rest.get(dot + 1..).unwrap_or(&[]))?,
+    );
+    if v != (2, 0) {
+        return Err(err(
+            reasons::UNSUPPORTED_VERSION,
+            "SIP version not supported",
+        ));
+    }
+    Ok(v)
+}
+
+fn parse_start_line(line: &[u8]) -> R<StartLine> {
+    const MALFORMED: E = err(reasons::MALFORMED_START_LINE, "malformed start line");
+    if starts_with_sip_version(line) {
+        // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase (§7.2)
+        let sp = line.iter().position(|&c| c == b' ').ok_or(MALFORMED)?;
+        let version = parse_version(line.get(..sp).unwrap_or(&[]))?;
+        let rest = line.get(sp + 1..).unwrap_or(&[]);
+        let (code, reason) = match rest.iter().position(|&c| c == b' ') {
+            Some(i) => (
+                rest.get(..i).unwrap_or(&[]),
+                rest.get(i + 1..).unwrap_or(&[]),
+            ),
+            None => (rest, &[][..]),
+        };
+        let code = match code {
+            [a, b, c] if code.iter().all(u8::is_ascii_digit) => {
+                u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0')
+            }
+            _ => 0,
+        };
+        if !(100..=699).contains(&code) {
+            return Err(err(reasons::INVALID_STATUS_CODE, "invalid status code"));
+        }
+        return Ok(StartLine::Status {
+            version,
+            code,
+            reason: text(reason),
+        });
+    }
+    // Request-Line = Method SP Request-URI SP SIP-Version (§7.1): exactly one SP each.
+    let mut parts = line.split(|&c| c == b' ');
+    let (Some(method), Some(uri), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(MALFORMED);
+    };
+    if method.is_empty() || uri.is_empty() || version.is_empty() {
+        return Err(MALFORMED);
+    }
+    if !method.iter().all(|&c| is_token(c)) {
+        return Err(err(reasons::INVALID_METHOD, "method is not a token"));
+    }
+    let uri = parse_uri_bytes(uri)?;
+    if !uri.headers.is_empty() {
+        return Err(err(
+            reasons::REQUEST_URI_HEADERS,
+            "Request-URI with headers",
+        ));
+    }
+    let version = parse_version(version)?;
+    Ok(StartLine::Request {
+        method: text(method),
+        uri,
+        version,
+    })
+}
+
+/// Unfolded header lines, one at a time (§7.3.1: a line starting with SP/HT continues the
+/// previous one; the CRLF and leading whitespace become one SP).
+struct HeaderLines<'a> {
+    data: &'a [u8],
+    pos: usize,
+    /// The next physical line, read ahead to see whether it is a continuation.
+    ahead: Option<(&'a [u8], bool)>,
+    /// Where the body starts, once the header section has ended.
+    body_start: Option<usize>,
+    max_line: usize,
+}
+
+impl<'a> HeaderLines<'a> {
+    fn new(data: &'a [u8], pos: usize, max_line: usize) -> Self {
+        HeaderLines {
+            data,
+            pos,
+            ahead: None,
+            body_start: None,
+            max_line,
+        }
+    }
+
+    /// The next physical line without its terminator, and whether it had one.
+    fn physical(&mut self) -> Option<(&'a [u8], bool)> {
+        if let Some(l) = self.ahead.take() {
+            return Some(l);
+        }
+        let rest = self.data.get(self.pos..).filter(|r| !r.is_empty())?;
+        Some(match rest.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                self.pos += i + 1;
+                let l = rest.get(..i).unwrap_or(&[]);
+                (l.strip_suffix(b"\r").unwrap_or(l), true)
+            }
+            None => {
+                self.pos = self.data.len();
+                (rest, false)
+            }
+        })
+    }
+
+    fn next_line(&mut self) -> Option<R<Cow<'a, [u8]>>> {
+        if self.body_start.is_some() {
+            return None;
+        }
+        let Some((line, terminated)) = self.physical() else {
+            // The datagram ends right after a complete header line.
+            self.body_start = Some(self.data.len());
+            return None;
+        };
+        if !terminated {
+            self.body_start = Some(self.data.len());
+            return Some(Err(err(
+                reasons::TRUNCATED_MESSAGE,
+                "message ends inside a header line",
+            )));
+        }
+        if line.is_empty() {
+            self.body_start = Some(self.pos);
+            return None;
+        }
+        if line.first().copied().is_some_and(is_wsp) {
+            self.body_start = Some(self.data.len());
+            return Some(Err(err(
+                reasons::INVALID_HEADER,
+                "continuation line without a header",
+            )));
+        }
+        let mut logical = Cow::Borrowed(line);
+        while let Some((next, terminated)) = self.physical() {
+            if !next.first().copied().is_some_and(is_wsp) {
+                self.ahead = Some((next, terminated));
+                break;
+            }
+            if !terminated {
+                self.body_start = Some(self.data.len());
+                return Some(Err(err(
+                    reasons::TRUNCATED_MESSAGE,
+                    "message ends inside a header line",
+                )));
+            }
+            let owned = logical.to_mut();
+            while owned.last().copied().is_some_and(is_wsp) {
+                owned.pop();
+            }
+            owned.push(b' ');
+            owned.extend_from_slice(trim(next));
+            if owned.len() > self.max_line {
+                break;
+            }
+        }
+        if logical.len() > self.max_line {
+            self.body_start = Some(self.data.len());
+            return Some(Err(err(reasons::LINE_TOO_LONG, "header line too long")));
+        }
+        Some(Ok(logical))
+    }
+}
+
+/// Splits `name: value`; the name is a token, LWS allowed before the colon (§7.3.1,
+/// RFC 4475 wsinv `TO :`).
+fn split_header(line: &[u8]) -> R<(&[u8], &[u8])> {
+    let colon = line
+        .iter()
+        .position(|&b| b == b':')
+        .ok_or(err(reasons::INVALID_HEADER, "header line without a colon"))?;
+    let name = trim(line.get(..colon).unwrap_or(&[]));
+    if name.is_empty() || !name.iter().all(|&b| is_token(b)) {
+        return Err(err(reasons::INVALID_HEADER, "invalid header name"));
+    }
+    Ok((name, trim(line.get(colon + 1..).unwrap_or(&[]))))
+}
+
+const NO_SLOT: u16 = u16::MAX;
+
+/// Headers in first-appearance order, with each typed header's position for merging.
+struct Headers {
+    list: Vec<(HeaderKey, HeaderValue)>,
+    slots: [u16; SPECS.len()],
+    vias: usize,
+}
+
+impl Headers {
+    fn new() -> Self {
+        Headers {
+            list: Vec::with_capacity(16),
+            slots: [NO_SLOT; SPECS.len()],
+            vias: 0,
+        }
+    }
+
+    fn add(&mut self, line: &[u8], limits: &Limits) -> Result<(), Fail> {
+        let (name, value) = split_header(line).map_err(|e| (e, None))?;
+        match headers::lookup(name) {
+            Lookup::Known(i) => {
+                let spec = SPECS
+                    .get(i)
+                    .ok_or((err(reasons::INVALID_HEADER, "bad table index"), None))?;
+                let at = |e: E| (e, Some(spec.key.to_owned()));
+                let slot = self.slots.get(i).copied().unwrap_or(NO_SLOT);
+                if slot != NO_SLOT && !spec.kind.is_list() {
+                    return Err(at(err(
+                        reasons::MULTIPLE_DEFINITION,
+                        "header may appear only once",
+                    )));
+                }
+                let v = headers::parse_value(spec.kind, value).map_err(at)?;
+                if let HeaderValue::Via(vias) = &v {
+                    self.vias += vias.len();
+                    if self.vias > limits.max_via_count {
+                        return Err(at(err(reasons::TOO_MANY_VIAS, "too many Via values")));
+                    }
+                }
+                match self.list.get_mut(usize::from(slot)) {
+                    Some((_, existing)) => headers::merge(existing, v).map_err(at)?,
+                    None => {
+                        if let Some(s) = self.slots.get_mut(i) {
+                            *s = self.list.len() as u16;
+                        }
+                        self.list.push((HeaderKey::Known(spec.key), v));
+                    }
+                }
+            }
+            Lookup::Registered(canonical) => self.add_raw(canonical.as_bytes(), value),
+            Lookup::Unknown => self.add_raw(name, value),
+        }
+        Ok(())
+    }
+
+    /// An untyped header: one trimmed string per line, under the name first seen.
+    fn add_raw(&mut self, name: &[u8], value: &[u8]) {
+        let existing = self.list.iter_mut().find(|(k, _)| match k {
+            HeaderKey::Raw(n) => n.as_bytes().eq_ignore_ascii_case(name),
+            HeaderKey::Known(_) => false,
+        });
+        match existing {
+            Some((_, HeaderValue::Raw(lines))) => lines.push(text(value)),
+            _ => self.list.push((
+                HeaderKey::Raw(text(name)),
+                HeaderValue::Raw(vec![text(value)]),
+            )),
+        }
+    }
+
+    fn content_length(&self) -> Option<u64> {
+        match self
+            .list
+            .get(usize::from(*self.slots.get(headers::CONTENT_LENGTH)?))
+        {
+            Some((_, HeaderValue::Int(n))) => Some(*n),
+            _ => None,
+        }
+    }
+}
+
+fn parse_rest(
+    data: &[u8],
+    header_start: usize,
+    start_line: StartLine,
+    limits: &Limits,
+) -> Result<Message, Fail> {
+    let mut lines = HeaderLines::new(data, header_start, limits.max_line_length);
+    let mut headers = Headers::new();
+    let mut count = 0usize;
+    while let Some(line) = lines.next_line() {
+        let line = line.map_err(|e| (e, None))?;
+        count += 1;
+        if count > limits.max_header_count {
+            return Err((
+                err(reasons::TOO_MANY_HEADERS, "too many header lines"),
+                None,
+            ));
+        }
+        headers.add(&line, limits)?;
+    }
+    let rest = data
+        .get(lines.body_start.unwrap_or(data.len())..)
+        .unwrap_or(&[]);
+    let body = match headers.content_length() {
+        // §18.3: octets beyond Content-Length are discarded (RFC 4475 dblreq).
+        Some(n) => match usize::try_from(n).ok().and_then(|n| rest.get(..n)) {
+            Some(b) => b,
+            None => {
+                return Err((
+                    err(
+                        reasons::CONTENT_LENGTH_MISMATCH,
+                        "body shorter than Content-Length",
+                    ),
+                    Some("content_length".to_owned()),
+                ))
+            }
+        },
+        None => rest,
+    };
+    Ok(Message {
+        start_line,
+        headers: headers.list,
+        body: body.to_vec(),
+    })
+}
+
+/// Best effort, for a request that failed: the Via, From, To, Call-ID and CSeq lines that
+/// parse on their own, so a server can still answer statelessly (RFC 3261 §8.2.6).
+fn reply_headers(
+    data: &[u8],
+    header_start: usize,
+    limits: &Limits,
+) -> Vec<(HeaderKey, HeaderValue)> {
+    const WANTED: [usize; 5] = [
+        headers::VIA,
+        headers::FROM,
+        headers::TO,
+        headers::CALL_ID,
+        headers::CSEQ,
+    ];
+    let mut out: Vec<(HeaderKey, HeaderValue)> = Vec::new();
+    let mut lines = HeaderLines::new(data, header_start, limits.max_line_length);
+    let mut count = 0usize;
+    let mut vias = 0usize;
+    while let Some(Ok(line)) = lines.next_line() {
+        count += 1;
+        if count > limits.max_header_count {
+            break;
+        }
+        let Ok((name, value)) = split_header(&line) else {
+            continue;
+        };
+        let Lookup::Known(i) = headers::lookup(name) else {
+            continue;
+        };
+        let Some(spec) = SPECS.get(i).filter(|_| WANTED.contains(&i)) else {
+            continue;
+        };
+        let Ok(v) = headers::parse_value(spec.kind, value) else {
+            continue;
+        };
+        if let HeaderValue::Via(l) = &v {
+            vias += l.len();
+            if vias > limits.max_via_count {
+                break;
+            }
+        }
+        match out
+            .iter_mut()
+            .find(|(k, _)| *k == HeaderKey::Known(spec.key))
+        {
+            Some((_, existing)) if spec.kind == Kind::Via => {
+                let _ = headers::merge(existing, v);
+            }
+            Some(_) => {}
+            None => out.push((HeaderKey::Known(spec.key), v)),
+        }
+    }
+    out
 }

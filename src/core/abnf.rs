@@ -1,0 +1,371 @@
+//! RFC 3261 §25 character classes and the small scanning primitives every header parser
+//! shares: a bounds-checked cursor, LWS skipping, tokens, quoted strings, generic
+//! parameters and bounded integers.
+//!
+//! Header values reach these functions already unfolded (the message parser turns each
+//! CRLF + WSP continuation into a single SP, RFC 3261 §7.3.1), so LWS/SWS is just a run of
+//! SP and HT here.
+
+use crate::core::error::reasons;
+use crate::core::model::Params;
+
+/// A parse error inside a value, before the message parser adds the header's name.
+/// Cheap to build: no allocation until it becomes a `ParseFailure`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct E {
+    pub reason: &'static str,
+    pub msg: &'static str,
+}
+
+pub type R<T> = Result<T, E>;
+
+pub const fn err(reason: &'static str, msg: &'static str) -> E {
+    E { reason, msg }
+}
+
+pub const fn bad(msg: &'static str) -> E {
+    E {
+        reason: reasons::INVALID_HEADER,
+        msg,
+    }
+}
+
+/// token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")
+pub fn is_token(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
+        )
+}
+
+/// word = 1*(token chars / "(" / ")" / "<" / ">" / ":" / "\" / DQUOTE / "/" / "[" / "]" /
+/// "?" / "{" / "}") — the characters of a Call-ID.
+pub fn is_word(b: u8) -> bool {
+    is_token(b)
+        || matches!(
+            b,
+            b'(' | b')'
+                | b'<'
+                | b'>'
+                | b':'
+                | b'\\'
+                | b'"'
+                | b'/'
+                | b'['
+                | b']'
+                | b'?'
+                | b'{'
+                | b'}'
+        )
+}
+
+/// unreserved = alphanum / mark; mark = "-" / "_" / "." / "!" / "~" / "*" / "'" / "(" / ")"
+pub fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
+        )
+}
+
+pub fn is_wsp(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+/// Characters of a generic parameter value written without quotes: gen-value = token /
+/// host, and a host may be an IPv6 reference `[..]` or (RFC 5118 §4.5, Via `received`) a
+/// bare IPv6 address with colons.
+pub fn is_param_value(b: u8) -> bool {
+    is_token(b) || matches!(b, b':' | b'[' | b']')
+}
+
+/// Lossy UTF-8: SIP text is UTF-8 (RFC 3261 §7.3.1), but a stray Latin-1 byte in a display
+/// name should not cost a whole message; it becomes U+FFFD.
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+pub fn trim(mut b: &[u8]) -> &[u8] {
+    while let [first, rest @ ..] = b {
+        if is_wsp(*first) {
+            b = rest;
+        } else {
+            break;
+        }
+    }
+    while let [rest @ .., last] = b {
+        if is_wsp(*last) {
+            b = rest;
+        } else {
+            break;
+        }
+    }
+    b
+}
+
+/// A bounds-checked cursor over one (unfolded) header value.
+#[derive(Debug, Clone, Copy)]
+pub struct Cursor<'a> {
+    pub s: &'a [u8],
+    pub pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    pub fn new(s: &'a [u8]) -> Self {
+        Cursor { s, pos: 0 }
+    }
+
+    pub fn peek(&self) -> Option<u8> {
+        self.s.get(self.pos).copied()
+    }
+
+    pub fn at_end(&self) -> bool {
+        self.pos >= self.s.len()
+    }
+
+    pub fn rest(&self) -> &'a [u8] {
+        self.s.get(self.pos..).unwrap_or(&[])
+    }
+
+    pub fn eat(&mut self, b: u8) -> bool {
+        if self.peek() == Some(b) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Skips SP/HT; returns whether any was skipped.
+    pub fn skip_ws(&mut self) -> bool {
+        let start = self.pos;
+        while self.peek().is_some_and(is_wsp) {
+            self.pos += 1;
+        }
+        self.pos > start
+    }
+
+    /// Skips SWS, then requires `b`, then skips SWS (SEMI, COMMA, EQUAL, SLASH, COLON).
+    pub fn sep(&mut self, b: u8) -> bool {
+        let save = self.pos;
+        self.skip_ws();
+        if self.eat(b) {
+            self.skip_ws();
+            true
+        } else {
+            self.pos = save;
+            false
+        }
+    }
+
+    /// The longest run of bytes satisfying `f` (possibly empty).
+    pub fn take_while(&mut self, f: impl Fn(u8) -> bool) -> &'a [u8] {
+        let start = self.pos;
+        while self.peek().is_some_and(&f) {
+            self.pos += 1;
+        }
+        self.s.get(start..self.pos).unwrap_or(&[])
+    }
+
+    pub fn token(&mut self) -> Option<&'a [u8]> {
+        let t = self.take_while(is_token);
+        if t.is_empty() {
+            None
+        } else {
+            Some(t)
+        }
+    }
+
+    pub fn expect_token(&mut self, what: &'static str) -> R<&'a [u8]> {
+        self.token().ok_or(bad(what))
+    }
+
+    /// quoted-string = DQUOTE *(qdtext / quoted-pair) DQUOTE, cursor on the opening quote.
+    /// Returns the content with quoted-pairs resolved (RFC 3261 §25: `\` escapes any
+    /// octet but CR and LF, so NUL, BEL and DEL come through: RFC 4475 intmeth).
+    pub fn quoted_string(&mut self) -> R<String> {
+        if !self.eat(b'"') {
+            return Err(bad("expected a quoted string"));
+        }
+        let start = self.pos;
+        let mut out: Option<Vec<u8>> = None;
+        loop {
+            match self.peek() {
+                None => return Err(err(reasons::UNCLOSED_QSTRING, "unterminated quoted string")),
+                Some(b'"') => {
+                    let raw = self.s.get(start..self.pos).unwrap_or(&[]);
+                    self.pos += 1;
+                    return Ok(match out {
+                        Some(v) => text(&v),
+                        None => text(raw),
+                    });
+                }
+                Some(b'\\') => {
+                    let buf = out
+                        .get_or_insert_with(|| self.s.get(start..self.pos).unwrap_or(&[]).to_vec());
+                    match self.s.get(self.pos + 1) {
+                        Some(&c) if c != b'\r' && c != b'\n' => buf.push(c),
+                        _ => {
+                            return Err(err(
+                                reasons::UNCLOSED_QSTRING,
+                                "quoted-pair at the end of a quoted string",
+                            ))
+                        }
+                    }
+                    self.pos += 2;
+                }
+                Some(c) => {
+                    if let Some(buf) = out.as_mut() {
+                        buf.push(c);
+                    }
+                    self.pos += 1;
+                }
+            }
+        }
+    }
+
+    /// `*( SEMI generic-param )` with generic-param = token [ EQUAL gen-value ] and
+    /// gen-value = token / host / quoted-string. Names lowercased, values unquoted.
+    pub fn params(&mut self, out: &mut Params) -> R<()> {
+        while self.sep(b';') {
+            let name = self.expect_token("empty or invalid parameter name")?;
+            let value = if self.sep(b'=') {
+                Some(self.param_value()?)
+            } else {
+                None
+            };
+            out.push((lower(name), value));
+        }
+        Ok(())
+    }
+
+    /// gen-value: a quoted string (unquoted in the result) or a run of token/host chars.
+    pub fn param_value(&mut self) -> R<String> {
+        if self.peek() == Some(b'"') {
+            return self.quoted_string();
+        }
+        let v = self.take_while(is_param_value);
+        if v.is_empty() {
+            return Err(bad("empty parameter value"));
+        }
+        Ok(text(v))
+    }
+
+    /// After one element of a comma list: `true` if a comma follows (another element),
+    /// `false` at the end of the value, an error on anything else.
+    pub fn list_next(&mut self) -> R<bool> {
+        self.skip_ws();
+        if self.at_end() {
+            Ok(false)
+        } else if self.eat(b',') {
+            self.skip_ws();
+            Ok(true)
+        } else {
+            Err(bad("unexpected characters after a value"))
+        }
+    }
+
+    pub fn expect_end(&mut self) -> R<()> {
+        self.skip_ws();
+        if self.at_end() {
+            Ok(())
+        } else {
+            Err(bad("unexpected characters after the value"))
+        }
+    }
+}
+
+/// ASCII-lowercased copy (names are case-insensitive: RFC 3261 §7.3.1).
+pub fn lower(b: &[u8]) -> String {
+    let mut s = text(b);
+    s.make_ascii_lowercase();
+    s
+}
+
+pub fn upper(b: &[u8]) -> String {
+    let mut s = text(b);
+    s.make_ascii_uppercase();
+    s
+}
+
+/// Parses 1*DIGIT (leading zeros allowed: RFC 4475 wsinv `0068`) into a value `<= max`.
+/// Digits beyond the bound give `value_out_of_range`, anything else `not_number`.
+pub fn uint(b: &[u8], max: u64, not_number: &'static str) -> R<u64> {
+    if b.is_empty() {
+        return Err(err(not_number, "expected a number"));
+    }
+    let mut v: u64 = 0;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return Err(err(not_number, "expected a number"));
+        }
+        v = v.saturating_mul(10).saturating_add(u64::from(c - b'0'));
+    }
+    if v > max {
+        return Err(err(reasons::VALUE_OUT_OF_RANGE, "number out of range"));
+    }
+    Ok(v)
+}
+
+pub const U32_MAX: u64 = u32::MAX as u64;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_pairs_are_resolved() {
+        let mut c = Cursor::new(br#""J Rosenberg \\\"" rest"#);
+        assert_eq!(c.quoted_string().unwrap(), "J Rosenberg \\\"");
+        assert_eq!(c.rest(), b" rest");
+    }
+
+    #[test]
+    fn unterminated_quote_is_unclosed_qstring() {
+        let mut c = Cursor::new(b"\"abc");
+        assert_eq!(c.quoted_string().unwrap_err().reason, "unclosed_qstring");
+        let mut c = Cursor::new(b"\"abc\\");
+        assert_eq!(c.quoted_string().unwrap_err().reason, "unclosed_qstring");
+    }
+
+    #[test]
+    fn params_lowercase_names_and_unquote() {
+        let mut c = Cursor::new(b" ;  Tag = abc ; Lr ;x=\"a b\"");
+        let mut p = Params::new();
+        c.params(&mut p).unwrap();
+        assert_eq!(
+            p,
+            vec![
+                ("tag".into(), Some("abc".into())),
+                ("lr".into(), None),
+                ("x".into(), Some("a b".into()))
+            ]
+        );
+        assert!(c.at_end());
+    }
+
+    #[test]
+    fn empty_params_are_errors() {
+        let mut p = Params::new();
+        assert!(Cursor::new(b";;").params(&mut p).is_err());
+        assert!(Cursor::new(b";a=").params(&mut p).is_err());
+    }
+
+    #[test]
+    fn uint_bounds_and_leading_zeros() {
+        assert_eq!(uint(b"0068", 255, "x"), Ok(68));
+        assert_eq!(
+            uint(b"300", 255, "x").unwrap_err().reason,
+            "value_out_of_range"
+        );
+        assert_eq!(
+            uint(b"36893488147419103232", U32_MAX, "x")
+                .unwrap_err()
+                .reason,
+            "value_out_of_range"
+        );
+        assert_eq!(uint(b"-1", 255, "x").unwrap_err().reason, "x");
+        assert_eq!(uint(b"", 255, "x").unwrap_err().reason, "x");
+    }
+}

@@ -1,0 +1,109 @@
+//! Challenges and credentials (RFC 3261 §20.7, §20.27, §20.28, §20.44, §25):
+//! `Scheme name=value, name="quoted", ...`, and Authentication-Info (§20.6).
+//!
+//! Any scheme and any parameter are kept (RFC 4475 regaut01), names lowercased, values
+//! unquoted. A line normally holds one challenge; if a comma is followed by `token LWS
+//! token =`, a new challenge starts there (RFC 7235 style lists).
+
+use crate::core::abnf::{bad, is_token, lower, text, Cursor, R};
+use crate::core::model::Params;
+
+/// auth-param = token EQUAL ( token / quoted-string ).
+fn auth_param(c: &mut Cursor<'_>, name: &[u8], out: &mut Params) -> R<()> {
+    if !c.sep(b'=') {
+        return Err(bad("expected = in an auth parameter"));
+    }
+    out.push((lower(name), Some(c.param_value()?)));
+    Ok(())
+}
+
+pub fn challenges(v: &[u8]) -> R<Vec<(String, Params)>> {
+    let mut c = Cursor::new(v);
+    let mut out = Vec::with_capacity(1);
+    c.skip_ws();
+    let mut scheme = text(c.expect_token("missing auth scheme")?);
+    let mut params = Params::new();
+    if !c.skip_ws() && !c.at_end() {
+        return Err(bad("expected LWS after the auth scheme"));
+    }
+    if c.at_end() {
+        out.push((scheme, params));
+        return Ok(out);
+    }
+    let first = c.expect_token("expected an auth parameter")?;
+    auth_param(&mut c, first, &mut params)?;
+    while c.list_next()? {
+        let name = c.expect_token("expected an auth parameter")?;
+        let after_name = c.pos;
+        if c.skip_ws() && c.peek().is_some_and(is_token) {
+            // `, Scheme param=...`: the next challenge.
+            out.push((scheme, std::mem::take(&mut params)));
+            scheme = text(name);
+            let first = c.expect_token("expected an auth parameter")?;
+            auth_param(&mut c, first, &mut params)?;
+        } else {
+            c.pos = after_name;
+            auth_param(&mut c, name, &mut params)?;
+        }
+    }
+    out.push((scheme, params));
+    Ok(out)
+}
+
+/// Authentication-Info = ainfo *( COMMA ainfo ), each `name=value`.
+pub fn info(v: &[u8]) -> R<Params> {
+    let mut c = Cursor::new(v);
+    let mut params = Params::new();
+    c.skip_ws();
+    loop {
+        let name = c.expect_token("expected an auth parameter")?;
+        auth_param(&mut c, name, &mut params)?;
+        if !c.list_next()? {
+            return Ok(params);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digest_credentials() {
+        let v = challenges(br#"Digest username="bob", realm="atlanta.example.com", nonce="ea9c8e88df84f1cec4341ae6cbe5a359", opaque="", uri="sips:ss2.biloxi.example.com", response="dfe56131d1958046689d83306477ecc", algorithm=MD5"#).unwrap();
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].0, "Digest");
+        assert_eq!(v[0].1[0], ("username".into(), Some("bob".into())));
+        assert_eq!(v[0].1[3], ("opaque".into(), Some(String::new())));
+        assert_eq!(v[0].1[6], ("algorithm".into(), Some("MD5".into())));
+    }
+
+    #[test]
+    fn unknown_scheme_and_several_challenges() {
+        let v = challenges(b"NoOneKnowsThisScheme opaque-data=here").unwrap();
+        assert_eq!(
+            v,
+            vec![(
+                "NoOneKnowsThisScheme".into(),
+                vec![("opaque-data".into(), Some("here".into()))]
+            )]
+        );
+        let v = challenges(br#"Digest realm="a", qop="auth", Other Realm=b"#).unwrap();
+        assert_eq!(v.len(), 2);
+        assert_eq!(
+            v[1],
+            ("Other".into(), vec![("realm".into(), Some("b".into()))])
+        );
+        assert_eq!(challenges(b"Bare").unwrap(), vec![("Bare".into(), vec![])]);
+        assert!(challenges(b"Digest realm").is_err());
+        assert!(challenges(b"Digest realm=\"a").is_err());
+        assert!(challenges(b"Digest realm=a,").is_err());
+    }
+
+    #[test]
+    fn authentication_info() {
+        let p = info(br#"nextnonce="47364c23432d2e131a5fb210812c", qop=auth"#).unwrap();
+        assert_eq!(p.len(), 2);
+        assert!(info(b"").is_err());
+    }
+}
