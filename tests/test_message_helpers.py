@@ -470,3 +470,10 @@ def test_get_remote_needs_a_request_with_via() -> None:
     del request.headers["via"]
     with pytest.raises(ValueError):
         request.get_remote()
+
+
+def test_to_response_accepts_plain_tuples_built_by_hand() -> None:
+    request = make_request(to=("", sip("bob", "biloxi.com"), {}))
+    to = request.to_response(200, to_tag="x").headers["to"]
+    assert to == NameAddr("", sip("bob", "biloxi.com"), {"tag": "x"})
+    assert request.headers["to"][2] == {}

@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 from sippet import _native, validation
 from sippet.header_ops import copy_value, resolve_key
+from sippet.headers import NameAddr
 from sippet.ids import create_tag
 from sippet.limits import DEFAULT_LIMITS, Limits
 from sippet.method import Method, to_method
@@ -431,9 +432,8 @@ def response_from_headers(
     to = headers.get("to")
     if to is not None and status_code > 100 and "tag" not in to[2]:
         display_name, uri, params = to
-        headers["to"] = type(to)(
-            display_name, uri, {**params, "tag": create_tag() if to_tag is None else to_tag}
-        )
+        tag = create_tag() if to_tag is None else to_tag
+        headers["to"] = NameAddr(display_name, uri, {**params, "tag": tag})
     # RFC 3261 §8.2.6.1: a 100 (Trying) echoes the request's Timestamp.
     if status_code == 100 and "timestamp" in request_headers:
         headers["timestamp"] = copy_value(request_headers["timestamp"])
