@@ -11,6 +11,8 @@ import copy
 import pickle
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sippet import URI
 from sippet.uri import default_port
 
@@ -335,3 +337,43 @@ def test_pickle_and_copy_round_trip() -> None:
     deep = copy.deepcopy(uri)
     deep.parameters["x"] = "1"
     assert "x" not in uri.parameters
+
+
+# -- properties --------------------------------------------------------------------------
+
+_names = st.sampled_from(["transport", "user", "ttl", "method", "maddr", "lr", "security", "x"])
+_values = st.one_of(st.none(), st.sampled_from(["tcp", "TCP", "udp", "phone", "1", "on", "a.b"]))
+_uris = st.builds(
+    URI,
+    scheme=st.sampled_from(["sip", "sips"]),
+    user=st.one_of(st.none(), st.sampled_from(["alice", "Alice", "bob"])),
+    password=st.none(),
+    host=st.sampled_from(["atlanta.com", "AtLanTa.CoM", "192.0.2.4", "2001:db8::1"]),
+    port=st.sampled_from([None, 5060, 5061, 5070]),
+    parameters=st.dictionaries(_names, _values, max_size=4),
+    headers=st.dictionaries(
+        st.sampled_from(["subject", "Subject", "priority"]), st.sampled_from(["x", "X"]), max_size=2
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_uris, _uris)
+def test_equivalence_is_reflexive_and_symmetric(a: URI, b: URI) -> None:
+    assert a.equivalent(a) and a.lazy_equivalent(a)
+    assert a.equivalent(b) == b.equivalent(a)
+    assert a.lazy_equivalent(b) == b.lazy_equivalent(a)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_uris, _uris)
+def test_equivalent_implies_lazy_equivalent(a: URI, b: URI) -> None:
+    if a.equivalent(b):
+        assert a.lazy_equivalent(b)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_uris)
+def test_a_copy_is_equivalent_and_equal(a: URI) -> None:
+    assert copy.deepcopy(a) == a
+    assert a.replace().equivalent(a)
