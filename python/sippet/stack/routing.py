@@ -4,8 +4,8 @@ Pure functions on messages; no I/O. The stack resolves the host of the ``NextHop
 return and picks a transport for its protocol.
 
 - Requests (RFC 3261 §8.1.2, §16.12, §12.2.1.1): ``Message.target`` if set; else the first
-  Route (loose routing); else the Request-URI. A first Route without ``lr`` is a strict
-  router: ``apply_strict_route`` rewrites the request first, so the Request-URI is the hop.
+  Route; else the Request-URI. A first Route without ``lr`` is a strict router: the request
+  is sent there too, after ``apply_strict_route`` made that Route its Request-URI.
 - Responses (RFC 3261 §18.2.2, RFC 3581 §4): the top Via's ``maddr``, else ``received`` with
   ``rport`` (or the sent-by port), else the sent-by.
 - Received requests (RFC 3261 §18.2.1, RFC 3581 §4): ``received`` and ``rport`` are written
@@ -110,14 +110,14 @@ def apply_strict_route(request: Message) -> Message:
 def request_next_hop(request: Message) -> NextHop:
     """Where a request goes (RFC 3261 §8.1.2): target, else first Route, else Request-URI.
 
-    Call it on a request already rewritten by ``apply_strict_route`` when
-    ``is_strict_route`` holds; then the Request-URI is the strict router's URI.
+    The first Route decides for a strict router too: its URI is the Request-URI the request
+    gets from ``apply_strict_route`` (§12.2.1.1). Compute the hop before that rewrite.
     """
     target = request.target
     if target is not None:
         return NextHop(target.protocol.upper(), target.host, target.port)
     routes = request.headers.get("route")
-    if routes and "lr" in routes[0].uri.parameters:
+    if routes:
         return uri_next_hop(routes[0].uri)
     start = request.start_line
     assert isinstance(start, RequestLine)

@@ -173,16 +173,17 @@ class Stack:
         if not isinstance(message.start_line, RequestLine):
             self._send_response(message, loop)
             return None
+        hop = request_next_hop(message)
         request = message
         if request.target is None and is_strict_route(request):
             request = apply_strict_route(request)
         method = message.start_line.method
         if method == Method.ACK:
-            peer = await self._resolve(request_next_hop(request))
+            peer = await self._resolve(hop)
             self._transmit(request, peer, None)
             return None
         try:
-            peer = await self._resolve(request_next_hop(request))
+            peer = await self._resolve(hop)
         except TransportError as exc:
             key = ClientKey(request.headers["via"][0].params.get("branch", ""), str(method))
             logger.info("%s: cannot send %s: %s", self.name, method, exc)
