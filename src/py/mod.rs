@@ -1,39 +1,112 @@
-//! The `sippet._native` extension module. (Being written.)
+//! The `sippet._native` extension module: the PyO3 face of `core`.
+//!
+//! - `convert`: `core::model` values to sippet's Python types.
+//! - `serialize` / `write_uri`: Python messages and URIs to wire text.
+//! - `types`: the Python classes registered at import.
+//! - `limits`, `framer`: `Limits` and the stream framer.
+//!
+//! No panic reaches Python: every call into `core` runs under `guard`, which turns an
+//! unwind into `ParseError(reason="internal_error", status_code=500)`.
 
+mod convert;
+mod framer;
+mod grammar;
+mod limits;
+mod read;
+mod serialize;
+mod types;
+mod write_uri;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyByteArray, PyBytes, PyString};
 
-#[pyfunction]
-fn register_types(_types: &Bound<'_, PyDict>) -> PyResult<()> {
-    Ok(())
+use crate::core;
+use crate::core::error::ParseFailure;
+use convert::Builder;
+
+/// Run a `core` call; a panic becomes an internal-error `ParseFailure`.
+pub(crate) fn guard<T>(f: impl FnOnce() -> Result<T, ParseFailure>) -> Result<T, ParseFailure> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err(ParseFailure::new(
+            "internal_error",
+            500,
+            "internal error in the native parser",
+        ))
+    })
+}
+
+/// Input bytes: `bytes` as is; `bytearray` and `memoryview` (or any buffer) copied once.
+pub(crate) fn bytes_arg<'py>(data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+    if let Ok(bytes) = data.cast::<PyBytes>() {
+        return Ok(bytes.clone());
+    }
+    if let Ok(array) = data.cast::<PyByteArray>() {
+        return Ok(PyBytes::new(data.py(), &array.to_vec()));
+    }
+    if data.is_instance_of::<PyString>() {
+        return Err(PyTypeError::new_err(
+            "expected bytes, got str (encode it first)",
+        ));
+    }
+    // memoryview and other buffer objects: bytes(obj) copies the buffer.
+    let converted = data
+        .py()
+        .get_type::<PyBytes>()
+        .call1((data,))
+        .map_err(|_| PyTypeError::new_err("expected bytes, bytearray or memoryview"))?;
+    Ok(converted.cast_into::<PyBytes>()?)
 }
 
 #[pyfunction]
-fn parse_message(_data: &Bound<'_, PyAny>, _limits: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    Err(pyo3::exceptions::PyRuntimeError::new_err("native parser not built yet"))
+fn parse_message<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    limits: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let types = types::get(py)?;
+    let limits = limits::extract(limits)?;
+    let data = bytes_arg(data)?;
+    let builder = Builder::new(py, types);
+    match guard(|| core::parse::parse_message(data.as_bytes(), &limits)) {
+        Ok(message) => builder.message(&message),
+        Err(failure) => Err(builder.parse_error(&failure)),
+    }
 }
 
 #[pyfunction]
-fn parse_uri(_text: &str) -> PyResult<Py<PyAny>> {
-    Err(pyo3::exceptions::PyRuntimeError::new_err("native parser not built yet"))
+fn parse_uri<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
+    let types = types::get(py)?;
+    let builder = Builder::new(py, types);
+    match guard(|| core::uri::parse_uri(text)) {
+        Ok(uri) => builder.uri(&uri),
+        Err(failure) => Err(builder.parse_error(&failure)),
+    }
 }
 
 #[pyfunction]
-fn serialize_message(_msg: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    Err(pyo3::exceptions::PyRuntimeError::new_err("native serializer not built yet"))
+fn serialize_message<'py>(
+    py: Python<'py>,
+    msg: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    serialize::serialize_message(py, msg)
 }
 
 #[pyfunction]
-fn serialize_uri(_uri: &Bound<'_, PyAny>) -> PyResult<String> {
-    Err(pyo3::exceptions::PyRuntimeError::new_err("native serializer not built yet"))
+fn serialize_uri(uri: &Bound<'_, PyAny>) -> PyResult<String> {
+    write_uri::uri_to_string(uri)
 }
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(register_types, m)?)?;
+    m.add_function(wrap_pyfunction!(types::register_types, m)?)?;
     m.add_function(wrap_pyfunction!(parse_message, m)?)?;
     m.add_function(wrap_pyfunction!(parse_uri, m)?)?;
     m.add_function(wrap_pyfunction!(serialize_message, m)?)?;
     m.add_function(wrap_pyfunction!(serialize_uri, m)?)?;
+    m.add_class::<framer::StreamFramer>()?;
+    m.add_class::<limits::NativeLimits>()?;
     Ok(())
 }

@@ -1,0 +1,49 @@
+//! `StreamFramer`: `core::framer::Framer` for Python stream transports (TCP, TLS).
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyList};
+
+use crate::core::framer::{Frame, Framer};
+use crate::py::convert::Builder;
+use crate::py::{bytes_arg, guard, limits, types};
+
+/// Cuts a byte stream into whole SIP messages (RFC 3261 §18.3: Content-Length delimits
+/// the body on streams) and RFC 5626 §3.5.1 keep-alives.
+#[pyclass(module = "sippet._native")]
+pub struct StreamFramer {
+    inner: Framer,
+}
+
+#[pymethods]
+impl StreamFramer {
+    #[new]
+    fn new(limits: &Bound<'_, PyAny>) -> PyResult<Self> {
+        Ok(StreamFramer {
+            inner: Framer::new(limits::extract(limits)?),
+        })
+    }
+
+    /// Feed received bytes; returns the frames completed so far: `b"\r\n\r\n"` for a
+    /// keep-alive ping, `b"\r\n"` for a pong, else one whole message. Raises
+    /// `sippet.ParseError` when the stream cannot be framed (the connection should close).
+    fn feed<'py>(
+        &mut self,
+        py: Python<'py>,
+        data: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let types = types::get(py)?;
+        let data = bytes_arg(data)?;
+        let inner = &mut self.inner;
+        let frames = guard(|| inner.feed(data.as_bytes()))
+            .map_err(|f| Builder::new(py, types).parse_error(&f))?;
+        let out = PyList::empty(py);
+        for frame in frames {
+            match frame {
+                Frame::Message(bytes) => out.append(PyBytes::new(py, &bytes))?,
+                Frame::Ping => out.append(PyBytes::new(py, b"\r\n\r\n"))?,
+                Frame::Pong => out.append(PyBytes::new(py, b"\r\n"))?,
+            }
+        }
+        Ok(out)
+    }
+}

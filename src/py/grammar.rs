@@ -1,0 +1,167 @@
+//! Character classes and quoting of RFC 3261 §25, for the serializer.
+//!
+//! Everything written to the wire passes through one of these: a token is written as is,
+//! anything else is quoted (quoted-string) or percent-escaped (URI parts). No CR or LF can
+//! reach the output: they are not representable in a quoted-string (quoted-pair excludes
+//! them) and raw text containing them is rejected, so a value cannot inject a header.
+
+/// `token` characters: alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~".
+pub fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
+        )
+}
+
+pub fn is_token(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(is_token_byte)
+}
+
+/// `display-name = *(token LWS)`: tokens separated by single spaces, nothing around.
+/// Anything else is quoted so that the parser reads back exactly the same text.
+pub fn is_token_sequence(s: &str) -> bool {
+    !s.is_empty() && s.split(' ').all(is_token)
+}
+
+/// A `host` as a gen-value or `received`/`maddr` value: hostname, IPv4, IPv6 (bare or in
+/// brackets). Only used to decide quoting, so a loose check is enough.
+pub fn is_host(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b':' | b'[' | b']'))
+}
+
+/// Free text written raw (Subject, Call-ID, reason phrase, raw header lines): no CR, LF or
+/// NUL, which would end the line early or be rejected by the peer.
+pub fn is_line_safe(s: &str) -> bool {
+    !s.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0))
+}
+
+/// A word-like value written raw in a list or before params (option-tags, Call-IDs in
+/// In-Reply-To, Event types, Replaces call-id): visible characters, and none of the
+/// separators that would split it (`,` `;`) or start a quoted-string.
+pub fn is_atom(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b > 0x20 && b != 0x7f && !matches!(b, b',' | b';' | b'"'))
+}
+
+/// `quoted-string`: `"` ... `"` with `"` and `\` escaped as quoted-pairs (RFC 3261 §25.1).
+/// The caller has checked `is_line_safe`.
+pub fn push_quoted(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    for &b in s.as_bytes() {
+        if b == b'"' || b == b'\\' {
+            out.push(b'\\');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
+}
+
+/// Characters a URI part may carry unescaped (RFC 3261 §25.1, sip URI grammar).
+#[derive(Debug, Clone, Copy)]
+pub enum UriPart {
+    /// `user = 1*( unreserved / escaped / user-unreserved )`,
+    /// user-unreserved = "&" / "=" / "+" / "$" / "," / ";" / "?" / "/".
+    User,
+    /// `password = *( unreserved / escaped / "&" / "=" / "+" / "$" / "," )`.
+    Password,
+    /// `paramchar = param-unreserved / unreserved / escaped`,
+    /// param-unreserved = "[" / "]" / "/" / ":" / "&" / "+" / "$". Also tel (RFC 3966).
+    Param,
+    /// `hnv-unreserved / unreserved / escaped`, hnv-unreserved = "[" / "]" / "/" / "?" / ":"
+    /// / "+" / "$".
+    Header,
+}
+
+/// `unreserved = alphanum / mark`, mark = "-" / "_" / "." / "!" / "~" / "*" / "'" / "(" / ")".
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
+        )
+}
+
+fn allowed(part: UriPart, b: u8) -> bool {
+    is_unreserved(b)
+        || match part {
+            UriPart::User => matches!(b, b'&' | b'=' | b'+' | b'$' | b',' | b';' | b'?' | b'/'),
+            UriPart::Password => matches!(b, b'&' | b'=' | b'+' | b'$' | b','),
+            UriPart::Param => matches!(b, b'[' | b']' | b'/' | b':' | b'&' | b'+' | b'$'),
+            UriPart::Header => matches!(b, b'[' | b']' | b'/' | b'?' | b':' | b'+' | b'$'),
+        }
+}
+
+/// Percent-escape every byte (of the UTF-8 form) the part does not allow unescaped.
+pub fn push_escaped(out: &mut Vec<u8>, s: &str, part: UriPart) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &b in s.as_bytes() {
+        if allowed(part, b) {
+            out.push(b);
+        } else {
+            out.extend_from_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+        }
+    }
+}
+
+/// Append an unsigned integer in decimal without going through `fmt`.
+pub fn push_uint(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_and_sequences() {
+        assert!(is_token("z9hG4bK-74.bf9"));
+        assert!(!is_token("a b"));
+        assert!(!is_token(""));
+        assert!(is_token_sequence("Alice Smith"));
+        assert!(!is_token_sequence("Alice  Smith"));
+        assert!(!is_token_sequence("Bob, Jr"));
+    }
+
+    #[test]
+    fn quoting_escapes_quote_and_backslash() {
+        let mut out = Vec::new();
+        push_quoted(&mut out, r#"a"b\c"#);
+        assert_eq!(out, br#""a\"b\\c""#);
+    }
+
+    #[test]
+    fn escaping_by_part() {
+        let mut out = Vec::new();
+        push_escaped(&mut out, "a b;c@d", UriPart::User);
+        assert_eq!(out, b"a%20b;c%40d");
+        out.clear();
+        push_escaped(&mut out, "x;y=z", UriPart::Param);
+        assert_eq!(out, b"x%3By%3Dz");
+        out.clear();
+        push_escaped(&mut out, "é", UriPart::Header);
+        assert_eq!(out, b"%C3%A9");
+    }
+
+    #[test]
+    fn decimal() {
+        let mut out = Vec::new();
+        push_uint(&mut out, 0);
+        out.push(b' ');
+        push_uint(&mut out, 18_446_744_073_709_551_615);
+        assert_eq!(out, b"0 18446744073709551615");
+    }
+}

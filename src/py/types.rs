@@ -1,0 +1,280 @@
+//! The Python classes the binding builds and reads, handed over once by
+//! `sippet._registry` at import (`register_types`).
+//!
+//! Passing the classes in keeps the native layer free of imports from the Python layers
+//! above it. Everything is resolved once here (including per-header facts: canonical
+//! name, shape, canonical position), so the hot paths only index into plain Rust values.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyString, PyTuple};
+
+/// FNV-1a: header keys and method names are short, and the default SipHash costs more
+/// than the lookup itself. The keys are our own, so hash flooding is not a concern.
+pub struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+pub type FastMap<V> = HashMap<String, V, BuildHasherDefault<Fnv>>;
+
+/// How a typed header's value is shaped in Python (`python/sippet/headers.py`,
+/// `HEADER_SHAPES`), which decides how the serializer reads and writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Text,
+    Int,
+    ContentLength,
+    Tokens,
+    Methods,
+    TokenParams,
+    TokenParamsList,
+    MediaType,
+    MediaTypeList,
+    UriParamsList,
+    /// WWW-Authenticate, Proxy-Authenticate.
+    Challenges,
+    /// Authorization, Proxy-Authorization.
+    Credentials,
+    AuthInfo,
+    Contact,
+    NameAddr,
+    NameAddrList,
+    CSeq,
+    Date,
+    MimeVersion,
+    RetryAfter,
+    Timestamp,
+    Via,
+    Warning,
+    DeltaParams,
+    RAck,
+}
+
+/// The shape of each typed header key. Kept in step with `HEADER_SHAPES`; a key missing
+/// here is serialized as raw lines.
+fn shape_of(key: &str) -> Option<Shape> {
+    use Shape::*;
+    Some(match key {
+        "call_id" | "organization" | "priority" | "server" | "subject" | "user_agent" => Text,
+        "expires" | "max_forwards" | "min_expires" | "rseq" => Int,
+        "content_length" => ContentLength,
+        "allow_events" | "content_encoding" | "content_language" | "in_reply_to" | "privacy"
+        | "proxy_require" | "require" | "supported" | "unsupported" => Tokens,
+        "allow" => Methods,
+        "content_disposition" | "event" | "replaces" | "subscription_state" => TokenParams,
+        "accept_encoding" | "accept_language" | "reason" => TokenParamsList,
+        "content_type" => MediaType,
+        "accept" => MediaTypeList,
+        "alert_info" | "call_info" | "error_info" => UriParamsList,
+        "www_authenticate" | "proxy_authenticate" => Challenges,
+        "authorization" | "proxy_authorization" => Credentials,
+        "authentication_info" => AuthInfo,
+        "contact" => Contact,
+        "from" | "to" | "refer_to" | "referred_by" | "reply_to" => NameAddr,
+        "p_asserted_identity"
+        | "p_preferred_identity"
+        | "path"
+        | "record_route"
+        | "route"
+        | "service_route" => NameAddrList,
+        "cseq" => CSeq,
+        "date" => Date,
+        "mime_version" => MimeVersion,
+        "retry_after" => RetryAfter,
+        "timestamp" => Timestamp,
+        "via" => Via,
+        "warning" => Warning,
+        "min_se" | "session_expires" => DeltaParams,
+        "rack" => RAck,
+        _ => return None,
+    })
+}
+
+/// Where a header goes when a message built in code is serialized (`wire_order` false):
+/// `canonical_order` first, then the rest in dict order, then `canonical_order_last`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Rank {
+    First(usize),
+    Middle,
+    Last(usize),
+}
+
+pub struct HeaderInfo {
+    /// The snake_case key, interned once so parsed dicts share one string object.
+    pub key: Py<PyString>,
+    /// Canonical wire name ("Call-ID", "WWW-Authenticate"...).
+    pub name: String,
+    /// `None` for a registered name without a typed shape (kept as raw lines).
+    pub shape: Option<Shape>,
+    pub rank: Rank,
+    /// The grammar allows an empty value (RFC 3261 §20.1 Accept, §20.2 Accept-Encoding,
+    /// §20.3 Accept-Language, §20.5 Allow, §20.37 Supported): an empty list is written
+    /// as an empty header instead of being left out.
+    pub empty_ok: bool,
+}
+
+pub struct Types {
+    pub message: Py<PyAny>,
+    pub request_line: Py<PyAny>,
+    pub status_line: Py<PyAny>,
+    pub uri: Py<PyAny>,
+    pub name_addr: Py<PyAny>,
+    pub sent_by: Py<PyAny>,
+    pub via: Py<PyAny>,
+    pub cseq: Py<PyAny>,
+    pub media_type: Py<PyAny>,
+    pub token_params: Py<PyAny>,
+    pub uri_params: Py<PyAny>,
+    pub auth: Py<PyAny>,
+    pub mime_version: Py<PyAny>,
+    pub retry_after: Py<PyAny>,
+    pub timestamp: Py<PyAny>,
+    pub warning: Py<PyAny>,
+    pub delta_params: Py<PyAny>,
+    pub rack: Py<PyAny>,
+    pub parse_error: Py<PyAny>,
+    pub datetime: Py<PyAny>,
+    pub utc: Py<PyAny>,
+    /// `tuple.__new__`: builds a tuple subclass (named tuple, `URI`) from one tuple
+    /// without running the subclass's Python-level `__new__`.
+    pub tuple_new: Py<PyAny>,
+    /// `object.__new__`, for `Message` (its slots are then set directly).
+    pub object_new: Py<PyAny>,
+    pub methods: FastMap<Py<PyAny>>,
+    pub headers: Vec<HeaderInfo>,
+    /// snake_case key -> index into `headers`.
+    pub header_index: FastMap<usize>,
+    /// The version tuple `(2, 0)`, shared by every parsed message.
+    pub version_2_0: Py<PyTuple>,
+}
+
+static TYPES: PyOnceLock<Types> = PyOnceLock::new();
+
+/// The registered types; an error if `sippet` was not imported (it registers them).
+pub fn get(py: Python<'_>) -> PyResult<&Types> {
+    TYPES.get(py).ok_or_else(|| {
+        PyRuntimeError::new_err(
+            "sippet._native: register_types() has not been called (import sippet)",
+        )
+    })
+}
+
+fn item<'py>(types: &Bound<'py, PyDict>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+    types
+        .get_item(key)?
+        .ok_or_else(|| PyTypeError::new_err(format!("register_types: missing key {key:?}")))
+}
+
+fn class(types: &Bound<'_, PyDict>, key: &str) -> PyResult<Py<PyAny>> {
+    Ok(item(types, key)?.unbind())
+}
+
+fn build(py: Python<'_>, types: &Bound<'_, PyDict>) -> PyResult<Types> {
+    let builtins = py.import("builtins")?;
+    let tuple_new = builtins.getattr("tuple")?.getattr("__new__")?.unbind();
+    let object_new = builtins.getattr("object")?.getattr("__new__")?.unbind();
+
+    let mut methods = FastMap::default();
+    for (name, member) in item(types, "methods")?.cast_into::<PyDict>()?.iter() {
+        methods.insert(name.extract::<String>()?, member.unbind());
+    }
+
+    let order: Vec<String> = item(types, "canonical_order")?.extract()?;
+    let order_last: Vec<String> = item(types, "canonical_order_last")?.extract()?;
+    let mut headers = Vec::new();
+    let mut header_index = FastMap::default();
+    for (key, name) in item(types, "canonical_names")?
+        .cast_into::<PyDict>()?
+        .iter()
+    {
+        let key_text: String = key.extract()?;
+        let rank = if let Some(i) = order.iter().position(|k| *k == key_text) {
+            Rank::First(i)
+        } else if let Some(i) = order_last.iter().position(|k| *k == key_text) {
+            Rank::Last(i)
+        } else {
+            Rank::Middle
+        };
+        header_index.insert(key_text.clone(), headers.len());
+        headers.push(HeaderInfo {
+            key: PyString::intern(py, &key_text).unbind(),
+            name: name.extract()?,
+            shape: shape_of(&key_text),
+            rank,
+            empty_ok: matches!(
+                key_text.as_str(),
+                "accept" | "accept_encoding" | "accept_language" | "allow" | "supported"
+            ),
+        });
+    }
+
+    Ok(Types {
+        message: class(types, "Message")?,
+        request_line: class(types, "RequestLine")?,
+        status_line: class(types, "StatusLine")?,
+        uri: class(types, "URI")?,
+        name_addr: class(types, "NameAddr")?,
+        sent_by: class(types, "SentBy")?,
+        via: class(types, "Via")?,
+        cseq: class(types, "CSeq")?,
+        media_type: class(types, "MediaType")?,
+        token_params: class(types, "TokenParams")?,
+        uri_params: class(types, "UriParams")?,
+        auth: class(types, "Auth")?,
+        mime_version: class(types, "MimeVersion")?,
+        retry_after: class(types, "RetryAfter")?,
+        timestamp: class(types, "Timestamp")?,
+        warning: class(types, "Warning")?,
+        delta_params: class(types, "DeltaParams")?,
+        rack: class(types, "RAck")?,
+        parse_error: class(types, "ParseError")?,
+        datetime: class(types, "datetime")?,
+        utc: class(types, "utc")?,
+        tuple_new,
+        object_new,
+        methods,
+        headers,
+        header_index,
+        version_2_0: PyTuple::new(py, [2u32, 0])?.unbind(),
+    })
+}
+
+/// `register_types(types)`: store the classes. The first registration wins; a later call
+/// (a re-imported `sippet._registry`) is checked for the same `Message` class so that a
+/// mismatch is loud instead of silently building the old classes.
+#[pyfunction]
+pub fn register_types(py: Python<'_>, types: &Bound<'_, PyDict>) -> PyResult<()> {
+    if let Some(existing) = TYPES.get(py) {
+        if existing.message.bind(py).is(&item(types, "Message")?) {
+            return Ok(());
+        }
+        return Err(PyRuntimeError::new_err(
+            "sippet._native: register_types() was already called with other classes",
+        ));
+    }
+    let built = build(py, types)?;
+    // Another thread may have won the race; either value is equally valid.
+    let _ = TYPES.set(py, built);
+    Ok(())
+}

@@ -1,0 +1,156 @@
+//! `URI` (a tuple of 8 fields) to text: RFC 3261 §19.1.1 (sip, sips), RFC 3966 (tel),
+//! `scheme:opaque` for any other scheme.
+//!
+//! User, password, parameters and headers are percent-escaped where §25 does not allow a
+//! character unescaped, so a decoded value always reads back the same. IPv6 hosts are
+//! stored without brackets and get them here.
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString};
+
+use crate::py::grammar::{push_escaped, push_uint, UriPart};
+use crate::py::read::{dict_of, opt_str_of, str_of, tuple_of, type_error, uint_of, value_error};
+
+const URI_FIELDS: &str = "a URI (scheme, user, password, host, port, parameters, headers, opaque)";
+
+/// A host as written in a URI or Via sent-by: IPv6 in brackets. Characters that would end
+/// the URI or the header early are rejected.
+pub fn push_host(out: &mut Vec<u8>, host: &str, ctx: &str) -> PyResult<()> {
+    if host.is_empty()
+        || host.bytes().any(|b| {
+            b <= 0x20
+                || b == 0x7f
+                || matches!(
+                    b,
+                    b'<' | b'>' | b'@' | b';' | b'?' | b',' | b'"' | b'/' | b'\\'
+                )
+        })
+    {
+        return Err(value_error(ctx, &format!("invalid host {host:?}")));
+    }
+    if host.contains(':') && !host.starts_with('[') {
+        out.push(b'[');
+        out.extend_from_slice(host.as_bytes());
+        out.push(b']');
+    } else {
+        out.extend_from_slice(host.as_bytes());
+    }
+    Ok(())
+}
+
+/// `;name[=value]` URI parameters, both escaped (RFC 3261 §19.1.1 uri-parameters).
+fn push_uri_params(out: &mut Vec<u8>, params: &Bound<'_, PyDict>, ctx: &str) -> PyResult<()> {
+    for (name, value) in params.iter() {
+        out.push(b';');
+        push_escaped(
+            out,
+            str_of(&name, ctx, "str parameter names")?,
+            UriPart::Param,
+        );
+        if !value.is_none() {
+            out.push(b'=');
+            if let Ok(text) = value.cast::<PyString>() {
+                push_escaped(out, text.to_str()?, UriPart::Param);
+            } else {
+                // An int is accepted for convenience (`{"ttl": 16}`) and written in decimal.
+                push_uint(
+                    out,
+                    uint_of(&value, ctx, "str, int or None parameter values", u64::MAX)?,
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn write_uri(out: &mut Vec<u8>, uri: &Bound<'_, PyAny>, ctx: &str) -> PyResult<()> {
+    let t = tuple_of(uri, 8, ctx, URI_FIELDS)?;
+    let scheme_obj = t.get_borrowed_item(0)?;
+    let scheme = str_of(&scheme_obj, ctx, "a str URI scheme")?;
+    if scheme.is_empty()
+        || !scheme.as_bytes()[0].is_ascii_alphabetic()
+        || !scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+    {
+        return Err(value_error(ctx, &format!("invalid URI scheme {scheme:?}")));
+    }
+    out.extend_from_slice(scheme.as_bytes());
+    out.push(b':');
+
+    let opaque_obj = t.get_borrowed_item(7)?;
+    if let Some(opaque) = opt_str_of(&opaque_obj, ctx, "a str or None URI opaque part")? {
+        // RFC 3986 absolute URI kept verbatim; it may not carry what would end a
+        // name-addr or the header line.
+        if opaque
+            .bytes()
+            .any(|b| b <= 0x20 || b == 0x7f || matches!(b, b'<' | b'>' | b'"'))
+        {
+            return Err(value_error(
+                ctx,
+                &format!("invalid characters in URI {opaque:?}"),
+            ));
+        }
+        out.extend_from_slice(opaque.as_bytes());
+        return Ok(());
+    }
+
+    let user_obj = t.get_borrowed_item(1)?;
+    let user = opt_str_of(&user_obj, ctx, "a str or None URI user")?;
+    let params_obj = t.get_borrowed_item(5)?;
+    let params = dict_of(&params_obj, ctx, "a dict of URI parameters")?;
+
+    if scheme.eq_ignore_ascii_case("tel") {
+        // RFC 3966 §3: telephone-subscriber, then its parameters.
+        let number = user.ok_or_else(|| value_error(ctx, "a tel URI needs a number (user)"))?;
+        push_escaped(out, number, UriPart::Param);
+        return push_uri_params(out, params, ctx);
+    }
+
+    let password_obj = t.get_borrowed_item(2)?;
+    let password = opt_str_of(&password_obj, ctx, "a str or None URI password")?;
+    if let Some(user) = user {
+        push_escaped(out, user, UriPart::User);
+        if let Some(password) = password {
+            out.push(b':');
+            push_escaped(out, password, UriPart::Password);
+        }
+        out.push(b'@');
+    }
+    let host_obj = t.get_borrowed_item(3)?;
+    let host = opt_str_of(&host_obj, ctx, "a str URI host")?
+        .ok_or_else(|| value_error(ctx, &format!("a {scheme} URI needs a host")))?;
+    push_host(out, host, ctx)?;
+    let port_obj = t.get_borrowed_item(4)?;
+    if !port_obj.is_none() {
+        out.push(b':');
+        push_uint(out, uint_of(&port_obj, ctx, "URI port", 65_535)?);
+    }
+    push_uri_params(out, params, ctx)?;
+
+    let headers_obj = t.get_borrowed_item(6)?;
+    let headers = dict_of(&headers_obj, ctx, "a dict of URI headers")?;
+    for (i, (name, value)) in headers.iter().enumerate() {
+        out.push(if i == 0 { b'?' } else { b'&' });
+        push_escaped(
+            out,
+            str_of(&name, ctx, "str URI header names")?,
+            UriPart::Header,
+        );
+        out.push(b'=');
+        push_escaped(
+            out,
+            str_of(&value, ctx, "str URI header values")?,
+            UriPart::Header,
+        );
+    }
+    Ok(())
+}
+
+/// `serialize_uri(uri) -> str`.
+pub fn uri_to_string(uri: &Bound<'_, PyAny>) -> PyResult<String> {
+    let mut out = Vec::with_capacity(64);
+    write_uri(&mut out, uri, "URI")?;
+    // Only ASCII and whole UTF-8 strings were appended.
+    String::from_utf8(out).map_err(|_| type_error("URI", "UTF-8 text", uri))
+}
