@@ -32,9 +32,7 @@ class Limits:
     max_stream_buffer: int = 131_072
     """Bytes a stream framer holds while waiting for the rest of a message."""
 
-    _native_limits: _native.NativeLimits = field(
-        init=False, repr=False, compare=False, hash=False
-    )
+    _native_limits: _native.NativeLimits = field(init=False, repr=False, compare=False, hash=False)
     """The same numbers as a native object, built once here so that each parse reads one
     attribute instead of five. Not part of the API."""
 
