@@ -126,15 +126,28 @@ pub(crate) fn scan_host(c: &mut Cursor<'_>) -> R<String> {
             return Err(bad_uri("unclosed IPv6 reference"));
         }
         let s = std::str::from_utf8(v).map_err(|_| bad_uri("invalid IPv6 address"))?;
-        s.parse::<Ipv6Addr>()
-            .map_err(|_| bad_uri("invalid IPv6 address"))?;
-        return Ok(s.to_owned());
+        if s.parse::<Ipv6Addr>().is_ok() {
+            return Ok(s.to_owned());
+        }
+        return ipv6_three_colons(s).ok_or(bad_uri("invalid IPv6 address"));
     }
     let h = c.take_while(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_');
     if h.is_empty() {
         return Err(bad_uri("missing host"));
     }
     Ok(text(h))
+}
+
+/// RFC 5118 §4.10: the RFC 3261 ABNF (from RFC 2373) allows `2001:db8:::192.0.2.1`; it
+/// must be tolerated. We drop the extra colon and keep the corrected address.
+fn ipv6_three_colons(s: &str) -> Option<String> {
+    let i = s.find(":::")?;
+    let (head, tail) = (s.get(..i)?, s.get(i + 3..)?);
+    if !tail.contains('.') || tail.contains("::") {
+        return None;
+    }
+    let fixed = format!("{head}::{tail}");
+    fixed.parse::<Ipv6Addr>().ok().map(|_| fixed)
 }
 
 /// port = 1*DIGIT, 0..=65535.
@@ -379,6 +392,9 @@ mod tests {
         fails("sip:2001:db8::10");
         fails("sip:[2001:db8::10:5070]:5070:1");
         fails("sip:[2001:db8:::10]");
+        fails("sip:[2001:db8:::1.2.3.4::]");
+        let u = p("sip:user@[2001:db8:::192.0.2.1]");
+        assert_eq!(u.host.as_deref(), Some("2001:db8::192.0.2.1"));
         fails("sip:[192.0.2.1]");
     }
 
