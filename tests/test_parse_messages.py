@@ -1,0 +1,635 @@
+"""``Message.parse`` on hand-written messages: RFC 3261 §7 (message format), §7.3 (header
+fields: folding, lists, compact forms), §7.5 (framing), §18.3 (datagram framing), §20.
+
+Every expected value is written from the RFC text; see DESIGN.md for sippet's value shapes.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sippet import (
+    URI,
+    CSeq,
+    DeltaParams,
+    MediaType,
+    Message,
+    Method,
+    NameAddr,
+    ParseError,
+    RequestLine,
+    SentBy,
+    StatusLine,
+    TokenParams,
+    Via,
+)
+from sippet.headers import CANONICAL_NAMES, COMPACT_FORMS, SINGLE_VALUED
+
+RoundTrip = Callable[[Message], Message]
+
+# RFC 3261 §24.2 style OPTIONS, body-less, every line CRLF-terminated.
+OPTIONS_LINES = [
+    "OPTIONS sip:carol@chicago.com SIP/2.0",
+    "Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bKhjhs8ass877",
+    "Max-Forwards: 70",
+    "To: <sip:carol@chicago.com>",
+    "From: Alice <sip:alice@atlanta.com>;tag=1928301774",
+    "Call-ID: a84b4c76e66710",
+    "CSeq: 63104 OPTIONS",
+    "Contact: <sip:alice@pc33.atlanta.com>",
+    "Accept: application/sdp",
+    "Content-Length: 0",
+]
+OPTIONS = ("\r\n".join(OPTIONS_LINES) + "\r\n\r\n").encode()
+
+OPTIONS_HEADERS: dict[str, Any] = {
+    "via": [Via((2, 0), "UDP", SentBy("pc33.atlanta.com", None), {"branch": "z9hG4bKhjhs8ass877"})],
+    "max_forwards": 70,
+    "to": NameAddr("", URI("sip", "carol", None, "chicago.com"), {}),
+    "from": NameAddr("Alice", URI("sip", "alice", None, "atlanta.com"), {"tag": "1928301774"}),
+    "call_id": "a84b4c76e66710",
+    "cseq": CSeq(63104, Method.OPTIONS),
+    "contact": [NameAddr("", URI("sip", "alice", None, "pc33.atlanta.com"), {})],
+    "accept": [MediaType(("application", "sdp"), {})],
+    "content_length": 0,
+}
+
+
+def with_headers(*lines: str, body: bytes = b"", start: str = OPTIONS_LINES[0]) -> bytes:
+    """The OPTIONS above with its headers replaced by ``lines``."""
+    return (start + "\r\n" + "".join(line + "\r\n" for line in lines) + "\r\n").encode() + body
+
+
+BASE = [
+    "Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bKhjhs8ass877",
+    "Max-Forwards: 70",
+    "To: <sip:carol@chicago.com>",
+    "From: <sip:alice@atlanta.com>;tag=1928301774",
+    "Call-ID: a84b4c76e66710",
+    "CSeq: 63104 OPTIONS",
+]
+
+
+def test_reference_options_message() -> None:
+    message = Message.parse(OPTIONS)
+    assert message.start_line == RequestLine(
+        Method.OPTIONS, URI("sip", "carol", None, "chicago.com")
+    )
+    assert message.is_request and not message.is_response
+    assert message.headers == OPTIONS_HEADERS
+    assert list(message.headers) == list(OPTIONS_HEADERS)
+    assert message.body == b""
+    assert message.wire_order is True
+
+
+# ---------------------------------------------------------------------------------------
+# Input forms
+
+
+def test_bare_lf_line_ends_are_tolerated() -> None:
+    assert Message.parse(OPTIONS.replace(b"\r\n", b"\n")) == Message.parse(OPTIONS)
+
+
+def test_mixed_line_ends_are_tolerated() -> None:
+    mixed = OPTIONS.replace(b"\r\n", b"\n", 3)
+    assert Message.parse(mixed) == Message.parse(OPTIONS)
+
+
+def test_str_input_is_utf8() -> None:
+    text = OPTIONS.decode().replace("Alice", "Alïce")
+    message = Message.parse(text)
+    assert message.headers["from"].display_name == "Alïce"
+    assert message == Message.parse(text.encode("utf-8"))
+
+
+def test_leading_crlfs_are_skipped() -> None:
+    # RFC 3261 §7.5: CRLFs before the start-line are ignored.
+    assert Message.parse(b"\r\n\r\n\r\n" + OPTIONS) == Message.parse(OPTIONS)
+    assert Message.parse(b"\n\n" + OPTIONS) == Message.parse(OPTIONS)
+
+
+def test_sippet_readme_wire_format_example() -> None:
+    # The README's example, as Sippet's own README has it: bare LF, no Content-Length,
+    # and no empty line after the last header.
+    message = Message.parse(
+        "OPTIONS sip:sip.example.com SIP/2.0\n"
+        "Via: SIP/2.0/UDP localhost:5060;branch=z9hG4bK5b0b5a8e1d\n"
+        "From: sip:localhost;tag=9fxced76sl\n"
+        "To: sip:sip.example.com\n"
+        "CSeq: 1 OPTIONS\n"
+        "User-Agent: Sippet/1.0\n"
+        "Call-ID: 3848276298220188511@localhost\n"
+    )
+    assert message.start_line == RequestLine(Method.OPTIONS, URI("sip", host="sip.example.com"))
+    assert message.headers == {
+        "via": [Via((2, 0), "UDP", SentBy("localhost", 5060), {"branch": "z9hG4bK5b0b5a8e1d"})],
+        "from": NameAddr("", URI("sip", host="localhost"), {"tag": "9fxced76sl"}),
+        "to": NameAddr("", URI("sip", host="sip.example.com"), {}),
+        "cseq": CSeq(1, Method.OPTIONS),
+        "user_agent": "Sippet/1.0",
+        "call_id": "3848276298220188511@localhost",
+    }
+    assert message.headers["cseq"].method is Method.OPTIONS
+    seq, method = message.headers["cseq"]
+    assert (seq, method) == (1, "OPTIONS")
+    assert message.body == b""
+    wire = bytes(message)
+    assert wire.endswith(b"\r\nContent-Length: 0\r\n\r\n")
+
+
+def test_readme_example_with_empty_line_is_the_same() -> None:
+    text = "OPTIONS sip:sip.example.com SIP/2.0\nCall-ID: x@y\nCSeq: 1 OPTIONS\n"
+    assert Message.parse(text) == Message.parse(text + "\n")
+
+
+# ---------------------------------------------------------------------------------------
+# Framing: body and Content-Length (RFC 3261 §7.4, §18.3, §20.14)
+
+
+def test_body_without_content_length_is_the_rest_of_the_datagram() -> None:
+    body = b"v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\n"
+    message = Message.parse(with_headers(*BASE, "Content-Type: application/sdp", body=body))
+    assert message.body == body
+    assert "content_length" not in message.headers
+
+
+def test_octets_past_content_length_are_ignored() -> None:
+    message = Message.parse(with_headers(*BASE, "Content-Length: 4", body=b"abcdEXTRA"))
+    assert message.body == b"abcd"
+    assert message.headers["content_length"] == 4
+
+
+def test_content_length_larger_than_body_is_400() -> None:
+    with pytest.raises(ParseError) as info:
+        Message.parse(with_headers(*BASE, "Content-Length: 10", body=b"abcd"))
+    assert info.value.status_code == 400
+
+
+@pytest.mark.parametrize("value", ["-1", "five", "1.5", "0x10", "", "99999999999999999999999"])
+def test_bad_content_length_is_400(value: str) -> None:
+    with pytest.raises(ParseError) as info:
+        Message.parse(with_headers(*BASE, f"Content-Length: {value}"))
+    assert info.value.status_code == 400
+
+
+def test_body_is_binary_and_counted_in_octets() -> None:
+    body = bytes(range(256))
+    message = Message.parse(with_headers(*BASE, f"Content-Length: {len(body)}", body=body))
+    assert message.body == body
+    utf8 = "é€𝄞".encode()
+    message = Message.parse(with_headers(*BASE, f"l: {len(utf8)}", body=utf8))
+    assert message.body == utf8
+
+
+# ---------------------------------------------------------------------------------------
+# Header fields (RFC 3261 §7.3)
+
+
+def test_folding_is_one_space() -> None:
+    # The example of RFC 3261 §7.3.1.
+    message = Message.parse(
+        with_headers(
+            *BASE,
+            "Subject:            I know you're there,",
+            "                    pick up the phone",
+            "\t\t\t\t\t\t\t\t\t\tand talk to me!",
+        )
+    )
+    assert message.headers["subject"] == "I know you're there, pick up the phone and talk to me!"
+
+
+def test_folding_in_typed_and_unknown_headers() -> None:
+    message = Message.parse(
+        with_headers(
+            *BASE[:-1],
+            "CSeq:",
+            " 63104",
+            "  OPTIONS",
+            "X-Folded: a",
+            "\tb",
+            " c",
+        )
+    )
+    assert message.headers["cseq"] == CSeq(63104, Method.OPTIONS)
+    assert message.headers["X-Folded"] == ["a b c"]
+
+
+def test_whitespace_around_colon_and_value() -> None:
+    message = Message.parse(
+        with_headers(*BASE[:4], "Call-ID:a84b4c76e66710", "CSeq   :   63104 OPTIONS   ")
+    )
+    assert message.headers["call_id"] == "a84b4c76e66710"
+    assert message.headers["cseq"] == CSeq(63104, Method.OPTIONS)
+
+
+def test_header_names_are_case_insensitive() -> None:
+    message = Message.parse(
+        with_headers(
+            "vIA: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bKhjhs8ass877",
+            "MAX-FORWARDS: 70",
+            "to: <sip:carol@chicago.com>",
+            "FROM: <sip:alice@atlanta.com>;tag=1928301774",
+            "call-id: a84b4c76e66710",
+            "CSEQ: 63104 OPTIONS",
+        )
+    )
+    assert set(message.headers) == {"via", "max_forwards", "to", "from", "call_id", "cseq"}
+
+
+def test_list_header_lines_are_merged_in_order() -> None:
+    # RFC 3261 §7.3.1: several lines of a list header equal one comma-separated line;
+    # the merged value takes the place of the first line.
+    message = Message.parse(
+        with_headers(
+            "Route: <sip:p1.example.com;lr>",
+            *BASE[:2],
+            "Route: <sip:p2.example.com;lr>, <sip:p3.example.com;lr>",
+            *BASE[2:],
+            "route: <sip:p4.example.com;lr>",
+        )
+    )
+    hosts = [value.uri.host for value in message.headers["route"]]
+    assert hosts == ["p1.example.com", "p2.example.com", "p3.example.com", "p4.example.com"]
+    assert next(iter(message.headers)) == "route"
+
+
+def test_via_values_on_lines_and_commas() -> None:
+    message = Message.parse(
+        with_headers(
+            "Via: SIP/2.0/UDP a.example.com;branch=z9hG4bK1, SIP/2.0/TCP b.example.com:5070",
+            *BASE[1:],
+            "Via: SIP/2.0/TLS c.example.com;branch=z9hG4bK3",
+        )
+    )
+    assert [(v.protocol, v.sent_by) for v in message.headers["via"]] == [
+        ("UDP", SentBy("a.example.com", None)),
+        ("TCP", SentBy("b.example.com", 5070)),
+        ("TLS", SentBy("c.example.com", None)),
+    ]
+
+
+def test_unknown_header_lines_are_kept_raw_one_per_line() -> None:
+    message = Message.parse(
+        with_headers(
+            'X-Custom: a, b;c=d, "e,f"',
+            *BASE,
+            "x-custom: second line",
+            "X-Empty:",
+        )
+    )
+    # key: the wire name first seen; never split on commas (RFC 4475 §3.1.1.1)
+    assert message.headers["X-Custom"] == ['a, b;c=d, "e,f"', "second line"]
+    assert "x-custom" not in message.headers
+    assert message.headers["X-Empty"] == [""]
+    assert next(iter(message.headers)) == "X-Custom"
+
+
+def test_comma_splitting_respects_quotes_and_angle_brackets() -> None:
+    message = Message.parse(
+        with_headers(
+            *BASE,
+            'Contact: "Doe, John" <sip:a,b@x.example.com>;p="1,2", <sip:c@y.example.com>,'
+            ' "Say \\"hi\\", ok" <sip:d@z.example.com>',
+        )
+    )
+    assert message.headers["contact"] == [
+        # ',' is a user-unreserved character (RFC 3261 §25.1)
+        NameAddr("Doe, John", URI("sip", "a,b", None, "x.example.com"), {"p": "1,2"}),
+        NameAddr("", URI("sip", "c", None, "y.example.com"), {}),
+        NameAddr('Say "hi", ok', URI("sip", "d", None, "z.example.com"), {}),
+    ]
+
+
+def test_addr_spec_without_brackets_takes_header_params() -> None:
+    # RFC 3261 §20.10: without <>, ';' parameters belong to the header, not the URI.
+    message = Message.parse(with_headers(*BASE, "Contact: sip:a@b.example;expires=60;q=0.5"))
+    assert message.headers["contact"] == [
+        NameAddr("", URI("sip", "a", None, "b.example"), {"expires": "60", "q": "0.5"})
+    ]
+
+
+def test_contact_star() -> None:
+    message = Message.parse(with_headers(*BASE, "Contact: *", "Expires: 0"))
+    assert message.headers["contact"] == "*"
+    assert message.headers["expires"] == 0
+
+
+def test_parameter_names_lowercased_values_unquoted() -> None:
+    message = Message.parse(
+        with_headers(
+            "Via: SIP/2.0/udp pc33.atlanta.com;BRANCH=z9hG4bKAbC;RPort;Received=192.0.2.1",
+            *BASE[1:3],
+            'From: "A" <sip:a@b.example>;TAG=XyZ;Foo="quoted \\"value\\"";empty=""',
+            *BASE[4:],
+        )
+    )
+    assert message.headers["via"] == [
+        Via(
+            (2, 0),
+            "UDP",  # transport uppercased
+            SentBy("pc33.atlanta.com", None),
+            {"branch": "z9hG4bKAbC", "rport": None, "received": "192.0.2.1"},
+        )
+    ]
+    assert message.headers["from"].params == {
+        "tag": "XyZ",
+        "foo": 'quoted "value"',
+        "empty": "",
+    }
+
+
+@pytest.mark.parametrize(
+    ("letter", "value", "key", "expected"),
+    [
+        ("a", "*;audio", "Accept-Contact", ["*;audio"]),
+        (
+            "b",
+            "<sip:referrer@atlanta.example.com>",
+            "referred_by",
+            NameAddr("", URI("sip", "referrer", None, "atlanta.example.com"), {}),
+        ),
+        (
+            "c",
+            "text/plain;charset=utf-8",
+            "content_type",
+            MediaType(("text", "plain"), {"charset": "utf-8"}),
+        ),
+        ("d", "proxy, recurse", "Request-Disposition", ["proxy, recurse"]),
+        ("e", "gzip", "content_encoding", ["gzip"]),
+        (
+            "f",
+            "<sip:alice@atlanta.com>;tag=88",
+            "from",
+            NameAddr("", URI("sip", "alice", None, "atlanta.com"), {"tag": "88"}),
+        ),
+        (
+            "i",
+            "f81d4fae-7dec-11d0-a765-00a0c91e6bf6@foo.bar.com",
+            "call_id",
+            "f81d4fae-7dec-11d0-a765-00a0c91e6bf6@foo.bar.com",
+        ),
+        ("j", "*;video", "Reject-Contact", ["*;video"]),
+        ("k", "100rel, timer", "supported", ["100rel", "timer"]),
+        ("l", "0", "content_length", 0),
+        (
+            "m",
+            "<sip:alice@pc33.atlanta.com>",
+            "contact",
+            [NameAddr("", URI("sip", "alice", None, "pc33.atlanta.com"), {})],
+        ),
+        ("o", "presence;id=7", "event", TokenParams("presence", {"id": "7"})),
+        (
+            "r",
+            "<sip:carol@chicago.com>",
+            "refer_to",
+            NameAddr("", URI("sip", "carol", None, "chicago.com"), {}),
+        ),
+        ("s", "Need more boxes", "subject", "Need more boxes"),
+        (
+            "t",
+            "<sip:carol@chicago.com>;tag=5",
+            "to",
+            NameAddr("", URI("sip", "carol", None, "chicago.com"), {"tag": "5"}),
+        ),
+        ("u", "presence, dialog", "allow_events", ["presence", "dialog"]),
+        (
+            "v",
+            "SIP/2.0/UDP h.example.com:5062;branch=z9hG4bKx",
+            "via",
+            [Via((2, 0), "UDP", SentBy("h.example.com", 5062), {"branch": "z9hG4bKx"})],
+        ),
+        ("x", "1800;refresher=uac", "session_expires", DeltaParams(1800, {"refresher": "uac"})),
+        (
+            "y",
+            "ZYNBbHC00VMZr2kZt6VmCvPonWJMGvQTBDqghoWeLxJfzB2a1pxAr3VgrB0SsSAa",
+            "Identity",
+            ["ZYNBbHC00VMZr2kZt6VmCvPonWJMGvQTBDqghoWeLxJfzB2a1pxAr3VgrB0SsSAa"],
+        ),
+    ],
+)
+def test_compact_forms(
+    letter: str, value: str, key: str, expected: Any, round_trip: RoundTrip
+) -> None:
+    assert COMPACT_FORMS[letter] == key
+    others = [line for line in BASE if not line.lower().startswith(_long_name(key).lower() + ":")]
+    for name in (letter, letter.upper()):
+        message = Message.parse(with_headers(*others, f"{name}: {value}"))
+        assert message.headers[key] == expected
+        assert letter not in message.headers and letter.upper() not in message.headers
+    again = round_trip(message)
+    # the serializer writes the full name (RFC 3261 §7.3.3 allows either)
+    assert f"\r\n{_long_name(key)}: ".encode() in bytes(again)
+
+
+def test_all_19_compact_forms_are_listed() -> None:
+    assert sorted(COMPACT_FORMS) == list("abcdefijklmorstuvxy")
+
+
+def _long_name(key: str) -> str:
+    return CANONICAL_NAMES.get(key, key)
+
+
+# ---------------------------------------------------------------------------------------
+# Single-valued headers (RFC 3261 §7.3.1; RFC 4475 §3.3.8, §3.3.9)
+
+SECOND_LINES = {
+    "call_id": "Call-ID: other@example.com",
+    "cseq": "CSeq: 2 OPTIONS",
+    "from": "From: <sip:eve@example.com>;tag=2",
+    "to": "To: <sip:eve@example.com>",
+    "max_forwards": "Max-Forwards: 69",
+    "content_length": "Content-Length: 0",
+    "content_type": "Content-Type: text/plain",
+    "expires": "Expires: 60",
+    "user_agent": "User-Agent: other/1.0",
+    "subject": "s: again",
+}
+
+
+@pytest.mark.parametrize("key", sorted(SECOND_LINES))
+def test_a_second_single_valued_header_is_rejected(key: str) -> None:
+    assert key in SINGLE_VALUED
+    first = {
+        "content_length": "Content-Length: 0",
+        "content_type": "Content-Type: text/plain",
+        "expires": "Expires: 30",
+        "user_agent": "User-Agent: sippet-test/1.0",
+        "subject": "Subject: hello",
+    }
+    lines = list(BASE)
+    if key in first:
+        lines.append(first[key])
+    lines.append(SECOND_LINES[key])
+    with pytest.raises(ParseError) as info:
+        Message.parse(with_headers(*lines))
+    assert info.value.reason == "multiple_definition"
+    assert info.value.status_code == 400
+
+
+def test_two_values_on_one_line_of_a_single_valued_header_are_rejected() -> None:
+    lines = [*BASE[:3], "From: <sip:a@b.example>;tag=1, <sip:c@d.example>;tag=2", *BASE[4:]]
+    with pytest.raises(ParseError) as info:
+        Message.parse(with_headers(*lines))
+    assert info.value.status_code == 400
+
+
+# ---------------------------------------------------------------------------------------
+# Start lines (RFC 3261 §7.1, §7.2) and typed values
+
+
+def test_methods_are_case_sensitive() -> None:
+    message = Message.parse(
+        with_headers(*BASE[:5], "CSeq: 1 invite", start="invite sip:a@b.example SIP/2.0")
+    )
+    assert message.start_line.method == "invite"  # type: ignore[union-attr]
+    assert not isinstance(message.start_line.method, Method)  # type: ignore[union-attr]
+    assert message.headers["cseq"] == CSeq(1, "invite")
+    assert not isinstance(message.headers["cseq"].method, Method)
+
+
+def test_known_methods_are_method_members() -> None:
+    for method in Method:
+        start = f"{method.value} sip:a@b.example SIP/2.0"
+        message = Message.parse(with_headers(*BASE[:5], f"CSeq: 1 {method.value}", start=start))
+        assert message.start_line.method is method  # type: ignore[union-attr]
+        assert message.headers["cseq"].method is method
+
+
+def test_sip_version_is_case_insensitive() -> None:
+    # RFC 3261 §7.1: "The SIP-Version string is case-insensitive"
+    message = Message.parse(with_headers(*BASE, start="OPTIONS sip:carol@chicago.com sip/2.0"))
+    assert message.start_line.version == (2, 0)
+    assert bytes(message).startswith(b"OPTIONS sip:carol@chicago.com SIP/2.0\r\n")
+
+
+@pytest.mark.parametrize("version", ["SIP/3.0", "SIP/1.0", "SIP/2.1"])
+def test_other_versions_are_505(version: str) -> None:
+    with pytest.raises(ParseError) as info:
+        Message.parse(with_headers(*BASE, start=f"OPTIONS sip:carol@chicago.com {version}"))
+    assert info.value.status_code == 505
+    assert info.value.reason == "unsupported_version"
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        "OPTIONS sip:carol@chicago.com",  # no version
+        "OPTIONS SIP/2.0",  # no URI
+        "sip:carol@chicago.com SIP/2.0",
+        "OPTIONS sip:carol@chicago.com HTTP/1.1",
+        "OPTIONS sip:carol@chicago.com SIP/2.0 extra",
+        "OPT(IONS sip:carol@chicago.com SIP/2.0",  # '(' is not a token char
+        "OPTIONS\tsip:carol@chicago.com\tSIP/2.0",  # SP only
+    ],
+)
+def test_malformed_request_lines_are_400(start: str) -> None:
+    with pytest.raises(ParseError) as info:
+        Message.parse(with_headers(*BASE, start=start))
+    assert info.value.status_code == 400
+
+
+RESPONSE_BASE = [
+    "Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bKhjhs8ass877;received=192.0.2.1",
+    "To: <sip:carol@chicago.com>;tag=93810874",
+    "From: <sip:alice@atlanta.com>;tag=1928301774",
+    "Call-ID: a84b4c76e66710",
+    "CSeq: 63104 OPTIONS",
+    "Content-Length: 0",
+]
+
+
+@pytest.mark.parametrize(
+    ("start", "code", "reason"),
+    [
+        ("SIP/2.0 180 Ringing", 180, "Ringing"),
+        ("SIP/2.0 200 OK", 200, "OK"),
+        ("SIP/2.0 486 Busy Here", 486, "Busy Here"),
+        ("SIP/2.0 699 Whatever you say", 699, "Whatever you say"),
+        ("SIP/2.0 100 ", 100, ""),
+        ("SIP/2.0 603 Déclin", 603, "Déclin"),
+    ],
+)
+def test_status_lines(start: str, code: int, reason: str) -> None:
+    message = Message.parse(with_headers(*RESPONSE_BASE, start=start))
+    assert message.start_line == StatusLine(code, reason)
+    assert message.is_response
+    assert message.headers["via"][0].params["received"] == "192.0.2.1"
+
+
+@pytest.mark.parametrize("code", ["99", "700", "1000", "2000", "4294967301"])
+def test_status_code_outside_100_699_is_rejected(code: str) -> None:
+    with pytest.raises(ParseError) as info:
+        Message.parse(with_headers(*RESPONSE_BASE, start=f"SIP/2.0 {code} Odd"))
+    assert info.value.reason == "invalid_status_code"
+
+
+@pytest.mark.parametrize("code", ["20", "abc", "-200", "2OO", ""])
+def test_status_code_not_three_digits_is_rejected(code: str) -> None:
+    # Status-Code = 3DIGIT (RFC 3261 §25.1)
+    with pytest.raises(ParseError):
+        Message.parse(with_headers(*RESPONSE_BASE, start=f"SIP/2.0 {code} Odd"))
+
+
+def test_typed_values() -> None:
+    message = Message.parse(
+        with_headers(
+            *BASE,
+            "Date: Sat, 13 Nov 2010 23:29:00 GMT",
+            "Expires: 3600",
+            "Allow: INVITE, ACK, OPTIONS, CANCEL, BYE, FOO",
+            "Require: 100rel",
+            "Content-Type: Application/SDP",
+        )
+    )
+    assert message.headers["date"] == datetime.datetime(
+        2010, 11, 13, 23, 29, 0, tzinfo=datetime.UTC
+    )
+    assert message.headers["expires"] == 3600
+    assert message.headers["allow"] == ["INVITE", "ACK", "OPTIONS", "CANCEL", "BYE", "FOO"]
+    assert message.headers["allow"][0] is Method.INVITE
+    assert message.headers["require"] == ["100rel"]
+    media = message.headers["content_type"].media
+    assert tuple(part.lower() for part in media) == ("application", "sdp")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Max-Forwards: seventy",
+        "Max-Forwards: -1",
+        "CSeq: 4294967296 OPTIONS",  # CSeq < 2**31 (RFC 3261 §8.1.1.5), > 2**32-1 is invalid
+        "CSeq: OPTIONS",
+        "CSeq: 1",
+        "Expires: soon",
+        "Date: Sat, 13 Nov 2010 23:29:00 EST",  # only GMT (RFC 4475 §3.1.2.12)
+        "Via: SIP/2.0/UDP",  # no sent-by
+        "Via: SIP/2.0 pc33.atlanta.com",  # no transport
+        "Via: SIP/2.0/UDP pc33.atlanta.com:port",
+        'To: "unterminated <sip:a@b.example>',
+        "To: <sip:a@b.example",  # unclosed <
+        "To: sip:a@b.example>",
+    ],
+)
+def test_malformed_typed_values_are_400(line: str) -> None:
+    name = line.split(":", 1)[0].lower().replace("-", "_")
+    lines = [
+        existing for existing in BASE if existing.split(":", 1)[0].lower().replace("-", "_") != name
+    ]
+    with pytest.raises(ParseError) as info:
+        Message.parse(with_headers(*lines, line))
+    assert info.value.status_code == 400
+
+
+def test_header_line_without_colon_is_400() -> None:
+    with pytest.raises(ParseError) as info:
+        Message.parse(with_headers(*BASE, "Foobar roobar"))
+    assert info.value.status_code == 400
+
+
+def test_empty_input_is_a_parse_error() -> None:
+    for data in (b"", b"\r\n", b"\r\n\r\n", "", "   "):
+        with pytest.raises(ParseError):
+            Message.parse(data)
