@@ -17,17 +17,28 @@ def build_parser() -> argparse.ArgumentParser:
         prog="sippet", description="SIP tools built on the sippet library."
     )
     parser.add_argument("--version", action="version", version=f"sippet {__version__}")
+    # -v works before or after the subcommand name.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log more (-v info, -vv debug)"
+    )
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="log more (-v info, -vv debug)"
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     options.add_arguments(
-        commands.add_parser("options", help="send OPTIONS and report the answer (like sipsak)")
+        commands.add_parser(
+            "options", parents=[common], help="send OPTIONS and report the answer (like sipsak)"
+        )
     )
     uas.add_arguments(
-        commands.add_parser("uas", help="answer OPTIONS, INVITE, BYE, CANCEL until stopped")
+        commands.add_parser(
+            "uas", parents=[common], help="answer OPTIONS, INVITE, BYE, CANCEL until stopped"
+        )
     )
-    parse.add_arguments(commands.add_parser("parse", help="parse a message and show its headers"))
+    parse.add_arguments(
+        commands.add_parser("parse", parents=[common], help="parse a message and show its headers")
+    )
     return parser
 
 

@@ -179,8 +179,7 @@ class Stack:
             request = apply_strict_route(request)
         method = message.start_line.method
         if method == Method.ACK:
-            peer = await self._resolve(hop)
-            self._transmit(request, peer, None)
+            self._transmit(request, await self._resolve(hop), None)
             return None
         try:
             peer = await self._resolve(hop)
@@ -193,6 +192,23 @@ class Stack:
         key, actions = self.layer.send_request(request, peer, peer.transport.reliable, loop.time())
         self._run(actions)
         return key
+
+    async def send_stateless(self, message: Message) -> None:
+        """Send ``message`` straight to the transport, without a transaction.
+
+        For stateless forwarding (RFC 3261 §16.11) and for 2xx responses whose server
+        transaction is gone. Routed like ``send`` (§8.1.2, §18.2.2); ``TransportError`` when
+        it cannot be routed or resolved.
+        """
+        self._running_loop()
+        validate(message)
+        if isinstance(message.start_line, RequestLine):
+            hop = request_next_hop(message)
+            if message.target is None and is_strict_route(message):
+                message = apply_strict_route(message)
+            self._transmit(message, await self._resolve(hop), None)
+        else:
+            self._transmit(message, await self._resolve(response_next_hop(message)), None)
 
     def send_response(self, response: Message) -> None:
         """``send`` for a response, without awaiting: for cores with plain callbacks."""
