@@ -1,0 +1,253 @@
+"""TransactionLayer as a whole: contract errors, timer ordering, the timer queue, the
+generated diagrams, the sans-I/O rule, and a leak test on a fake clock."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tx_factory import drain, invite, kinds, request, response_to, via
+
+from sippet import Message, Method, StatusLine, TransactionError
+from sippet.transactions import (
+    ClientKey,
+    DeliverError,
+    Send,
+    ServerKey,
+    Terminated,
+    TimerSettings,
+    TransactionLayer,
+    diagrams,
+)
+from sippet.transactions.timers import TimerQueue
+
+PACKAGE = Path(diagrams.__file__).parent
+DOC = Path(__file__).parents[2] / "docs" / "transactions.md"
+
+
+def test_duplicate_client_key_is_refused() -> None:
+    layer = TransactionLayer()
+    layer.send_request(invite(), "d", False, 0.0)
+    with pytest.raises(TransactionError) as info:
+        layer.send_request(invite(), "d", False, 0.1)
+    assert info.value.reason == "already_started"
+    assert layer.client_count == 1
+
+
+def test_ack_and_branchless_requests_are_refused() -> None:
+    layer = TransactionLayer()
+    with pytest.raises(TransactionError) as info:
+        layer.send_request(request(Method.ACK), "d", False, 0.0)
+    assert info.value.reason == "ack_not_allowed"
+    with pytest.raises(TransactionError) as info:
+        layer.send_request(request(branch=None), "d", False, 0.0)
+    assert info.value.reason == "no_branch"
+    with pytest.raises(TransactionError) as info:
+        layer.receive_request(response_to(invite(), 200), "s", False, 0.0)
+    assert info.value.reason == "not_a_request"
+    no_via = request()
+    del no_via.headers["via"]
+    with pytest.raises(TransactionError) as info:
+        layer.receive_request(no_via, "s", False, 0.0)
+    assert info.value.reason == "invalid_message"
+    assert len(layer) == 0
+
+
+def test_response_without_cseq_has_no_transaction() -> None:
+    layer = TransactionLayer()
+    bare = Message(StatusLine(200, "OK"), {"via": [via()]})
+    with pytest.raises(TransactionError):
+        layer.send_response(bare, 0.0)
+    assert layer.receive_response(bare, 0.0)[0].key is None  # type: ignore[union-attr]
+
+
+def test_terminate_removes_at_once_and_is_idempotent() -> None:
+    layer = TransactionLayer()
+    key, _ = layer.send_request(invite(), "d", False, 0.0)
+    assert layer.terminate(key, 1.0) == [Terminated(key)]
+    assert len(layer) == 0 and layer.state_of(key) is None
+    assert layer.terminate(key, 1.0) == []
+    assert layer.next_deadline() is None
+    assert drain(layer, 100.0) == [] and layer.timer_count == 0
+
+
+def test_timers_of_several_transactions_fire_in_deadline_order() -> None:
+    layer = TransactionLayer()
+    k1, _ = layer.send_request(invite(branch="z9hG4bK1"), "a", False, 0.0)
+    k2, _ = layer.send_request(request(branch="z9hG4bK2"), "b", False, 0.25)
+    actions = layer.handle_timers(4.0)
+    # INVITE: A at 0.5, 1.5, 3.5; OPTIONS: E at 0.75, 1.75, 3.75.
+    assert [a.key for a in actions] == [k1, k2, k1, k2, k1, k2]
+    assert layer.next_deadline() == 7.5
+
+
+def test_next_deadline_ignores_cancelled_timers() -> None:
+    layer = TransactionLayer()
+    inv = invite()
+    layer.send_request(inv, "d", False, 0.0)
+    other, _ = layer.send_request(request(branch="z9hG4bKx"), "d", True, 0.0)
+    layer.receive_response(response_to(inv, 180), 0.1)  # A and B of the INVITE stop
+    assert layer.next_deadline() == 32.0  # F of the OPTIONS, not 0.5
+    assert drain(layer, 40.0) == [(32.0, DeliverError("timeout", other)), (32.0, Terminated(other))]
+
+
+def test_timer_queue_drops_cancelled_entries_in_bulk() -> None:
+    queue: TimerQueue[str] = TimerQueue()
+    entries = [queue.push(float(i), f"t{i}") for i in range(5000)]
+    for entry in entries[:4000]:
+        queue.cancel(entry)
+    assert len(queue) < 5000  # rebuilt once the cancelled outnumbered the live
+    assert queue.live == 1000
+    assert queue.next_deadline() == 4000.0
+    assert queue.pop_due(4000.5) == (4000.0, "t4000")
+    assert queue.pop_due(4000.5) is None
+
+
+def test_timer_settings_are_checked_and_derived() -> None:
+    assert TimerSettings().timeout == 32.0
+    assert TimerSettings(t1=0.25).timeout == 16.0
+    with pytest.raises(ValueError):
+        TimerSettings(t1=0.0)
+    with pytest.raises(ValueError):
+        TimerSettings(t1=5.0, t2=4.0)
+    with pytest.raises(ValueError):
+        TimerSettings(trying_delay=-1.0)
+
+
+def test_package_does_no_io() -> None:
+    forbidden = {"asyncio", "socket", "time", "select", "selectors", "threading", "os"}
+    for path in PACKAGE.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                names = {(node.module or "").split(".")[0]}
+            else:
+                continue
+            assert not names & forbidden, f"{path.name} imports {names & forbidden}"
+
+
+def test_committed_diagrams_match_the_tables() -> None:
+    assert diagrams.markdown() in DOC.read_text()
+
+
+def test_every_table_edge_has_an_rfc_state() -> None:
+    for _, machine in diagrams.MACHINES:
+        for (source, _event), edge in machine.TABLE.items():
+            assert source.value in diagrams.mermaid(machine)
+            assert edge.label
+
+
+# -- leak test -----------------------------------------------------------------------------
+
+N = 100_000
+
+
+def _with_branch(template: Message, branch: str) -> Message:
+    headers = dict(template.headers)
+    headers["via"] = [via(branch)]
+    return Message(template.start_line, headers)
+
+
+def _run(layer: TransactionLayer, step: Any) -> tuple[int, int]:
+    """Start N transactions 100 us apart; return (Terminated count, distinct keys)."""
+    terminated: list[Any] = []
+    now = 0.0
+    for i in range(N):
+        now = i * 1e-4
+        step(i, now, terminated)
+        if i % 500 == 0:
+            terminated += [a for a in layer.handle_timers(now) if isinstance(a, Terminated)]
+    terminated += [a for a in layer.handle_timers(now + 1000.0) if isinstance(a, Terminated)]
+    return len(terminated), len({a.key for a in terminated})
+
+
+def _assert_empty(layer: TransactionLayer) -> None:
+    assert len(layer) == 0 and layer.client_count == 0 and layer.server_count == 0
+    assert layer.next_deadline() is None
+    assert layer.timer_count == 0
+
+
+def test_leak_client_invite() -> None:
+    layer = TransactionLayer()
+    template = invite()
+
+    def step(i: int, now: float, out: list[Any]) -> None:
+        inv = _with_branch(template, f"z9hG4bKci{i}")
+        _, actions = layer.send_request(inv, "d", i % 2 == 0, now)
+        kind = i % 4
+        if kind == 3:
+            return  # times out on Timer B
+        actions += layer.receive_response(response_to(inv, 180), now)
+        status = 200 if kind < 2 else 486
+        actions += layer.receive_response(response_to(inv, status), now)
+        out += [a for a in actions if isinstance(a, Terminated)]
+
+    assert _run(layer, step) == (N, N)
+    _assert_empty(layer)
+
+
+def test_leak_client_non_invite() -> None:
+    layer = TransactionLayer()
+    template = request(Method.OPTIONS)
+
+    def step(i: int, now: float, out: list[Any]) -> None:
+        req = _with_branch(template, f"z9hG4bKcn{i}")
+        _, actions = layer.send_request(req, "d", i % 2 == 0, now)
+        if i % 5 != 4:
+            actions += layer.receive_response(response_to(req, 200), now)
+        out += [a for a in actions if isinstance(a, Terminated)]
+
+    assert _run(layer, step) == (N, N)
+    _assert_empty(layer)
+
+
+def test_leak_server_invite() -> None:
+    layer = TransactionLayer()
+    template = invite()
+
+    def step(i: int, now: float, out: list[Any]) -> None:
+        inv = _with_branch(template, f"z9hG4bKsi{i}")
+        reliable = i % 2 == 0
+        actions = layer.receive_request(inv, "s", reliable, now)
+        kind = i % 3
+        if kind == 0:
+            actions += layer.send_response(response_to(inv, 200), now)
+        else:
+            busy = response_to(inv, 486)
+            actions += layer.send_response(busy, now)
+            if kind == 1:  # ACKed; otherwise Timer H
+                ack = _with_branch(template, f"z9hG4bKsi{i}")
+                ack.start_line = ack.start_line._replace(method=Method.ACK)  # type: ignore[union-attr]
+                ack.headers["to"] = busy.headers["to"]
+                actions += layer.receive_request(ack, "s", reliable, now)
+        out += [a for a in actions if isinstance(a, Terminated)]
+
+    assert _run(layer, step) == (N, N)
+    _assert_empty(layer)
+
+
+def test_leak_server_non_invite() -> None:
+    layer = TransactionLayer()
+    template = request(Method.REGISTER)
+
+    def step(i: int, now: float, out: list[Any]) -> None:
+        req = _with_branch(template, f"z9hG4bKsn{i}")
+        actions = layer.receive_request(req, "s", i % 2 == 0, now)
+        actions += layer.send_response(response_to(req, 200), now)
+        out += [a for a in actions if isinstance(a, Terminated)]
+
+    assert _run(layer, step) == (N, N)
+    _assert_empty(layer)
+
+
+def test_send_actions_reference_the_given_destination() -> None:
+    layer = TransactionLayer()
+    destination = object()
+    key, actions = layer.send_request(invite(), destination, False, 0.0)
+    assert actions[0] == Send(actions[0].message, destination, key)  # type: ignore[union-attr]
+    assert isinstance(key, ClientKey) and not isinstance(key, ServerKey)
+    assert kinds(layer.handle_timers(0.5)) == ["Send"]
