@@ -115,7 +115,8 @@ def request_next_hop(request: Message) -> NextHop:
     """
     target = request.target
     if target is not None:
-        return NextHop(target.protocol.upper(), target.host, target.port)
+        protocol, host, port = target  # a Target, or a plain tuple assigned by hand
+        return NextHop(str(protocol).upper(), host, port)
     routes = request.headers.get("route")
     if routes:
         return uri_next_hop(routes[0].uri)
@@ -128,7 +129,8 @@ def response_next_hop(response: Message) -> NextHop:
     """Where a response goes over an unreliable transport (RFC 3261 §18.2.2, RFC 3581 §4)."""
     target = response.target
     if target is not None:
-        return NextHop(target.protocol.upper(), target.host, target.port)
+        protocol, host, port = target
+        return NextHop(str(protocol).upper(), host, port)
     vias = response.headers.get("via")
     if not vias:
         raise TransportError("response without Via", reason="no_via")

@@ -1,0 +1,530 @@
+"""sippet.Stack end to end on loopback: two stacks in one process, or a stack and a raw
+socket that plays the peer (to see the exact bytes, lose a message, or send garbage)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import socket
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import pytest
+from sippet import (
+    URI,
+    CSeq,
+    Limits,
+    Message,
+    Method,
+    NameAddr,
+    RequestLine,
+    SentBy,
+    TransactionError,
+    ValidationError,
+    Via,
+)
+from sippet.ids import create_branch, create_call_id, create_tag
+from sippet.stack import Core, Stack
+from sippet.transactions import ClientKey, ServerKey, TimerSettings
+from sippet.transports import UDP
+
+TIMEOUT = 5.0
+FAST = TimerSettings(t1=0.05, t2=0.2, t4=0.25, timer_d=0.5)
+
+
+def async_test(function: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    """Run an async test in a fresh event loop, bounded by a timeout."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(asyncio.wait_for(function(*args, **kwargs), 30))
+
+    return wrapper
+
+
+class Recorder(Core):
+    """Records everything delivered; answers requests with ``answer`` (a status code list
+    per method) when given, through a plain (not async) callback."""
+
+    def __init__(self, stack: Stack, answers: dict[str, list[int]] | None = None) -> None:
+        self.stack = stack
+        self.answers = answers or {}
+        self.requests: asyncio.Queue[tuple[Message, ServerKey | None]] = asyncio.Queue()
+        self.responses: asyncio.Queue[tuple[Message, ClientKey | None]] = asyncio.Queue()
+        self.errors: asyncio.Queue[tuple[str, object]] = asyncio.Queue()
+
+    def receive_request(self, request: Message, server_key: ServerKey | None) -> None:
+        self.requests.put_nowait((request, server_key))
+        if server_key is None:
+            return
+        tag = create_tag()
+        for code in self.answers.get(str(request.start_line.method), []):  # type: ignore[union-attr]
+            self.stack.send_response(request.to_response(code, to_tag=tag))
+
+    async def receive_response(self, response: Message, client_key: ClientKey | None) -> None:
+        # An async callback on purpose: the stack runs it as a task.
+        self.responses.put_nowait((response, client_key))
+
+    def receive_error(self, reason: str, key: object) -> None:
+        self.errors.put_nowait((reason, key))
+
+
+async def get(queue: asyncio.Queue[Any]) -> Any:
+    return await asyncio.wait_for(queue.get(), TIMEOUT)
+
+
+async def stack_on(
+    host: str, answers: dict[str, list[int]] | None = None, **options: Any
+) -> tuple[Stack, Recorder, UDP]:
+    max_size = options.pop("max_message_size", None)
+    stack = Stack(name=f"test-{host}", **options)
+    await stack.start()
+    transport = UDP(host, 0) if max_size is None else UDP(host, 0, max_message_size=max_size)
+    await stack.add_transport(transport)
+    core = Recorder(stack, answers)
+    stack.register_core(core)
+    return stack, core, transport
+
+
+def request(
+    method: Method,
+    request_uri: str,
+    local: tuple[str, int],
+    *,
+    routes: list[str] | None = None,
+    rport: bool = True,
+    sent_by: SentBy | None = None,
+) -> Message:
+    params: dict[str, str | None] = {"branch": create_branch()}
+    if rport:
+        params["rport"] = None
+    headers: dict[str, Any] = {
+        "via": [Via((2, 0), "UDP", sent_by or SentBy(*local), params)],
+        "max_forwards": 70,
+        "from": NameAddr("", URI.parse("sip:alice@example.com"), {"tag": create_tag()}),
+        "to": NameAddr("", URI.parse("sip:bob@example.com"), {}),
+        "call_id": create_call_id(),
+        "cseq": CSeq(1, method),
+    }
+    if routes:
+        headers["route"] = [NameAddr("", URI.parse(r), {}) for r in routes]
+    return Message(RequestLine(method, URI.parse(request_uri)), headers)
+
+
+def uri_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+class RawPeer:
+    """A plain UDP socket in the test's event loop."""
+
+    def __init__(self, host: str) -> None:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_DGRAM)
+        self.sock.bind((host, 0))
+        self.sock.setblocking(False)
+        self.address: tuple[str, int] = self.sock.getsockname()[:2]
+
+    @property
+    def port(self) -> int:
+        return self.address[1]
+
+    async def receive(self) -> tuple[bytes, tuple[str, int]]:
+        loop = asyncio.get_running_loop()
+        data, source = await asyncio.wait_for(loop.sock_recvfrom(self.sock, 70000), TIMEOUT)
+        return data, source[:2]
+
+    def send(self, data: bytes, destination: tuple[str, int]) -> None:
+        self.sock.sendto(data, destination)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def closed_port(host: str) -> int:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+# -- two stacks ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
+@async_test
+async def test_options_through_transactions(host: str) -> None:
+    a, a_core, a_udp = await stack_on(host)
+    b, b_core, b_udp = await stack_on(host, {"OPTIONS": [200]})
+    try:
+        port = b_udp.local_address[1]
+        sent = request(Method.OPTIONS, f"sip:bob@{uri_host(host)}:{port}", a_udp.local_address)
+        key = await a.send(sent)
+        assert key == ClientKey(sent.headers["via"][0].branch, "OPTIONS")
+        received, server_key = await get(b_core.requests)
+        assert isinstance(server_key, ServerKey)
+        assert received.headers["call_id"] == sent.headers["call_id"]
+        response, client_key = await get(a_core.responses)
+        assert client_key == key
+        assert response.start_line.status_code == 200
+        assert response.headers["call_id"] == sent.headers["call_id"]
+    finally:
+        await a.close()
+        await b.close()
+
+
+@async_test
+async def test_invite_180_200_and_ack() -> None:
+    a, a_core, a_udp = await stack_on("127.0.0.1")
+    b, b_core, b_udp = await stack_on("127.0.0.1", {"INVITE": [180, 200]})
+    try:
+        uri = f"sip:bob@127.0.0.1:{b_udp.local_address[1]}"
+        invite = request(Method.INVITE, uri, a_udp.local_address)
+        key = await a.send(invite)
+        ringing, key1 = await get(a_core.responses)
+        ok, key2 = await get(a_core.responses)
+        assert (ringing.start_line.status_code, ok.start_line.status_code) == (180, 200)
+        assert key1 == key2 == key
+        assert ok.headers["to"].params["tag"] == ringing.headers["to"].params["tag"]
+        # The ACK of a 2xx: a new branch, no transaction, delivered with key None.
+        ack = request(Method.ACK, uri, a_udp.local_address)
+        ack.headers.update(
+            {
+                "from": invite.headers["from"],
+                "to": ok.headers["to"],
+                "call_id": invite.headers["call_id"],
+                "cseq": CSeq(1, Method.ACK),
+            }
+        )
+        assert await a.send(ack) is None
+        _invite, _key = await get(b_core.requests)
+        received_ack, ack_key = await get(b_core.requests)
+        assert received_ack.start_line.method == Method.ACK
+        assert ack_key is None
+    finally:
+        await a.close()
+        await b.close()
+
+
+@async_test
+async def test_lost_request_is_retransmitted_with_short_t1() -> None:
+    stack, core, udp = await stack_on("127.0.0.1", timers=FAST)
+    peer = RawPeer("127.0.0.1")
+    try:
+        sent = request(Method.OPTIONS, f"sip:bob@127.0.0.1:{peer.port}", udp.local_address)
+        key = await stack.send(sent)
+        first, _ = await peer.receive()  # "lost": not answered
+        second, source = await peer.receive()  # Timer E: the retransmission
+        assert first == second
+        parsed = Message.parse(second)
+        peer.send(bytes(parsed.to_response(200)), source)
+        response, client_key = await get(core.responses)
+        assert client_key == key and response.start_line.status_code == 200
+    finally:
+        peer.close()
+        await stack.close()
+
+
+@async_test
+async def test_top_via_gets_received_and_rport() -> None:
+    a, a_core, a_udp = await stack_on("127.0.0.1")
+    b, b_core, b_udp = await stack_on("127.0.0.1", {"OPTIONS": [200]})
+    try:
+        sent = request(
+            Method.OPTIONS,
+            f"sip:bob@127.0.0.1:{b_udp.local_address[1]}",
+            a_udp.local_address,
+            sent_by=SentBy("client.invalid", 5999),  # a wrong sent-by: rport saves the day
+        )
+        sent.headers["via"].append(
+            Via((2, 0), "UDP", SentBy("192.0.2.9", 5060), {"branch": "z9hG4bKold", "rport": None})
+        )
+        await a.send(sent)
+        received, _ = await get(b_core.requests)
+        top, bottom = received.headers["via"]
+        assert top.params["received"] == "127.0.0.1"
+        assert top.params["rport"] == str(a_udp.local_address[1])
+        assert bottom.params == {"branch": "z9hG4bKold", "rport": None}
+        response, _ = await get(a_core.responses)  # reached us through received/rport
+        assert response.start_line.status_code == 200
+    finally:
+        await a.close()
+        await b.close()
+
+
+# -- malformed input ------------------------------------------------------------------------------
+
+BAD_OPTIONS = (
+    "OPTIONS sip:bob@127.0.0.1 SIP/2.0\r\n"
+    "Via: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bKbad1;rport\r\n"
+    "From: <sip:alice@example.com>;tag=9\r\n"
+    "To: <sip:bob@example.com>\r\n"
+    "Call-ID: bad-1\r\n"
+    "CSeq: 1 OPTIONS\r\n"
+    "Max-Forwards: 70\r\n"
+    "Max-Forwards: 69\r\n"
+    "Content-Length: 0\r\n\r\n"
+)
+
+
+@async_test
+async def test_malformed_request_gets_a_stateless_400() -> None:
+    stack, core, udp = await stack_on("127.0.0.1")
+    peer = RawPeer("127.0.0.1")
+    try:
+        peer.send(BAD_OPTIONS.encode(), udp.local_address)
+        data, source = await peer.receive()
+        assert source == udp.local_address
+        head, _, body = data.partition(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        assert lines[0] == b"SIP/2.0 400 Bad Request (multiple_definition)"
+        assert (
+            b"Via: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bKbad1;rport=%d;received=127.0.0.1"
+            % peer.port
+            in lines
+        )
+        assert b"Call-ID: bad-1" in lines
+        assert b"CSeq: 1 OPTIONS" in lines
+        assert any(line.startswith(b"To: <sip:bob@example.com>;tag=") for line in lines)
+        assert body == b""
+        assert core.requests.empty()  # the core never saw it
+    finally:
+        peer.close()
+        await stack.close()
+
+
+@async_test
+async def test_unsupported_version_gets_505() -> None:
+    stack, _core, udp = await stack_on("127.0.0.1")
+    peer = RawPeer("127.0.0.1")
+    try:
+        wire = BAD_OPTIONS.replace("Max-Forwards: 69\r\n", "").replace(
+            "SIP/2.0\r\n", "SIP/7.0\r\n", 1
+        )
+        peer.send(wire.encode(), udp.local_address)
+        data, _ = await peer.receive()
+        assert data.startswith(b"SIP/2.0 505 ")
+        assert b"Call-ID: bad-1\r\n" in data
+    finally:
+        peer.close()
+        await stack.close()
+
+
+@async_test
+async def test_invalid_request_gets_400_from_validation() -> None:
+    # Parses, but the CSeq method differs from the request method (RFC 4475 mismatch01).
+    stack, core, udp = await stack_on("127.0.0.1")
+    peer = RawPeer("127.0.0.1")
+    try:
+        wire = BAD_OPTIONS.replace("Max-Forwards: 69\r\n", "").replace(
+            "CSeq: 1 OPTIONS", "CSeq: 1 INVITE"
+        )
+        peer.send(wire.encode(), udp.local_address)
+        data, _ = await peer.receive()
+        assert data.startswith(b"SIP/2.0 400 Bad Request (")
+        assert core.requests.empty()
+    finally:
+        peer.close()
+        await stack.close()
+
+
+@async_test
+async def test_malformed_response_is_dropped_and_the_stack_keeps_working() -> None:
+    stack, core, udp = await stack_on("127.0.0.1", {"OPTIONS": [200]})
+    peer = RawPeer("127.0.0.1")
+    try:
+        peer.send(
+            b"SIP/2.0 abc OK\r\nVia: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKx\r\n\r\n",
+            udp.local_address,
+        )
+        good = BAD_OPTIONS.replace("Max-Forwards: 69\r\n", "")
+        peer.send(good.encode(), udp.local_address)
+        data, _ = await peer.receive()
+        assert data.startswith(b"SIP/2.0 200 OK\r\n")  # the answer to the good request only
+        assert core.responses.empty()
+    finally:
+        peer.close()
+        await stack.close()
+
+
+@async_test
+async def test_huge_datagram_is_dropped_and_the_stack_still_answers() -> None:
+    stack, core, udp = await stack_on("127.0.0.1", {"OPTIONS": [200]}, max_message_size=4000)
+    peer = RawPeer("127.0.0.1")
+    try:
+        good = BAD_OPTIONS.replace("Max-Forwards: 69\r\n", "")
+        huge = good.replace(
+            "Content-Length: 0\r\n\r\n", "Content-Length: 5000\r\n\r\n" + "x" * 5000
+        )
+        peer.send(huge.encode(), udp.local_address)
+        peer.send(good.encode(), udp.local_address)
+        data, _ = await peer.receive()
+        assert data.startswith(b"SIP/2.0 200 OK\r\n")
+        request_seen, _ = await get(core.requests)
+        assert request_seen.body == b""  # the huge one never reached the core
+        assert core.requests.empty()
+    finally:
+        peer.close()
+        await stack.close()
+
+
+# -- errors --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
+@async_test
+async def test_unreachable_port_reaches_receive_error(host: str) -> None:
+    stack, core, udp = await stack_on(host)
+    try:
+        uri = f"sip:bob@{uri_host(host)}:{closed_port(host)}"
+        key = await stack.send(request(Method.OPTIONS, uri, udp.local_address))
+        reason, error_key = await get(core.errors)
+        assert (reason, error_key) == ("unreachable", key)
+    finally:
+        await stack.close()
+
+
+@async_test
+async def test_resolution_failure_reaches_receive_error() -> None:
+    stack, core, udp = await stack_on("127.0.0.1")
+    try:
+        sent = request(Method.OPTIONS, "sip:bob@nonexistent.invalid", udp.local_address)
+        key = await stack.send(sent)
+        reason, error_key = await get(core.errors)
+        assert (reason, error_key) == ("nxdomain", key)
+        assert key == ClientKey(sent.headers["via"][0].branch, "OPTIONS")
+    finally:
+        await stack.close()
+
+
+@async_test
+async def test_timeout_reaches_receive_error() -> None:
+    stack, core, udp = await stack_on("127.0.0.1", timers=FAST)
+    peer = RawPeer("127.0.0.1")  # receives, never answers
+    try:
+        key = await stack.send(
+            request(Method.OPTIONS, f"sip:bob@127.0.0.1:{peer.port}", udp.local_address)
+        )
+        reason, error_key = await get(core.errors)  # Timer F = 64*T1 = 3.2 s
+        assert (reason, error_key) == ("timeout", key)
+    finally:
+        peer.close()
+        await stack.close()
+
+
+@async_test
+async def test_send_validates_and_responses_need_a_transaction() -> None:
+    stack, _core, udp = await stack_on("127.0.0.1")
+    try:
+        bad = request(Method.OPTIONS, "sip:bob@127.0.0.1", udp.local_address)
+        del bad.headers["call_id"]
+        with pytest.raises(ValidationError):
+            await stack.send(bad)
+        orphan = request(Method.OPTIONS, "sip:bob@127.0.0.1", udp.local_address).to_response(200)
+        with pytest.raises(TransactionError) as info:
+            await stack.send(orphan)
+        assert info.value.reason == "no_transaction"
+    finally:
+        await stack.close()
+
+
+# -- routing ---------------------------------------------------------------------------------------
+
+
+@async_test
+async def test_target_overrides_the_request_uri() -> None:
+    stack, _core, udp = await stack_on("127.0.0.1")
+    peer = RawPeer("127.0.0.1")
+    try:
+        sent = request(Method.OPTIONS, "sip:bob@nonexistent.invalid", udp.local_address)
+        sent.target = ("UDP", "127.0.0.1", peer.port)  # type: ignore[assignment]
+        await stack.send(sent)
+        data, _ = await peer.receive()
+        assert data.startswith(b"OPTIONS sip:bob@nonexistent.invalid SIP/2.0\r\n")
+    finally:
+        peer.close()
+        await stack.close()
+
+
+@async_test
+async def test_loose_route_sends_to_the_first_route_unchanged() -> None:
+    stack, _core, udp = await stack_on("127.0.0.1")
+    peer = RawPeer("127.0.0.1")
+    try:
+        sent = request(
+            Method.OPTIONS,
+            "sip:bob@nonexistent.invalid",
+            udp.local_address,
+            routes=[f"sip:127.0.0.1:{peer.port};lr", "sip:p2.invalid;lr"],
+        )
+        await stack.send(sent)
+        data, _ = await peer.receive()
+        received = Message.parse(data)
+        assert str(received.start_line.request_uri) == "sip:bob@nonexistent.invalid"
+        assert [str(r.uri) for r in received.headers["route"]] == [
+            f"sip:127.0.0.1:{peer.port};lr",
+            "sip:p2.invalid;lr",
+        ]
+    finally:
+        peer.close()
+        await stack.close()
+
+
+@async_test
+async def test_strict_route_becomes_the_request_uri() -> None:
+    stack, _core, udp = await stack_on("127.0.0.1")
+    peer = RawPeer("127.0.0.1")
+    try:
+        sent = request(
+            Method.OPTIONS,
+            "sip:bob@nonexistent.invalid",
+            udp.local_address,
+            routes=[f"sip:127.0.0.1:{peer.port}", "sip:p2.invalid;lr"],
+        )
+        await stack.send(sent)
+        data, _ = await peer.receive()
+        received = Message.parse(data)
+        assert str(received.start_line.request_uri) == f"sip:127.0.0.1:{peer.port}"
+        assert [str(r.uri) for r in received.headers["route"]] == [
+            "sip:p2.invalid;lr",
+            "sip:bob@nonexistent.invalid",
+        ]
+    finally:
+        peer.close()
+        await stack.close()
+
+
+@async_test
+async def test_maddr_overrides_the_request_uri_host() -> None:
+    stack, _core, udp = await stack_on("127.0.0.1")
+    peer = RawPeer("127.0.0.1")
+    try:
+        uri = f"sip:bob@nonexistent.invalid:{peer.port};maddr=127.0.0.1"
+        await stack.send(request(Method.OPTIONS, uri, udp.local_address))
+        data, _ = await peer.receive()
+        assert data.startswith(f"OPTIONS {uri} SIP/2.0\r\n".encode())
+    finally:
+        peer.close()
+        await stack.close()
+
+
+@async_test
+async def test_trace_logs_one_line_per_message(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="sippet.trace")
+    a, a_core, a_udp = await stack_on("127.0.0.1", trace="line")
+    b, _b_core, b_udp = await stack_on("127.0.0.1", {"OPTIONS": [200]})
+    try:
+        uri = f"sip:bob@127.0.0.1:{b_udp.local_address[1]}"
+        await a.send(request(Method.OPTIONS, uri, a_udp.local_address))
+        await get(a_core.responses)
+        lines = [r.getMessage() for r in caplog.records if r.name == "sippet.trace"]
+        assert any(f"-> udp:127.0.0.1:{b_udp.local_address[1]} OPTIONS {uri}" in x for x in lines)
+        assert any(" <- " in x and "200 OK" in x for x in lines)
+    finally:
+        await a.close()
+        await b.close()
+
+
+def test_limits_type_is_accepted() -> None:
+    stack = Stack(name="limits", limits=Limits(max_message_size=2000))
+    assert stack.limits.max_message_size == 2000
