@@ -1,0 +1,269 @@
+"""The behaviour of `sippet uas` (sippet.cli.uas.UASCore) against a raw UDP peer, in process,
+with short timers: what each method gets, 2xx retransmission until the ACK (RFC 3261
+§13.3.1.4), BYE after 64*T1 without ACK, CANCEL (§9.2), 405/501/420 (§8.2.1, §8.2.2.3)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import socket
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from sippet import Message
+from sippet.cli.uas import UASCore, sdp_answer
+from sippet.stack import Stack
+from sippet.transactions import TimerSettings
+from sippet.transports import UDP
+
+RFC4475 = Path(__file__).parent / "data" / "rfc4475"
+TIMEOUT = 5.0
+FAST = TimerSettings(t1=0.02, t2=0.08, t4=0.1, timer_d=0.2)
+
+
+def async_test(function: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(asyncio.wait_for(function(*args, **kwargs), 30))
+
+    return wrapper
+
+
+class Peer:
+    """A raw UDP socket that sends requests by template and parses what comes back."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.setblocking(False)
+        self.port = self.sock.getsockname()[1]
+        self.count = 0
+
+    def request(
+        self,
+        method: str,
+        *,
+        branch: str | None = None,
+        call_id: str = "call-1",
+        to_tag: str | None = None,
+        cseq: int = 1,
+        cseq_method: str | None = None,
+        extra: str = "",
+        body: str = "",
+    ) -> str:
+        self.count += 1
+        to = "<sip:uas@127.0.0.1>" + (f";tag={to_tag}" if to_tag else "")
+        return (
+            f"{method} sip:uas@127.0.0.1 SIP/2.0\r\n"
+            f"Via: SIP/2.0/UDP 127.0.0.1:{self.port};branch={branch or f'z9hG4bKp{self.count}'}"
+            ";rport\r\n"
+            "From: <sip:peer@127.0.0.1>;tag=peer1\r\n"
+            f"To: {to}\r\n"
+            f"Call-ID: {call_id}\r\n"
+            f"CSeq: {cseq} {cseq_method or method}\r\n"
+            f"Contact: <sip:peer@127.0.0.1:{self.port}>\r\n"
+            "Max-Forwards: 70\r\n"
+            f"{extra}"
+            f"Content-Length: {len(body)}\r\n\r\n{body}"
+        )
+
+    def send(self, text: str, destination: tuple[str, int]) -> None:
+        self.sock.sendto(text.encode(), destination)
+
+    async def receive(self, timeout: float = TIMEOUT) -> Message:
+        loop = asyncio.get_running_loop()
+        data, _ = await asyncio.wait_for(loop.sock_recvfrom(self.sock, 70000), timeout)
+        return Message.parse(data)
+
+    async def nothing_within(self, seconds: float) -> bool:
+        try:
+            await self.receive(seconds)
+        except TimeoutError:
+            return True
+        return False
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+async def start_uas(**options: Any) -> tuple[Stack, UASCore, tuple[str, int]]:
+    stack = Stack(name="uas-test", timers=FAST)
+    await stack.start()
+    transport = await stack.add_transport(UDP("127.0.0.1", 0))
+    core = UASCore(stack, transport, **options)
+    stack.register_core(core)
+    return stack, core, transport.local_address
+
+
+def code(message: Message) -> int:
+    return message.start_line.status_code  # type: ignore[union-attr]
+
+
+OFFER = (
+    "v=0\r\no=peer 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+    "m=audio 5004 RTP/AVP 8 0\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:0 PCMU/8000\r\n"
+)
+
+
+@async_test
+async def test_options_gets_200_with_allow_accept_supported() -> None:
+    stack, core, where = await start_uas()
+    peer = Peer()
+    try:
+        peer.send(peer.request("OPTIONS"), where)
+        answer = await peer.receive()
+        assert code(answer) == 200
+        assert [str(m) for m in answer.headers["allow"]] == [
+            "INVITE",
+            "ACK",
+            "BYE",
+            "CANCEL",
+            "OPTIONS",
+        ]
+        assert answer.headers["accept"][0].media == ("application", "sdp")
+        assert "supported" in answer.headers
+    finally:
+        peer.close()
+        core.close()
+        await stack.close()
+
+
+@async_test
+async def test_invite_180_then_200_retransmitted_until_ack_then_bye() -> None:
+    stack, core, where = await start_uas(ring=0.05)
+    peer = Peer()
+    try:
+        peer.send(
+            peer.request("INVITE", body=OFFER, extra="Content-Type: application/sdp\r\n"), where
+        )
+        ringing = await peer.receive()
+        assert code(ringing) == 180
+        tag = ringing.headers["to"].params["tag"]
+        ok = await peer.receive()
+        assert code(ok) == 200 and ok.headers["to"].params["tag"] == tag
+        assert ok.headers["content_type"].media == ("application", "sdp")
+        assert b"m=audio 40000 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n" in ok.body
+        again = await peer.receive()  # no ACK yet: the UAS core retransmits the 200
+        assert code(again) == 200 and again.body == ok.body
+        peer.send(peer.request("ACK", to_tag=tag, cseq=1), where)
+        # Drain what was in flight, then nothing more (ACK stops the retransmissions).
+        while not await peer.nothing_within(FAST.t2 * 3):
+            pass
+        peer.send(peer.request("BYE", to_tag=tag, cseq=2), where)
+        bye_answer = await peer.receive()
+        assert code(bye_answer) == 200
+        peer.send(peer.request("BYE", branch="z9hG4bKbye2", to_tag=tag, cseq=3), where)
+        assert code(await peer.receive()) == 481  # the dialog is gone
+    finally:
+        peer.close()
+        core.close()
+        await stack.close()
+
+
+@async_test
+async def test_no_ack_gives_up_after_64_t1_and_sends_bye() -> None:
+    stack, core, where = await start_uas()
+    peer = Peer()
+    try:
+        peer.send(
+            peer.request("INVITE", body=OFFER, extra="Content-Type: application/sdp\r\n"), where
+        )
+        oks = 0
+        while True:
+            message = await peer.receive()
+            if message.is_request:
+                break
+            oks += code(message) == 200
+        # 64*T1 = 1.28 s with T1 = 20 ms, doubling up to T2 = 80 ms: many retransmissions.
+        assert oks >= 5
+        assert str(message.start_line.method) == "BYE"  # type: ignore[union-attr]
+        assert message.headers["call_id"] == "call-1"
+        assert message.headers["to"].params["tag"] == "peer1"
+        assert str(message.start_line.request_uri) == f"sip:peer@127.0.0.1:{peer.port}"  # type: ignore[union-attr]
+    finally:
+        peer.close()
+        core.close()
+        await stack.close()
+
+
+@async_test
+async def test_cancel_of_a_ringing_invite_gets_200_and_487() -> None:
+    stack, core, where = await start_uas(ring=10.0)
+    peer = Peer()
+    try:
+        peer.send(peer.request("INVITE", branch="z9hG4bKinv1"), where)
+        assert code(await peer.receive()) == 180
+        peer.send(peer.request("CANCEL", branch="z9hG4bKinv1"), where)
+        answers = {
+            str(m.headers["cseq"].method): code(m)
+            for m in [await peer.receive(), await peer.receive()]
+        }
+        assert answers == {"CANCEL": 200, "INVITE": 487}
+        peer.send(peer.request("CANCEL", branch="z9hG4bKnone"), where)
+        assert code(await peer.receive()) == 481  # nothing to cancel
+    finally:
+        peer.close()
+        core.close()
+        await stack.close()
+
+
+@async_test
+async def test_answer_code_option() -> None:
+    stack, core, where = await start_uas(answer=486)
+    peer = Peer()
+    try:
+        peer.send(peer.request("INVITE"), where)
+        assert [code(await peer.receive()), code(await peer.receive())] == [180, 486]
+    finally:
+        peer.close()
+        core.close()
+        await stack.close()
+
+
+@async_test
+async def test_unsupported_and_unknown_methods() -> None:
+    stack, core, where = await start_uas()
+    peer = Peer()
+    try:
+        peer.send(peer.request("REGISTER"), where)
+        answer = await peer.receive()
+        assert code(answer) == 405 and "allow" in answer.headers
+        peer.send(peer.request("FROBNICATE"), where)
+        answer = await peer.receive()
+        assert code(answer) == 501 and "allow" in answer.headers
+        peer.send(peer.request("BYE", to_tag="unknown"), where)
+        assert code(await peer.receive()) == 481
+    finally:
+        peer.close()
+        core.close()
+        await stack.close()
+
+
+@async_test
+async def test_unknown_require_gets_420_with_unsupported_rfc4475_bext01() -> None:
+    stack, core, where = await start_uas()
+    peer = Peer()
+    try:
+        wire = (
+            (RFC4475 / "bext01.dat")
+            .read_bytes()
+            .replace(
+                b"SIP/2.0/TLS fold-and-staple.example.com",
+                f"SIP/2.0/UDP 127.0.0.1:{peer.port}".encode(),
+            )
+        )
+        peer.sock.sendto(wire, where)
+        answer = await peer.receive()
+        assert code(answer) == 420
+        assert answer.headers["unsupported"] == ["nothingSupportsThis", "nothingSupportsThisEither"]
+    finally:
+        peer.close()
+        core.close()
+        await stack.close()
+
+
+def test_sdp_answer_without_offer_is_an_offer() -> None:
+    sdp = sdp_answer(b"", "::1").decode()
+    assert "c=IN IP6 ::1\r\n" in sdp
+    assert "m=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n" in sdp
