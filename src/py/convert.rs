@@ -33,10 +33,38 @@ impl<'py, 't> Builder<'py, 't> {
             .call1((cls.bind(self.py), fields))
     }
 
+    /// A Python str; the words most messages repeat (schemes, transports, parameter names,
+    /// option tags...) are shared interned strings, which saves an allocation and, as dict
+    /// keys, the hashing.
+    fn str(&self, text: &str) -> Bound<'py, PyString> {
+        let py = self.py;
+        macro_rules! common {
+            ($($word:literal)*) => {
+                match text {
+                    $($word => intern!(py, $word).clone(),)*
+                    _ => PyString::new(py, text),
+                }
+            };
+        }
+        common!(
+            "sip" "sips" "tel" "tag" "branch" "rport" "received" "transport" "lr" "maddr" "ttl"
+            "user" "method" "phone" "udp" "tcp" "tls" "ws" "wss" "UDP" "TCP" "TLS" "WS" "WSS"
+            "expires" "q" "ob" "gr" "+sip.instance" "reg-id" "application" "sdp" "text" "plain"
+            "refresher" "uac" "uas" "replaces" "timer" "100rel" "path" "gruu" "outbound"
+            "norefersub" "Digest" "realm" "nonce" "algorithm" "MD5" "qop" "auth" "opaque"
+            "username" "uri" "response" "cnonce" "nc" "stale" "handling" "required" "optional"
+            "session" "render" "duration" "cause" "text/plain" "SIP" "Q.850"
+        )
+    }
+
+    fn opt_str(&self, text: Option<&str>) -> Option<Bound<'py, PyString>> {
+        text.map(|t| self.str(t))
+    }
+
     fn params(&self, params: &Params) -> PyResult<Bound<'py, PyDict>> {
         let dict = PyDict::new(self.py);
         for (name, value) in params {
-            dict.set_item(name.as_str(), value.as_deref())?;
+            dict.set_item(self.str(name), self.opt_str(value.as_deref()))?;
         }
         Ok(dict)
     }
@@ -64,7 +92,7 @@ impl<'py, 't> Builder<'py, 't> {
             headers.set_item(name.as_str(), value.as_str())?;
         }
         let fields = (
-            uri.scheme.as_str(),
+            self.str(&uri.scheme),
             uri.user.as_deref(),
             uri.password.as_deref(),
             uri.host.as_deref(),
@@ -110,7 +138,8 @@ impl<'py, 't> Builder<'py, 't> {
     }
 
     fn media_type(&self, kind: &str, sub: &str, params: &Params) -> PyResult<Bound<'py, PyAny>> {
-        let fields = ((kind, sub), self.params(params)?).into_pyobject(self.py)?;
+        let fields =
+            ((self.str(kind), self.str(sub)), self.params(params)?).into_pyobject(self.py)?;
         self.record(&self.types.media_type, fields)
     }
 
@@ -119,11 +148,8 @@ impl<'py, 't> Builder<'py, 't> {
         items: &[T],
         mut each: impl FnMut(&T) -> PyResult<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let list = PyList::empty(self.py);
-        for item in items {
-            list.append(each(item)?)?;
-        }
-        Ok(list.into_any())
+        let values = items.iter().map(&mut each).collect::<PyResult<Vec<_>>>()?;
+        Ok(PyList::new(self.py, values)?.into_any())
     }
 
     fn date(&self, d: &Date) -> PyResult<Bound<'py, PyAny>> {
@@ -158,7 +184,7 @@ impl<'py, 't> Builder<'py, 't> {
                 if *key == HeaderKey::Known("allow") {
                     self.list(tokens, |m| Ok(self.method(m)))?
                 } else {
-                    self.list(tokens, |t| Ok(PyString::new(py, t).into_any()))?
+                    self.list(tokens, |t| Ok(self.str(t).into_any()))?
                 }
             }
             HeaderValue::TokenParams(token, params) => self.token_params(token, params)?,
@@ -174,7 +200,7 @@ impl<'py, 't> Builder<'py, 't> {
                 self.record(&self.types.uri_params, fields)
             })?,
             HeaderValue::Auth(items) => self.list(items, |(scheme, params)| {
-                let fields = (scheme.as_str(), self.params(params)?).into_pyobject(py)?;
+                let fields = (self.str(scheme), self.params(params)?).into_pyobject(py)?;
                 self.record(&self.types.auth, fields)
             })?,
             HeaderValue::Params(params) => self.params(params)?.into_any(),

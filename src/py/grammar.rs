@@ -5,17 +5,83 @@
 //! reach the output: they are not representable in a quoted-string (quoted-pair excludes
 //! them) and raw text containing them is rejected, so a value cannot inject a header.
 
-/// `token` characters: alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~".
-pub fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
-        )
+// Byte classes as one 256-entry table: one load per byte on the serializer's hot path.
+const TOKEN: u8 = 1;
+const USER: u8 = 2;
+const PASSWORD: u8 = 4;
+const PARAM: u8 = 8;
+const HEADER: u8 = 16;
+const HOST: u8 = 32;
+const HOST_SAFE: u8 = 64;
+
+const fn classes() -> [u8; 256] {
+    let mut table = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        let alnum = b.is_ascii_alphanumeric();
+        let mut c = 0;
+        // token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")
+        if alnum
+            || matches!(
+                b,
+                b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
+            )
+        {
+            c |= TOKEN;
+        }
+        // unreserved = alphanum / mark; mark = "-" / "_" / "." / "!" / "~" / "*" / "'" / "(" / ")"
+        let unreserved = alnum
+            || matches!(
+                b,
+                b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
+            );
+        // user-unreserved = "&" / "=" / "+" / "$" / "," / ";" / "?" / "/"
+        if unreserved || matches!(b, b'&' | b'=' | b'+' | b'$' | b',' | b';' | b'?' | b'/') {
+            c |= USER;
+        }
+        // password = *( unreserved / escaped / "&" / "=" / "+" / "$" / "," )
+        if unreserved || matches!(b, b'&' | b'=' | b'+' | b'$' | b',') {
+            c |= PASSWORD;
+        }
+        // param-unreserved = "[" / "]" / "/" / ":" / "&" / "+" / "$"
+        if unreserved || matches!(b, b'[' | b']' | b'/' | b':' | b'&' | b'+' | b'$') {
+            c |= PARAM;
+        }
+        // hnv-unreserved = "[" / "]" / "/" / "?" / ":" / "+" / "$"
+        if unreserved || matches!(b, b'[' | b']' | b'/' | b'?' | b':' | b'+' | b'$') {
+            c |= HEADER;
+        }
+        // host: hostname / IPv4address / IPv6 (loose: only decides quoting)
+        if alnum || matches!(b, b'-' | b'.' | b':' | b'[' | b']') {
+            c |= HOST;
+        }
+        // What a host may not contain in a URI or Via: controls, space, and the characters
+        // that end a host or a header value.
+        if b > 0x20
+            && b != 0x7f
+            && !matches!(
+                b,
+                b'<' | b'>' | b'@' | b';' | b'?' | b',' | b'"' | b'/' | b'\\'
+            )
+        {
+            c |= HOST_SAFE;
+        }
+        table[i] = c;
+        i += 1;
+    }
+    table
 }
 
+static CLASSES: [u8; 256] = classes();
+
+fn all_in(s: &str, class: u8) -> bool {
+    s.bytes().all(|b| CLASSES[usize::from(b)] & class != 0)
+}
+
+/// `token` (RFC 3261 §25.1).
 pub fn is_token(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(is_token_byte)
+    !s.is_empty() && all_in(s, TOKEN)
 }
 
 /// `display-name = *(token LWS)`: tokens separated by single spaces, nothing around.
@@ -27,9 +93,13 @@ pub fn is_token_sequence(s: &str) -> bool {
 /// A `host` as a gen-value or `received`/`maddr` value: hostname, IPv4, IPv6 (bare or in
 /// brackets). Only used to decide quoting, so a loose check is enough.
 pub fn is_host(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b':' | b'[' | b']'))
+    !s.is_empty() && all_in(s, HOST)
+}
+
+/// A host we can write into a URI or Via without ending it early (not a full check: the
+/// receiving parser validates hostnames).
+pub fn is_host_safe(s: &str) -> bool {
+    !s.is_empty() && all_in(s, HOST_SAFE)
 }
 
 /// Free text written raw (Subject, Call-ID, reason phrase, raw header lines): no CR, LF or
@@ -76,30 +146,21 @@ pub enum UriPart {
     Header,
 }
 
-/// `unreserved = alphanum / mark`, mark = "-" / "_" / "." / "!" / "~" / "*" / "'" / "(" / ")".
-fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
-        )
-}
-
-fn allowed(part: UriPart, b: u8) -> bool {
-    is_unreserved(b)
-        || match part {
-            UriPart::User => matches!(b, b'&' | b'=' | b'+' | b'$' | b',' | b';' | b'?' | b'/'),
-            UriPart::Password => matches!(b, b'&' | b'=' | b'+' | b'$' | b','),
-            UriPart::Param => matches!(b, b'[' | b']' | b'/' | b':' | b'&' | b'+' | b'$'),
-            UriPart::Header => matches!(b, b'[' | b']' | b'/' | b'?' | b':' | b'+' | b'$'),
-        }
-}
-
 /// Percent-escape every byte (of the UTF-8 form) the part does not allow unescaped.
 pub fn push_escaped(out: &mut Vec<u8>, s: &str, part: UriPart) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let class = match part {
+        UriPart::User => USER,
+        UriPart::Password => PASSWORD,
+        UriPart::Param => PARAM,
+        UriPart::Header => HEADER,
+    };
+    if all_in(s, class) {
+        out.extend_from_slice(s.as_bytes());
+        return;
+    }
     for &b in s.as_bytes() {
-        if allowed(part, b) {
+        if CLASSES[usize::from(b)] & class != 0 {
             out.push(b);
         } else {
             out.extend_from_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);

@@ -78,6 +78,9 @@ pub fn serialize_message<'py>(
 }
 
 fn lookup<'t>(types: &'t Types, key: &Bound<'_, PyAny>) -> PyResult<Option<&'t HeaderInfo>> {
+    if let Some(&i) = types.header_by_ptr.get(&(key.as_ptr() as usize)) {
+        return Ok(Some(&types.headers[i]));
+    }
     let name = str_of(key, "Message.headers", "str keys")?;
     Ok(types.header_index.get(name).map(|&i| &types.headers[i]))
 }

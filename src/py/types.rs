@@ -38,6 +38,27 @@ impl Hasher for Fnv {
 
 pub type FastMap<V> = HashMap<String, V, BuildHasherDefault<Fnv>>;
 
+/// Hashes an object address: multiplicative hashing of the pointer (its low bits are
+/// always zero, the high ones nearly constant).
+#[derive(Default)]
+pub struct PtrHasher(u64);
+
+impl Hasher for PtrHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8 | u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64 >> 4).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
 /// How a typed header's value is shaped in Python (`python/sippet/headers.py`,
 /// `HEADER_SHAPES`), which decides how the serializer reads and writes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,6 +186,10 @@ pub struct Types {
     pub headers: Vec<HeaderInfo>,
     /// snake_case key -> index into `headers`.
     pub header_index: FastMap<usize>,
+    /// Address of the interned key string -> index into `headers`. Parsed messages use
+    /// these very strings, and CPython interns identifier-like literals (`"via"`), so
+    /// most keys are found without hashing their text.
+    pub header_by_ptr: HashMap<usize, usize, BuildHasherDefault<PtrHasher>>,
     /// The version tuple `(2, 0)`, shared by every parsed message.
     pub version_2_0: Py<PyTuple>,
 }
@@ -204,6 +229,7 @@ fn build(py: Python<'_>, types: &Bound<'_, PyDict>) -> PyResult<Types> {
     let order_last: Vec<String> = item(types, "canonical_order_last")?.extract()?;
     let mut headers = Vec::new();
     let mut header_index = FastMap::default();
+    let mut header_by_ptr = HashMap::default();
     for (key, name) in item(types, "canonical_names")?
         .cast_into::<PyDict>()?
         .iter()
@@ -216,9 +242,11 @@ fn build(py: Python<'_>, types: &Bound<'_, PyDict>) -> PyResult<Types> {
         } else {
             Rank::Middle
         };
+        let interned = PyString::intern(py, &key_text);
+        header_by_ptr.insert(interned.as_ptr() as usize, headers.len());
         header_index.insert(key_text.clone(), headers.len());
         headers.push(HeaderInfo {
-            key: PyString::intern(py, &key_text).unbind(),
+            key: interned.unbind(),
             name: name.extract()?,
             shape: shape_of(&key_text),
             rank,
@@ -256,6 +284,7 @@ fn build(py: Python<'_>, types: &Bound<'_, PyDict>) -> PyResult<Types> {
         methods,
         headers,
         header_index,
+        header_by_ptr,
         version_2_0: PyTuple::new(py, [2u32, 0])?.unbind(),
     })
 }

@@ -8,7 +8,7 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
-use crate::py::grammar::{push_escaped, push_uint, UriPart};
+use crate::py::grammar::{is_host_safe, push_escaped, push_uint, UriPart};
 use crate::py::read::{dict_of, opt_str_of, str_of, tuple_of, type_error, uint_of, value_error};
 
 const URI_FIELDS: &str = "a URI (scheme, user, password, host, port, parameters, headers, opaque)";
@@ -16,16 +16,7 @@ const URI_FIELDS: &str = "a URI (scheme, user, password, host, port, parameters,
 /// A host as written in a URI or Via sent-by: IPv6 in brackets. Characters that would end
 /// the URI or the header early are rejected.
 pub fn push_host(out: &mut Vec<u8>, host: &str, ctx: &str) -> PyResult<()> {
-    if host.is_empty()
-        || host.bytes().any(|b| {
-            b <= 0x20
-                || b == 0x7f
-                || matches!(
-                    b,
-                    b'<' | b'>' | b'@' | b';' | b'?' | b',' | b'"' | b'/' | b'\\'
-                )
-        })
-    {
+    if !is_host_safe(host) {
         return Err(value_error(ctx, &format!("invalid host {host:?}")));
     }
     if host.contains(':') && !host.starts_with('[') {
