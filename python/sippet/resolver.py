@@ -9,7 +9,6 @@ plugged in later behind the same interface.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import socket
 from typing import Protocol
 
@@ -30,13 +29,23 @@ class Resolver(Protocol):
 
 
 def literal_address(host: str, port: int) -> ResolvedAddress | None:
-    """``(family, address, port)`` when ``host`` is already an IP address, else ``None``."""
+    """``(family, address, port)`` when ``host`` is already an IP address, else ``None``.
+
+    On the path of every response, so it uses ``inet_pton`` rather than ``ipaddress``.
+    """
     try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return None
-    family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
-    return (family, str(ip) if ip.version == 6 else host, port)
+        socket.inet_pton(socket.AF_INET, host)
+    except OSError:
+        pass
+    else:
+        return (socket.AF_INET, host, port)
+    if ":" in host:
+        try:
+            socket.inet_pton(socket.AF_INET6, host.partition("%")[0])
+        except OSError:
+            return None
+        return (socket.AF_INET6, host, port)
+    return None
 
 
 class SystemResolver:

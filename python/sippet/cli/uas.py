@@ -31,9 +31,10 @@ from sippet.cli.common import install_stop_signals, local_address_towards, parse
 from sippet.errors import SippetError, TransportError
 from sippet.headers import CSeq, MediaType, NameAddr, SentBy, Via
 from sippet.ids import create_branch, create_tag
-from sippet.message import Message, RequestLine
+from sippet.message import Message, RequestLine, StatusLine
 from sippet.method import Method
 from sippet.stack import Core, Stack
+from sippet.status import reason_phrase
 from sippet.transactions import ClientKey, ServerKey, TimerSettings
 from sippet.transports import UDP, Transport, format_address
 from sippet.uri import URI
@@ -64,6 +65,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--trace", choices=("line", "full"), default=None, help="log every message sent/received"
     )
+
+
+def reply(request: Message, code: int, to_tag: str | None = None) -> Message:
+    """A response to ``request`` (RFC 3261 §8.2.6.2) that shares the request's header values.
+
+    ``Message.to_response`` deep-copies them, which is most of the cost of answering an
+    OPTIONS; here the request is never changed after it is answered, so sharing is safe.
+    Via, From, To (tagged above 100), Call-ID, CSeq; Record-Route on a 101-299 to INVITE
+    (§12.1.1).
+    """
+    headers = request.headers
+    to = headers["to"]
+    if code > 100 and "tag" not in to.params:
+        to = NameAddr(to.display_name, to.uri, {**to.params, "tag": to_tag or create_tag()})
+    copied: dict[str, Any] = {
+        "via": list(headers["via"]),
+        "from": headers["from"],
+        "to": to,
+        "call_id": headers["call_id"],
+        "cseq": headers["cseq"],
+    }
+    if 100 < code < 300 and headers["cseq"].method == Method.INVITE:
+        record_route = headers.get("record_route")
+        if record_route:
+            copied["record_route"] = list(record_route)
+    return Message(StatusLine(code, reason_phrase(code)), copied)
 
 
 def _final_code(text: str) -> int:
@@ -181,7 +208,7 @@ class UASCore(Core):
     # -- methods --------------------------------------------------------------------------
 
     def _options(self, request: Message, key: ServerKey) -> None:
-        response = request.to_response(200)
+        response = reply(request, 200)
         response.headers.update(self._extra_options)
         self._send(response)
 
@@ -197,7 +224,7 @@ class UASCore(Core):
             return
         call = _Call(request, key, create_tag())
         self.calls[key] = call
-        ringing = request.to_response(180, to_tag=call.tag)
+        ringing = reply(request, 180, call.tag)
         ringing.headers["contact"] = [self._contact(request)]
         self._send(ringing)
         if self.ring > 0:
@@ -210,7 +237,7 @@ class UASCore(Core):
         call.timer = None
         request = call.request
         code = self.answer
-        response = request.to_response(code, to_tag=call.tag)
+        response = reply(request, code, call.tag)
         response.headers["server"] = self._server
         if not 200 <= code <= 299:
             self._send(response)  # the transaction retransmits it and absorbs the ACK
@@ -278,12 +305,12 @@ class UASCore(Core):
             return  # already answered: the CANCEL has no effect
         if call.timer is not None:
             call.timer.cancel()
-        self._send(call.request.to_response(487, to_tag=call.tag))
+        self._send(reply(call.request, 487, call.tag))
 
     # -- helpers ------------------------------------------------------------------------
 
     def _reply(self, request: Message, code: int, extra: dict[str, Any] | None = None) -> None:
-        response = request.to_response(code)
+        response = reply(request, code)
         if extra:
             response.headers.update(extra)
         response.headers["server"] = self._server
@@ -416,4 +443,4 @@ async def run(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["UASCore", "add_arguments", "build_bye", "run", "sdp_answer"]
+__all__ = ["UASCore", "add_arguments", "build_bye", "reply", "run", "sdp_answer"]
