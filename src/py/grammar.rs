@@ -102,10 +102,10 @@ pub fn is_host_safe(s: &str) -> bool {
     !s.is_empty() && all_in(s, HOST_SAFE)
 }
 
-/// Free text written raw (Subject, Call-ID, reason phrase, raw header lines): no CR, LF or
-/// NUL, which would end the line early or be rejected by the peer.
+/// Free text written raw (Subject, Call-ID, reason phrase, raw header lines): no CR or
+/// LF, which would end the line and start another header.
 pub fn is_line_safe(s: &str) -> bool {
-    !s.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0))
+    !s.bytes().any(|b| b == b'\r' || b == b'\n')
 }
 
 /// A word-like value written raw in a list or before params (option-tags, Call-IDs in
@@ -117,12 +117,13 @@ pub fn is_atom(s: &str) -> bool {
             .all(|b| b > 0x20 && b != 0x7f && !matches!(b, b',' | b';' | b'"'))
 }
 
-/// `quoted-string`: `"` ... `"` with `"` and `\` escaped as quoted-pairs (RFC 3261 §25.1).
-/// The caller has checked `is_line_safe`.
+/// `quoted-string` (RFC 3261 §25.1): what is not qdtext (`"`, `\`, controls other than
+/// HTAB, DEL) goes as a quoted-pair. The caller has checked `is_line_safe`: CR and LF are
+/// the two characters a quoted-pair cannot carry.
 pub fn push_quoted(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     for &b in s.as_bytes() {
-        if b == b'"' || b == b'\\' {
+        if b == b'"' || b == b'\\' || (b < 0x20 && b != b'\t') || b == 0x7f {
             out.push(b'\\');
         }
         out.push(b);

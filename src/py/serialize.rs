@@ -110,7 +110,7 @@ fn push_token(out: &mut Vec<u8>, text: &str, ctx: &str, what: &str) -> PyResult<
 
 fn push_text(out: &mut Vec<u8>, text: &str, ctx: &str) -> PyResult<()> {
     if !is_line_safe(text) {
-        return Err(value_error(ctx, &format!("CR, LF or NUL in {text:?}")));
+        return Err(value_error(ctx, &format!("CR or LF in {text:?}")));
     }
     out.extend_from_slice(text.as_bytes());
     Ok(())
@@ -118,7 +118,7 @@ fn push_text(out: &mut Vec<u8>, text: &str, ctx: &str) -> PyResult<()> {
 
 fn push_quoted_text(out: &mut Vec<u8>, text: &str, ctx: &str) -> PyResult<()> {
     if !is_line_safe(text) {
-        return Err(value_error(ctx, &format!("CR, LF or NUL in {text:?}")));
+        return Err(value_error(ctx, &format!("CR or LF in {text:?}")));
     }
     push_quoted(out, text);
     Ok(())
@@ -481,7 +481,7 @@ fn push_atom(out: &mut Vec<u8>, text: &str, ctx: &str) -> PyResult<()> {
 /// comments are legal), otherwise with `(`, `)` and `\` as quoted-pairs (RFC 3261 §25.1).
 fn push_comment(out: &mut Vec<u8>, text: &str, ctx: &str) -> PyResult<()> {
     if !is_line_safe(text) {
-        return Err(value_error(ctx, &format!("CR, LF or NUL in {text:?}")));
+        return Err(value_error(ctx, &format!("CR or LF in {text:?}")));
     }
     let mut depth = 0i64;
     let mut balanced = !text.contains('\\');
