@@ -528,3 +528,45 @@ async def test_trace_logs_one_line_per_message(caplog: pytest.LogCaptureFixture)
 def test_limits_type_is_accepted() -> None:
     stack = Stack(name="limits", limits=Limits(max_message_size=2000))
     assert stack.limits.max_message_size == 2000
+
+
+@async_test
+async def test_state_is_released_when_transactions_end() -> None:
+    # Short timers: J and K end both sides soon after the 200; nothing may be left behind.
+    a, a_core, a_udp = await stack_on("127.0.0.1", timers=FAST)
+    b, _b_core, b_udp = await stack_on("127.0.0.1", {"OPTIONS": [200]}, timers=FAST)
+    try:
+        uri = f"sip:bob@127.0.0.1:{b_udp.local_address[1]}"
+        for _ in range(5):
+            await a.send(request(Method.OPTIONS, uri, a_udp.local_address))
+            await get(a_core.responses)
+        assert len(a.layer) == 5 and len(b.layer) == 5
+        deadline = asyncio.get_running_loop().time() + TIMEOUT
+        while (len(a.layer) or len(b.layer)) and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+        assert len(a.layer) == 0 and len(b.layer) == 0
+        assert not a._sent_to and not a._keys_at and not b._sent_to and not b._keys_at
+    finally:
+        await a.close()
+        await b.close()
+
+
+@async_test
+async def test_without_a_core_requests_leave_no_transaction(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level("WARNING", logger="sippet.stack")
+    stack = Stack(name="no-core")
+    await stack.start()
+    transport = await stack.add_transport(UDP("127.0.0.1", 0))
+    peer = RawPeer("127.0.0.1")
+    try:
+        peer.send(BAD_OPTIONS.replace("Max-Forwards: 69\r\n", "").encode(), transport.local_address)
+        deadline = asyncio.get_running_loop().time() + TIMEOUT
+        while "no core registered" not in caplog.text:
+            assert asyncio.get_running_loop().time() < deadline, "the request never arrived"
+            await asyncio.sleep(0.01)
+        assert stack.layer.server_count == 0
+    finally:
+        peer.close()
+        await stack.close()

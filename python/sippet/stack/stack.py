@@ -101,7 +101,8 @@ class Stack:
         self._tasks: set[asyncio.Future[Any]] = set()
         # Where each live transaction last sent, so that an ICMP error for an address
         # reaches the transactions that sent there. Entries leave with Terminated.
-        self._sent_to: dict[TransactionKey, tuple[Transport, Address]] = {}
+        self._sent_to: dict[TransactionKey, Peer] = {}
+        self._keys_at: dict[Peer, set[TransactionKey]] = {}
         self._closed = False
         self._handlers: dict[type, Callable[[Any], None]] = {
             Send: self._do_send,
@@ -239,11 +240,7 @@ class Stack:
     def error_received(self, transport: Transport, reason: str, destination: Address) -> None:
         if self._closed or self._loop is None:
             return
-        keys = [
-            key
-            for key, (used, address) in self._sent_to.items()
-            if used is transport and address == destination
-        ]
+        keys = list(self._keys_at.get(Peer(transport, destination), ()))
         if not keys:
             logger.info(
                 "%s: %s for %s (no transaction)",
@@ -385,7 +382,12 @@ class Stack:
     def _do_deliver_request(self, action: DeliverRequest) -> None:
         core = self._core
         if core is None:
-            logger.debug("%s: no core for %s", self.name, action.request.start_line)
+            logger.warning(
+                "%s: no core registered, dropped %s", self.name, action.request.start_line
+            )
+            if action.key is not None and self._loop is not None:
+                # Nobody will answer: end the server transaction instead of keeping it.
+                self._run(self.layer.terminate(action.key, self._loop.time()))
             return
         self._call(core.receive_request, action.request, action.key)
 
@@ -403,7 +405,31 @@ class Stack:
         self._call(core.receive_error, action.reason, action.key)
 
     def _do_terminated(self, action: Terminated) -> None:
-        self._sent_to.pop(action.key, None)
+        self._forget(action.key)
+
+    def _remember(self, key: TransactionKey, peer: Peer) -> None:
+        """Index ``key`` by where it sends, for ICMP errors (RFC 3261 §17.1.4, §18.4)."""
+        previous = self._sent_to.get(key)
+        if previous == peer:
+            return
+        if previous is not None:
+            self._forget(key)
+        self._sent_to[key] = peer
+        keys = self._keys_at.get(peer)
+        if keys is None:
+            self._keys_at[peer] = {key}
+        else:
+            keys.add(key)
+
+    def _forget(self, key: TransactionKey) -> None:
+        peer = self._sent_to.pop(key, None)
+        if peer is None:
+            return
+        keys = self._keys_at.get(peer)
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del self._keys_at[peer]
 
     def _call(self, callback: Callable[..., Awaitable[None] | None], *args: Any) -> None:
         try:
@@ -467,7 +493,7 @@ class Stack:
         if self.trace is not None:
             self._trace("->", peer.transport, peer.address, message, data)
         if key is not None:
-            self._sent_to[key] = (peer.transport, peer.address)
+            self._remember(key, peer)
         peer.transport.send(data, peer.address)
 
     def _transmit_response(
