@@ -13,18 +13,25 @@ from typing import Any
 import pytest
 from sippet import (
     URI,
+    Auth,
     CSeq,
     DeltaParams,
     MediaType,
     Message,
     Method,
+    MimeVersion,
     NameAddr,
     ParseError,
+    RAck,
     RequestLine,
+    RetryAfter,
     SentBy,
     StatusLine,
+    Timestamp,
     TokenParams,
+    UriParams,
     Via,
+    Warning,
 )
 from sippet.headers import CANONICAL_NAMES, COMPACT_FORMS, SINGLE_VALUED
 
@@ -634,3 +641,381 @@ def test_empty_input_is_a_parse_error() -> None:
     for data in (b"", b"\r\n", b"\r\n\r\n", "", "   "):
         with pytest.raises(ParseError):
             Message.parse(data)
+
+
+# ---------------------------------------------------------------------------------------
+# Typed headers: the examples of RFC 3261 §20 and of the extensions, value by value
+
+
+def sip_uri(user: str | None, host: str, **params: str | None) -> URI:
+    return URI("sip", user, None, host, None, dict(params))
+
+
+DIGEST_CHALLENGE = {
+    "realm": "atlanta.com",
+    "domain": "sip:ss1.carrier.com",
+    "qop": "auth",
+    "nonce": "f84f1cec41e6cbe5aea9c8e88d359",
+    "opaque": "",
+    "stale": "FALSE",
+    "algorithm": "MD5",
+}
+
+RFC_EXAMPLES: list[tuple[str, str, Any]] = [
+    (
+        "Accept: application/sdp;level=1, application/x-private, text/html",
+        "accept",
+        [
+            MediaType(("application", "sdp"), {"level": "1"}),
+            MediaType(("application", "x-private"), {}),
+            MediaType(("text", "html"), {}),
+        ],
+    ),
+    ("Accept-Encoding: gzip", "accept_encoding", [TokenParams("gzip", {})]),
+    (
+        "Accept-Language: da, en-gb;q=0.8, en;q=0.7",
+        "accept_language",
+        [
+            TokenParams("da", {}),
+            TokenParams("en-gb", {"q": "0.8"}),
+            TokenParams("en", {"q": "0.7"}),
+        ],
+    ),
+    (
+        "Alert-Info: <http://www.example.com/sounds/moo.wav>",
+        "alert_info",
+        [UriParams(URI("http", opaque="//www.example.com/sounds/moo.wav"), {})],
+    ),
+    (
+        "Allow: INVITE, ACK, OPTIONS, CANCEL, BYE",
+        "allow",
+        [Method.INVITE, Method.ACK, Method.OPTIONS, Method.CANCEL, Method.BYE],
+    ),
+    (
+        'Authentication-Info: nextnonce="47364c23432d2e131a5fb210812c"',
+        "authentication_info",
+        {"nextnonce": "47364c23432d2e131a5fb210812c"},
+    ),
+    (
+        'Authorization: Digest username="Alice", realm="atlanta.com",'
+        ' nonce="84a4cc6f3082121f32b42a2187831a9e", response="7587245234b3434cc3412213e5f113a5432"',
+        "authorization",
+        [
+            Auth(
+                "Digest",
+                {
+                    "username": "Alice",
+                    "realm": "atlanta.com",
+                    "nonce": "84a4cc6f3082121f32b42a2187831a9e",
+                    "response": "7587245234b3434cc3412213e5f113a5432",
+                },
+            )
+        ],
+    ),
+    (
+        "Call-Info: <http://wwww.example.com/alice/photo.jpg> ;purpose=icon,"
+        " <http://www.example.com/alice/> ;purpose=info",
+        "call_info",
+        [
+            UriParams(
+                URI("http", opaque="//wwww.example.com/alice/photo.jpg"), {"purpose": "icon"}
+            ),
+            UriParams(URI("http", opaque="//www.example.com/alice/"), {"purpose": "info"}),
+        ],
+    ),
+    ("Content-Disposition: session", "content_disposition", TokenParams("session", {})),
+    (
+        "Content-Disposition: session;handling=optional",
+        "content_disposition",
+        TokenParams("session", {"handling": "optional"}),
+    ),
+    ("Content-Encoding: gzip", "content_encoding", ["gzip"]),
+    ("Content-Language: fr", "content_language", ["fr"]),
+    (
+        'Content-Type: multipart/signed;protocol="application/pkcs7-signature";micalg=sha1;'
+        "boundary=boundary42",
+        "content_type",
+        MediaType(
+            ("multipart", "signed"),
+            {"protocol": "application/pkcs7-signature", "micalg": "sha1", "boundary": "boundary42"},
+        ),
+    ),
+    (
+        "Date: Sat, 13 Nov 2010 23:29:00 GMT",
+        "date",
+        datetime.datetime(2010, 11, 13, 23, 29, 0, tzinfo=datetime.UTC),
+    ),
+    (
+        "Error-Info: <sip:not-in-service-recording@atlanta.com>",
+        "error_info",
+        [UriParams(sip_uri("not-in-service-recording", "atlanta.com"), {})],
+    ),
+    ("Expires: 5", "expires", 5),
+    (
+        "In-Reply-To: 70710@saturn.bell-tel.com, 17320@saturn.bell-tel.com",
+        "in_reply_to",
+        ["70710@saturn.bell-tel.com", "17320@saturn.bell-tel.com"],
+    ),
+    ("Max-Forwards: 6", "max_forwards", 6),
+    ("Min-Expires: 60", "min_expires", 60),
+    ("MIME-Version: 1.0", "mime_version", MimeVersion(1, 0)),
+    ("Organization: Boxes by Bob", "organization", "Boxes by Bob"),
+    ("Priority: emergency", "priority", "emergency"),
+    (
+        'Proxy-Authenticate: Digest realm="atlanta.com", domain="sip:ss1.carrier.com",'
+        ' qop="auth", nonce="f84f1cec41e6cbe5aea9c8e88d359", opaque="", stale=FALSE,'
+        " algorithm=MD5",
+        "proxy_authenticate",
+        [Auth("Digest", DIGEST_CHALLENGE)],
+    ),
+    (
+        'Proxy-Authorization: Digest username="Alice", realm="atlanta.com",'
+        ' nonce="c60f3082ee1212b402a21831ae", response="245f23415f11432b3434341c022"',
+        "proxy_authorization",
+        [
+            Auth(
+                "Digest",
+                {
+                    "username": "Alice",
+                    "realm": "atlanta.com",
+                    "nonce": "c60f3082ee1212b402a21831ae",
+                    "response": "245f23415f11432b3434341c022",
+                },
+            )
+        ],
+    ),
+    ("Proxy-Require: foo", "proxy_require", ["foo"]),
+    (
+        "Record-Route: <sip:server10.biloxi.com;lr>, <sip:bigbox3.site3.atlanta.com;lr>",
+        "record_route",
+        [
+            NameAddr("", sip_uri(None, "server10.biloxi.com", lr=None), {}),
+            NameAddr("", sip_uri(None, "bigbox3.site3.atlanta.com", lr=None), {}),
+        ],
+    ),
+    (
+        "Reply-To: Bob <sip:bob@biloxi.com>",
+        "reply_to",
+        NameAddr("Bob", sip_uri("bob", "biloxi.com"), {}),
+    ),
+    ("Require: 100rel", "require", ["100rel"]),
+    (
+        "Retry-After: 18000;duration=3600",
+        "retry_after",
+        RetryAfter(18000, None, {"duration": "3600"}),
+    ),
+    ("Retry-After: 120 (I'm in a meeting)", "retry_after", RetryAfter(120, "I'm in a meeting", {})),
+    ("Server: HomeServer v2", "server", "HomeServer v2"),
+    ("Subject: Need more boxes", "subject", "Need more boxes"),
+    ("s: Tech Support", "subject", "Tech Support"),
+    ("Supported: 100rel", "supported", ["100rel"]),
+    ("Timestamp: 54", "timestamp", Timestamp(54.0, None)),
+    ("Timestamp: 54.3 0.5", "timestamp", Timestamp(54.3, 0.5)),
+    ("Unsupported: foo", "unsupported", ["foo"]),
+    ("User-Agent: Softphone Beta1.5", "user_agent", "Softphone Beta1.5"),
+    (
+        # RFC 3261 §20.42: LWS around '/' and ':' is allowed
+        "Via: SIP / 2.0 / UDP first.example.com: 4000;ttl=16\r\n"
+        "  ;maddr=224.2.0.1 ;branch=z9hG4bKa7c6a8dlze.1",
+        "via",
+        [
+            Via(
+                (2, 0),
+                "UDP",
+                SentBy("first.example.com", 4000),
+                {"ttl": "16", "maddr": "224.2.0.1", "branch": "z9hG4bKa7c6a8dlze.1"},
+            )
+        ],
+    ),
+    (
+        "Warning: 307 isi.edu \"Session parameter 'foo' not understood\","
+        " 301 isi.edu \"Incompatible network address type 'E.164'\"",
+        "warning",
+        [
+            Warning(307, "isi.edu", "Session parameter 'foo' not understood"),
+            Warning(301, "isi.edu", "Incompatible network address type 'E.164'"),
+        ],
+    ),
+    (
+        'WWW-Authenticate: Digest realm="atlanta.com", domain="sip:ss1.carrier.com",'
+        ' qop="auth", nonce="f84f1cec41e6cbe5aea9c8e88d359", opaque="", stale=FALSE,'
+        " algorithm=MD5",
+        "www_authenticate",
+        [Auth("Digest", DIGEST_CHALLENGE)],
+    ),
+    # RFC 3262 §7.1, §7.2
+    ("RSeq: 988789", "rseq", 988789),
+    ("RAck: 776656 1 INVITE", "rack", RAck(776656, 1, Method.INVITE)),
+    # RFC 4028 §4, §5
+    (
+        "Session-Expires: 4000;refresher=uac",
+        "session_expires",
+        DeltaParams(4000, {"refresher": "uac"}),
+    ),
+    ("Min-SE: 3600", "min_se", DeltaParams(3600, {})),
+    # RFC 6665 §8.2
+    ("Event: foo; id=1234", "event", TokenParams("foo", {"id": "1234"})),
+    ("Allow-Events: presence, dialog", "allow_events", ["presence", "dialog"]),
+    (
+        "Subscription-State: active;expires=600",
+        "subscription_state",
+        TokenParams("active", {"expires": "600"}),
+    ),
+    # RFC 3327 §4
+    (
+        "Path: <sip:p3.examplehome.com;lr>,<sip:p1.examplevisited.com;lr>",
+        "path",
+        [
+            NameAddr("", sip_uri(None, "p3.examplehome.com", lr=None), {}),
+            NameAddr("", sip_uri(None, "p1.examplevisited.com", lr=None), {}),
+        ],
+    ),
+    # RFC 3515 §2.1
+    (
+        "Refer-To: sip:alice@atlanta.example.com",
+        "refer_to",
+        NameAddr("", sip_uri("alice", "atlanta.example.com"), {}),
+    ),
+    (
+        "Refer-To: <sip:dave@denver.example.org?Replaces=12345%40192.168.118.3%3B"
+        "to-tag%3D12345%3Bfrom-tag%3D5FFE-3994>",
+        "refer_to",
+        NameAddr(
+            "",
+            URI(
+                "sip",
+                "dave",
+                None,
+                "denver.example.org",
+                headers={"Replaces": "12345@192.168.118.3;to-tag=12345;from-tag=5FFE-3994"},
+            ),
+            {},
+        ),
+    ),
+    (
+        "Refer-To: <sip:carol@cleveland.example.org;method=SUBSCRIBE>",
+        "refer_to",
+        NameAddr("", sip_uri("carol", "cleveland.example.org", method="SUBSCRIBE"), {}),
+    ),
+    (
+        "Refer-To: http://www.ietf.org",
+        "refer_to",
+        NameAddr("", URI("http", opaque="//www.ietf.org"), {}),
+    ),
+    # RFC 3891 §6.1
+    (
+        "Replaces: 425928@bobster.example.org;to-tag=7743;from-tag=6472",
+        "replaces",
+        TokenParams("425928@bobster.example.org", {"to-tag": "7743", "from-tag": "6472"}),
+    ),
+    # RFC 3326 §2
+    (
+        'Reason: SIP ;cause=200 ;text="Call completed elsewhere"',
+        "reason",
+        [TokenParams("SIP", {"cause": "200", "text": "Call completed elsewhere"})],
+    ),
+    # RFC 3325 §9.1
+    (
+        'P-Asserted-Identity: "Cullen Jennings" <sip:fluffy@cisco.com>, <tel:+14085264000>',
+        "p_asserted_identity",
+        [
+            NameAddr("Cullen Jennings", sip_uri("fluffy", "cisco.com"), {}),
+            NameAddr("", URI("tel", "+14085264000"), {}),
+        ],
+    ),
+    # RFC 3323 §4.2
+    ("Privacy: id", "privacy", ["id"]),
+    ("Privacy: header;session", "privacy", ["header", "session"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("line", "key", "expected"), RFC_EXAMPLES, ids=[e[0][:40] for e in RFC_EXAMPLES]
+)
+def test_rfc_header_examples(line: str, key: str, expected: Any, round_trip: RoundTrip) -> None:
+    name = line.split(":", 1)[0].strip().lower()
+    lines = [existing for existing in BASE if existing.split(":", 1)[0].lower() != name]
+    message = Message.parse(with_headers(*lines, line))
+    assert message.headers[key] == expected
+    round_trip(message)
+
+
+def test_authorization_lines_are_never_combined() -> None:
+    # RFC 3261 §20.7, §20.28, §20.27, §20.44: not a comma-separated list; each value
+    # keeps its own header line.
+    credentials = [
+        'Authorization: Digest username="bob", realm="biloxi.com",'
+        ' nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093",'
+        ' uri="sip:bob@biloxi.com", qop=auth, nc=00000001, cnonce="0a4f113b",'
+        ' response="6629fae49393a05397450978507c4ef1", opaque="5ccc069c403ebaf9f0171e9517f40e41"',
+        'Authorization: Digest username="Alice", realm="atlanta.com",'
+        ' nonce="84a4cc6f3082121f32b42a2187831a9e",'
+        ' response="7587245234b3434cc3412213e5f113a5432"',
+    ]
+    message = Message.parse(with_headers(*BASE, *credentials))
+    assert [auth.params["username"] for auth in message.headers["authorization"]] == [
+        "bob",
+        "Alice",
+    ]
+    assert message.headers["authorization"][0].params["nc"] == "00000001"
+    wire = bytes(message)
+    assert wire.count(b"\r\nAuthorization: Digest ") == 2
+
+
+def test_digest_parameters_keep_their_quoting() -> None:
+    # RFC 3261 §25.1: realm, nonce, opaque, domain, username, uri, cnonce, response are
+    # quoted-strings even when they look like tokens; stale, algorithm, nc and the qop of
+    # credentials are not quoted; qop-options of a challenge are.
+    challenge = RFC_EXAMPLES[[e[1] for e in RFC_EXAMPLES].index("www_authenticate")][0]
+    message = Message.parse(
+        with_headers(
+            *BASE,
+            challenge,
+            'Authorization: Digest username="bob", realm="biloxi.com", nonce="dcd98b71",'
+            ' uri="sip:bob@biloxi.com", qop=auth, nc=00000001, cnonce="0a4f113b",'
+            ' response="6629fae4", opaque="5ccc069c", algorithm=MD5',
+        )
+    )
+    wire = bytes(message).decode()
+    www = next(line for line in wire.split("\r\n") if line.startswith("WWW-Authenticate:"))
+    for part in (
+        'realm="atlanta.com"',
+        'domain="sip:ss1.carrier.com"',
+        'qop="auth"',
+        'opaque=""',
+        'nonce="f84f1cec41e6cbe5aea9c8e88d359"',
+        "stale=FALSE",
+        "algorithm=MD5",
+    ):
+        assert part in www
+    auth = next(line for line in wire.split("\r\n") if line.startswith("Authorization:"))
+    for part in (
+        'username="bob"',
+        'realm="biloxi.com"',
+        'nonce="dcd98b71"',
+        'uri="sip:bob@biloxi.com"',
+        "qop=auth",
+        "nc=00000001",
+        'cnonce="0a4f113b"',
+        'response="6629fae4"',
+        'opaque="5ccc069c"',
+        "algorithm=MD5",
+    ):
+        assert part in auth
+
+
+def test_privacy_values_are_separated_by_semicolons() -> None:
+    # RFC 3323 §4.2: Privacy-hdr = "Privacy" HCOLON priv-value *(";" priv-value)
+    message = Message.parse(with_headers(*BASE, "Privacy: header;session;critical"))
+    assert message.headers["privacy"] == ["header", "session", "critical"]
+    assert b"\r\nPrivacy: header;session;critical\r\n" in bytes(message)
+
+
+def test_lone_cr_inside_a_value_is_rejected() -> None:
+    # RFC 3261 §7.3.1, §25.1: CR appears only in CRLF; neither TEXT-UTF8char, qdtext nor
+    # quoted-pair can hold it. Accepting it would yield a value that cannot be written.
+    for line in ("Subject: a\rb", 'To: "a\rb" <sip:carol@chicago.com>'):
+        lines = [existing for existing in BASE if not existing.startswith(line[:3])]
+        with pytest.raises(ParseError) as info:
+            Message.parse(with_headers(*lines, line))
+        assert info.value.status_code == 400
