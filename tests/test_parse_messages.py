@@ -843,6 +843,89 @@ RFC_EXAMPLES: list[tuple[str, str, Any]] = [
         "www_authenticate",
         [Auth("Digest", DIGEST_CHALLENGE)],
     ),
+    # RFC 3261 §20.8, §20.10, §20.14, §20.15, §20.20, §20.39, §20.42: the core headers
+    (
+        "Call-ID: f81d4fae-7dec-11d0-a765-00a0c91e6bf6@biloxi.com",
+        "call_id",
+        "f81d4fae-7dec-11d0-a765-00a0c91e6bf6@biloxi.com",
+    ),
+    (
+        "i:f81d4fae-7dec-11d0-a765-00a0c91e6bf6@192.0.2.4",
+        "call_id",
+        "f81d4fae-7dec-11d0-a765-00a0c91e6bf6@192.0.2.4",
+    ),
+    (
+        'Contact: "Mr. Watson" <sip:watson@worcester.bell-telephone.com>\r\n'
+        "   ;q=0.7; expires=3600,\r\n"
+        '   "Mr. Watson" <mailto:watson@bell-telephone.com> ;q=0.1',
+        "contact",
+        [
+            NameAddr(
+                "Mr. Watson",
+                sip_uri("watson", "worcester.bell-telephone.com"),
+                {"q": "0.7", "expires": "3600"},
+            ),
+            NameAddr("Mr. Watson", URI("mailto", opaque="watson@bell-telephone.com"), {"q": "0.1"}),
+        ],
+    ),
+    (
+        "m: <sips:bob@192.0.2.4>;expires=60",
+        "contact",
+        [NameAddr("", URI("sips", "bob", None, "192.0.2.4"), {"expires": "60"})],
+    ),
+    ("Content-Length: 0", "content_length", 0),
+    ("l: 0000", "content_length", 0),
+    ("Content-Type: application/sdp", "content_type", MediaType(("application", "sdp"), {})),
+    (
+        "c: text/html; charset=ISO-8859-4",
+        "content_type",
+        MediaType(("text", "html"), {"charset": "ISO-8859-4"}),
+    ),
+    (
+        'From: "A. G. Bell" <sip:agb@bell-telephone.com> ;tag=a48s',
+        "from",
+        NameAddr("A. G. Bell", sip_uri("agb", "bell-telephone.com"), {"tag": "a48s"}),
+    ),
+    (
+        "From: sip:+12125551212@server.phone2net.com;tag=887s",
+        "from",
+        NameAddr("", sip_uri("+12125551212", "server.phone2net.com"), {"tag": "887s"}),
+    ),
+    (
+        "f: Anonymous <sip:c8oqz84zk7z@privacy.org>;tag=hyh8",
+        "from",
+        NameAddr("Anonymous", sip_uri("c8oqz84zk7z", "privacy.org"), {"tag": "hyh8"}),
+    ),
+    (
+        "To: The Operator <sip:operator@cs.columbia.edu>;tag=287447",
+        "to",
+        NameAddr("The Operator", sip_uri("operator", "cs.columbia.edu"), {"tag": "287447"}),
+    ),
+    (
+        "t: sip:+12125551212@server.phone2net.com",
+        "to",
+        NameAddr("", sip_uri("+12125551212", "server.phone2net.com"), {}),
+    ),
+    (
+        "Via: SIP/2.0/UDP erlang.bell-telephone.com:5060;branch=z9hG4bK87asdks7\r\n"
+        "Via: SIP/2.0/UDP 192.0.2.1:5060 ;received=192.0.2.207\r\n"
+        "     ;branch=z9hG4bK77asjd",
+        "via",
+        [
+            Via(
+                (2, 0),
+                "UDP",
+                SentBy("erlang.bell-telephone.com", 5060),
+                {"branch": "z9hG4bK87asdks7"},
+            ),
+            Via(
+                (2, 0),
+                "UDP",
+                SentBy("192.0.2.1", 5060),
+                {"received": "192.0.2.207", "branch": "z9hG4bK77asjd"},
+            ),
+        ],
+    ),
     # RFC 3262 §7.1, §7.2
     ("RSeq: 988789", "rseq", 988789),
     ("RAck: 776656 1 INVITE", "rack", RAck(776656, 1, Method.INVITE)),
@@ -934,6 +1017,8 @@ RFC_EXAMPLES: list[tuple[str, str, Any]] = [
 )
 def test_rfc_header_examples(line: str, key: str, expected: Any, round_trip: RoundTrip) -> None:
     name = line.split(":", 1)[0].strip().lower()
+    if name in COMPACT_FORMS:
+        name = _long_name(COMPACT_FORMS[name]).lower()
     lines = [existing for existing in BASE if existing.split(":", 1)[0].lower() != name]
     message = Message.parse(with_headers(*lines, line))
     assert message.headers[key] == expected
