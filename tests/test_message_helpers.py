@@ -477,3 +477,72 @@ def test_to_response_accepts_plain_tuples_built_by_hand() -> None:
     to = request.to_response(200, to_tag="x").headers["to"]
     assert to == NameAddr("", sip("bob", "biloxi.com"), {"tag": "x"})
     assert request.headers["to"][2] == {}
+
+
+# -- with the native parser ---------------------------------------------------------------
+
+INVITE = (
+    "INVITE sip:bob@biloxi.com SIP/2.0\r\n"
+    "Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bKnashds8;rport;received=192.0.2.101\r\n"
+    "Via: SIP/2.0/UDP bigbox3.site3.atlanta.com;branch=z9hG4bK77ef4c2312983.1\r\n"
+    "Record-Route: <sip:bigbox3.site3.atlanta.com;lr>, <sip:server10.biloxi.com;lr>\r\n"
+    "Max-Forwards: 70\r\n"
+    "To: Bob <sip:bob@biloxi.com>\r\n"
+    "From: Alice <sip:alice@atlanta.com>;tag=1928301774\r\n"
+    "Call-ID: a84b4c76e66710\r\n"
+    "CSeq: 314159 INVITE\r\n"
+    "Timestamp: 54\r\n"
+    "Contact: <sip:alice@pc33.atlanta.com>\r\n"
+    "Content-Length: 0\r\n"
+    "\r\n"
+)
+
+
+def test_parsed_request_to_response_serializes() -> None:
+    request = Message.parse(INVITE)
+    response = request.to_response(180, to_tag="a6c85cf")
+    again = Message.parse(bytes(response))
+    assert again.start_line == StatusLine(180, "Ringing", (2, 0))
+    assert again.headers["via"] == request.headers["via"]
+    assert again.headers["record_route"] == request.headers["record_route"]
+    assert again.headers["from"] == request.headers["from"]
+    assert again.headers["to"].params == {"tag": "a6c85cf"}
+    assert again.headers["call_id"] == "a84b4c76e66710"
+    assert again.headers["cseq"] == CSeq(314159, Method.INVITE)
+    assert "timestamp" not in again.headers
+    assert "contact" not in again.headers
+    trying = Message.parse(bytes(request.to_response(100)))
+    assert trying.headers["timestamp"] == request.headers["timestamp"]
+    assert "record_route" not in trying.headers
+
+
+def test_parsed_request_get_remote() -> None:
+    request = Message.parse(INVITE)
+    # rport without a value: the sent-by port (default 5060); received replaces the host.
+    assert request.get_remote() == ("UDP", "192.0.2.101", 5060)
+    request.update_header_front("via", lambda v: v._replace(params={**v.params, "rport": "40123"}))
+    assert request.get_remote() == ("UDP", "192.0.2.101", 40123)
+
+
+def test_parsed_header_helpers_edit_what_gets_serialized() -> None:
+    request = Message.parse(INVITE)
+    request.put_header_front(
+        "Via", Via((2, 0), "UDP", SentBy("proxy.example.com", 5070), {"branch": "z9hG4bKp1"})
+    )
+    request.update_header("Max-Forwards", lambda hops: hops - 1)
+    request.delete_header_front("record-route")
+    request.put_header("Subject", "lunch")
+    again = Message.parse(bytes(request))
+    assert [v.sent_by.host for v in again.headers["via"]] == [
+        "proxy.example.com",
+        "pc33.atlanta.com",
+        "bigbox3.site3.atlanta.com",
+    ]
+    assert again.headers["max_forwards"] == 69
+    assert [r.uri.host for r in again.headers["record_route"]] == ["server10.biloxi.com"]
+    assert again.get_header("subject") == "lunch"
+
+
+def test_build_request_parses_a_text_uri() -> None:
+    request = build_request("OPTIONS", "sip:bob@biloxi.com;transport=tcp")
+    assert request.start_line.request_uri == URI.parse("sip:bob@biloxi.com;transport=tcp")

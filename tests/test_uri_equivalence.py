@@ -377,3 +377,83 @@ def test_equivalent_implies_lazy_equivalent(a: URI, b: URI) -> None:
 def test_a_copy_is_equivalent_and_equal(a: URI) -> None:
     assert copy.deepcopy(a) == a
     assert a.replace().equivalent(a)
+
+
+# -- the same RFC 3261 §19.1.4 examples, from their wire text ------------------------------
+
+RFC_EQUIVALENT_SETS = [
+    ["sip:%61lice@atlanta.com;transport=TCP", "sip:alice@AtLanTa.CoM;Transport=tcp"],
+    [
+        "sip:carol@chicago.com",
+        "sip:carol@chicago.com;newparam=5",
+        "sip:carol@chicago.com;security=on",
+    ],
+    [
+        "sip:biloxi.com;transport=tcp;method=REGISTER?to=sip:bob%40biloxi.com",
+        "sip:biloxi.com;method=REGISTER;transport=tcp?to=sip:bob%40biloxi.com",
+    ],
+    [
+        "sip:alice@atlanta.com?subject=project%20x&priority=urgent",
+        "sip:alice@atlanta.com?priority=urgent&subject=project%20x",
+    ],
+]
+
+RFC_NOT_EQUIVALENT_PAIRS = [
+    ("SIP:ALICE@AtLanTa.CoM;Transport=udp", "sip:alice@AtLanTa.CoM;Transport=UDP"),
+    ("sip:bob@biloxi.com", "sip:bob@biloxi.com:5060"),
+    ("sip:bob@biloxi.com", "sip:bob@biloxi.com;transport=udp"),
+    ("sip:bob@biloxi.com", "sip:bob@biloxi.com:6000;transport=tcp"),
+    ("sip:carol@chicago.com", "sip:carol@chicago.com?Subject=next%20meeting"),
+    ("sip:bob@phone21.boxesbybob.com", "sip:bob@192.0.2.4"),
+]
+
+
+@pytest.mark.parametrize("texts", RFC_EQUIVALENT_SETS)
+def test_parsed_rfc_equivalent_sets(texts: list[str]) -> None:
+    uris = [URI.parse(text) for text in texts]
+    for a in uris:
+        for b in uris:
+            assert a.equivalent(b), (str(a), str(b))
+
+
+@pytest.mark.parametrize(("text_a", "text_b"), RFC_NOT_EQUIVALENT_PAIRS)
+def test_parsed_rfc_not_equivalent_pairs(text_a: str, text_b: str) -> None:
+    assert_not_equivalent(URI.parse(text_a), URI.parse(text_b))
+
+
+def test_parsed_non_transitivity() -> None:
+    plain, on, off = (
+        URI.parse("sip:carol@chicago.com"),
+        URI.parse("sip:carol@chicago.com;security=on"),
+        URI.parse("sip:carol@chicago.com;security=off"),
+    )
+    assert_equivalent(plain, on)
+    assert_equivalent(plain, off)
+    assert_not_equivalent(on, off)
+
+
+def test_parsed_escaped_and_unescaped_are_equivalent() -> None:
+    assert_equivalent(URI.parse("sip:%75se%72@example.com"), URI.parse("sip:user@example.com"))
+    assert_equivalent(URI.parse("sip:a@b.com;name=v%61lue"), URI.parse("sip:a@b.com;name=value"))
+    assert_equivalent(URI.parse("sip:a@[2001:db8::1]"), URI.parse("sip:a@[2001:DB8:0::1]"))
+
+
+def test_parsed_tel_uris() -> None:
+    assert_equivalent(URI.parse("tel:+1-201-555-0123"), URI.parse("tel:+1.201.555.0123"))
+    assert_equivalent(
+        URI.parse("tel:7042;phone-context=Example.com"),
+        URI.parse("tel:7042;PHONE-CONTEXT=example.com"),
+    )
+    assert_not_equivalent(URI.parse("tel:+12015550123;ext=1"), URI.parse("tel:+12015550123"))
+
+
+def test_parsed_lazy_example() -> None:
+    a = URI.parse("sip:atlanta.com;transport=UDP")
+    b = URI.parse("sip:atlanta.com:5060")
+    assert a.lazy_equivalent(b) and not a.equivalent(b)
+
+
+def test_parsed_replace_serializes() -> None:
+    uri = URI.parse("sip:alice@atlanta.com;transport=tcp")
+    assert str(uri.replace(port=5070)) == "sip:alice@atlanta.com:5070;transport=tcp"
+    assert pickle.loads(pickle.dumps(uri)) == uri

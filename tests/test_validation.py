@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -203,3 +204,70 @@ def test_transport_cookie_required_when_rfc2543_refused() -> None:
 def test_malformed_header_values_are_reported_not_crashed_on() -> None:
     reject(make_request(**{"from": "alice"}), "invalid_header")
     reject(make_request(cseq=7), "invalid_header")
+
+
+# -- RFC 4475 messages, parsed -------------------------------------------------------------
+
+DATA = Path(__file__).parent / "data" / "rfc4475"
+
+
+def torture(name: str) -> Message:
+    return Message.parse((DATA / f"{name}.dat").read_bytes())
+
+
+def test_rfc4475_inv2543_is_accepted_as_a_2543_request() -> None:
+    # §3.4.1: no branch, no From tag, no Max-Forwards, no Content-Length.
+    message = torture("inv2543")
+    message.validate()
+    message.validate("UDP")
+    with pytest.raises(ValidationError) as info:
+        message.validate("UDP", allow_rfc2543=False)
+    assert info.value.reason == "missing_from_tag"
+
+
+def test_rfc4475_wsinv_top_via_branch_without_cookie_is_a_2543_branch() -> None:
+    message = torture("wsinv")
+    message.validate("UDP")
+    with pytest.raises(ValidationError) as info:
+        message.validate("UDP", allow_rfc2543=False)
+    assert info.value.reason == "invalid_branch"
+
+
+def test_rfc4475_badbranch() -> None:
+    # §3.2.1: the branch is the bare cookie; the syntax is fine.
+    message = torture("badbranch")
+    message.validate()
+    with pytest.raises(ValidationError) as info:
+        message.validate("UDP")
+    assert (info.value.reason, info.value.status_code) == ("invalid_branch", 400)
+
+
+@pytest.mark.parametrize(
+    ("name", "reason", "status_code"),
+    [
+        ("insuf", "missing_header", 400),
+        ("mismatch01", "cseq_method_mismatch", 400),
+        ("mismatch02", "cseq_method_mismatch", 501),
+    ],
+)
+def test_rfc4475_semantic_errors(name: str, reason: str, status_code: int) -> None:
+    message = torture(name)
+    with pytest.raises(ValidationError) as info:
+        message.validate()
+    assert (info.value.reason, info.value.status_code) == (reason, status_code)
+
+
+def test_rfc4475_insuf_can_still_be_answered() -> None:
+    request = torture("insuf")
+    response = request.to_response(400)
+    again = Message.parse(bytes(response))
+    assert again.headers["via"] == request.headers["via"]
+    assert again.headers["cseq"] == request.headers["cseq"]
+
+
+def test_rfc4475_transport_mismatch() -> None:
+    message = torture("longreq")  # top Via is TCP
+    message.validate("TCP")
+    with pytest.raises(ValidationError) as info:
+        message.validate("UDP")
+    assert info.value.reason == "via_protocol_mismatch"
