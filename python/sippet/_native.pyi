@@ -48,7 +48,14 @@ class NativeLimits:
 class StreamFramer:
     """Cuts a stream (TCP, TLS) into whole messages and RFC 5626 keep-alives."""
 
-    def __new__(cls, limits: Limits, /) -> StreamFramer: ...
+    def __new__(cls, limits: Limits, *, eager_pong: bool = False) -> StreamFramer:
+        """``eager_pong``: report a lone CRLF as a pong at once (clients); a server waits,
+        since it may be the first half of a ping."""
+
+    @property
+    def buffered(self) -> int:
+        """Bytes held while waiting for the rest of a message."""
+
     def feed(self, data: bytes | bytearray | memoryview, /) -> list[bytes]:
         """Frames completed so far: ``b"\\r\\n\\r\\n"`` is a ping, ``b"\\r\\n"`` a pong,
         anything else one whole message. Raises ``sippet.ParseError``."""

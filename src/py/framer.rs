@@ -16,11 +16,20 @@ pub struct StreamFramer {
 
 #[pymethods]
 impl StreamFramer {
+    /// `eager_pong`: report a lone CRLF as a pong as soon as it arrives. For a client,
+    /// which only receives pongs; a server waits, since it may be half of a ping.
     #[new]
-    fn new(limits: &Bound<'_, PyAny>) -> PyResult<Self> {
-        Ok(StreamFramer {
-            inner: Framer::new(limits::extract(limits)?),
-        })
+    #[pyo3(signature = (limits, *, eager_pong = false))]
+    fn new(limits: &Bound<'_, PyAny>, eager_pong: bool) -> PyResult<Self> {
+        let mut inner = Framer::new(limits::extract(limits)?);
+        inner.eager_pong = eager_pong;
+        Ok(StreamFramer { inner })
+    }
+
+    /// Bytes held while waiting for the rest of a message.
+    #[getter]
+    fn buffered(&self) -> usize {
+        self.inner.buffered()
     }
 
     /// Feed received bytes; returns the frames completed so far: `b"\r\n\r\n"` for a
