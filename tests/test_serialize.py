@@ -175,7 +175,8 @@ def test_lists_joined_on_one_line() -> None:
     ]
     msg = built({"via": vias, "supported": ["100rel", "timer"], "allow": [Method.INVITE, "FOO"]})
     assert line(msg, "Via") == (
-        "SIP/2.0/UDP a.example.com;branch=z9hG4bK1, SIP/2.0/TCP b.example.com:5070;branch=z9hG4bK2;rport"
+        "SIP/2.0/UDP a.example.com;branch=z9hG4bK1, "
+        "SIP/2.0/TCP b.example.com:5070;branch=z9hG4bK2;rport"
     )
     assert line(msg, "Supported") == "100rel, timer"
     assert line(msg, "Allow") == "INVITE, FOO"
@@ -202,7 +203,7 @@ def test_auth_headers_one_line_per_value() -> None:
                 "stale": "FALSE",
                 "algorithm": "MD5",
             },
-        ),  # fmt: skip
+        ),
         Auth("Digest", {"realm": "biloxi.com", "nonce": "x y", "opaque": ""}),
     ]
     msg = Message(StatusLine(401, "Unauthorized"), {"www_authenticate": challenges})
@@ -256,8 +257,8 @@ def test_header_param_quoting(value: str | None, wire: str) -> None:
 
 
 def test_received_and_maddr_hosts_unquoted() -> None:
-    via = Via((2, 0), "UDP", SentBy("2001:db8::1", 5060),
-              {"branch": "z9hG4bK1", "received": "2001:db8::2", "maddr": "[2001:db8::3]"})  # fmt: skip
+    params = {"branch": "z9hG4bK1", "received": "2001:db8::2", "maddr": "[2001:db8::3]"}
+    via = Via((2, 0), "UDP", SentBy("2001:db8::1", 5060), dict[str, str | None](params))
     msg = built({"via": [via]})
     assert line(msg, "Via") == (
         "SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bK1;received=2001:db8::2;maddr=[2001:db8::3]"
