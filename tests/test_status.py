@@ -86,7 +86,8 @@ def test_unknown_codes_get_their_class_phrase(code: int, phrase: str) -> None:
 
 
 def test_status_class() -> None:
-    assert status_class(100) == StatusClass.PROVISIONAL == 1
+    assert status_class(100) is StatusClass.PROVISIONAL
+    assert status_class(100) == 1
     assert status_class(286) == StatusClass.SUCCESSFUL
     assert status_class(486) == 4
     assert status_class(699) == StatusClass.GLOBAL_FAILURE

@@ -202,7 +202,8 @@ def test_transport_cookie_required_when_rfc2543_refused() -> None:
 
 
 def test_malformed_header_values_are_reported_not_crashed_on() -> None:
-    reject(make_request(**{"from": "alice"}), "invalid_header")
+    bad_from: dict[str, Any] = {"from": "alice"}
+    reject(make_request(**bad_from), "invalid_header")
     reject(make_request(cseq=7), "invalid_header")
 
 
