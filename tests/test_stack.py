@@ -570,3 +570,66 @@ async def test_without_a_core_requests_leave_no_transaction(
     finally:
         peer.close()
         await stack.close()
+
+
+@async_test
+async def test_terminate_stops_retransmissions_silently() -> None:
+    stack, core, udp = await stack_on("127.0.0.1", timers=FAST)
+    peer = RawPeer("127.0.0.1")
+    try:
+        key = await stack.send(
+            request(Method.OPTIONS, f"sip:bob@127.0.0.1:{peer.port}", udp.local_address)
+        )
+        await peer.receive()
+        assert key is not None
+        stack.terminate(key)
+        assert len(stack.layer) == 0
+        with pytest.raises(TimeoutError):  # Timer E would have resent it within 50 ms
+            await asyncio.wait_for(peer.receive(), FAST.t1 * 6)
+        assert core.errors.empty()
+    finally:
+        peer.close()
+        await stack.close()
+
+
+class Faulty(Recorder):
+    """A core whose callbacks raise: plain for OPTIONS, async for everything else."""
+
+    def receive_request(self, request: Message, server_key: ServerKey | None) -> Any:
+        self.requests.put_nowait((request, server_key))
+        if request.start_line.method == Method.OPTIONS:  # type: ignore[union-attr]
+            raise RuntimeError("plain callback failed")
+
+        async def failing() -> None:
+            raise RuntimeError("async callback failed")
+
+        return failing()
+
+
+@async_test
+async def test_core_exceptions_are_logged_and_the_stack_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level("ERROR", logger="sippet.stack")
+    a, _a_core, a_udp = await stack_on("127.0.0.1")
+    b = Stack(name="faulty")
+    await b.start()
+    b_udp = await b.add_transport(UDP("127.0.0.1", 0))
+    faulty = Faulty(b)
+    b.register_core(faulty)
+    try:
+        uri = f"sip:bob@127.0.0.1:{b_udp.local_address[1]}"
+        await a.send(request(Method.OPTIONS, uri, a_udp.local_address))
+        await a.send(request(Method.MESSAGE, uri, a_udp.local_address))
+        await get(faulty.requests)
+        await get(faulty.requests)
+        await asyncio.sleep(0.05)  # let the failing task finish
+        assert "plain callback failed" in caplog.text
+        assert "async callback failed" in caplog.text
+        # Still serving: a third request arrives and reaches the core.
+        await a.send(request(Method.OPTIONS, uri, a_udp.local_address))
+        third, _ = await get(faulty.requests)
+        assert third.start_line.method == Method.OPTIONS
+    finally:
+        await a.close()
+        await b.close()
