@@ -551,3 +551,31 @@ def test_build_request_parses_a_text_uri() -> None:
     start_line = build_request("OPTIONS", "sip:bob@biloxi.com;transport=tcp").start_line
     assert isinstance(start_line, RequestLine)
     assert start_line.request_uri == URI.parse("sip:bob@biloxi.com;transport=tcp")
+
+
+def test_copy_value_rebuilds_every_mutable_part() -> None:
+    from sippet import Auth, UriParams
+    from sippet.header_ops import copy_value
+
+    original: dict[str, Any] = {
+        "call_info": [UriParams(sip(None, "i.example.com"), {"purpose": "icon"})],
+        "authorization": [Auth("Digest", {"realm": "atlanta.com"})],
+        "X-Raw": ["a", "b"],
+        "cseq": CSeq(1, Method.INVITE),
+        "plain": ("x", {"k": "v"}),
+    }
+    duplicate = copy_value(original)
+    assert duplicate == original
+    assert type(duplicate["call_info"][0]) is UriParams
+    assert type(duplicate["call_info"][0].uri) is URI
+    duplicate["call_info"][0].params["purpose"] = "info"
+    duplicate["call_info"][0].uri.parameters["lr"] = None
+    duplicate["authorization"][0].params["nonce"] = "n"
+    duplicate["X-Raw"].append("c")
+    duplicate["plain"][1]["k"] = "w"
+    assert original["call_info"][0].params == {"purpose": "icon"}
+    assert original["call_info"][0].uri.parameters == {}
+    assert original["authorization"][0].params == {"realm": "atlanta.com"}
+    assert original["X-Raw"] == ["a", "b"]
+    assert original["plain"][1] == {"k": "v"}
+    assert duplicate["cseq"] is original["cseq"]  # immutable: shared
