@@ -165,3 +165,12 @@ def test_parse_missing_file_is_an_error() -> None:
     result = sippet("parse", "/nonexistent/message.dat")
     assert result.returncode == 2
     assert result.stderr.startswith("error: ")
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_verbose_flag_before_or_after_the_subcommand(uas: UAS, where: str) -> None:
+    args = ["options", uas.uri, "--timeout", "5"]
+    args = ["-v", *args] if where == "before" else [*args, "-v"]
+    result = sippet(*args)
+    assert result.returncode == 0
+    assert "sippet.stack INFO: options: listening on" in result.stderr

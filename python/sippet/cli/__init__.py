@@ -20,7 +20,11 @@ def build_parser() -> argparse.ArgumentParser:
     # -v works before or after the subcommand name.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "-v", "--verbose", action="count", default=0, help="log more (-v info, -vv debug)"
+        "-v",
+        "--verbose",
+        action="count",
+        default=argparse.SUPPRESS,  # do not reset a -v given before the subcommand
+        help="log more (-v info, -vv debug)",
     )
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="log more (-v info, -vv debug)"
