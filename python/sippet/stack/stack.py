@@ -249,6 +249,9 @@ class Stack:
                 format_address(transport.protocol, *destination),
             )
         for key in keys:
+            # One report per datagram sent: the next send to that address indexes the key
+            # again, so a later ICMP error is not taken for this one.
+            self._forget(key)
             self._report_error(reason, key)
 
     # -- receiving ----------------------------------------------------------------------
@@ -552,7 +555,7 @@ class Stack:
             if transport.protocol == protocol and transport.family == family:
                 return transport
         raise TransportError(
-            f"{self.name}: no {protocol} transport for this address family",
+            f"no {protocol} transport for this address family",
             reason="no_transport",
         )
 
