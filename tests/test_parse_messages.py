@@ -1104,3 +1104,47 @@ def test_lone_cr_inside_a_value_is_rejected() -> None:
         with pytest.raises(ParseError) as info:
             Message.parse(with_headers(*lines, line))
         assert info.value.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "name", ["Supported", "Allow", "Accept", "Accept-Encoding", "Accept-Language"]
+)
+def test_headers_whose_grammar_allows_an_empty_list(name: str, round_trip: RoundTrip) -> None:
+    # RFC 3261 §25.1: e.g. Supported = ( "Supported" / "k" ) HCOLON [option-tag ...]
+    message = Message.parse(with_headers(*BASE, f"{name}:"))
+    key = name.lower().replace("-", "_")
+    assert message.headers[key] == []
+    again = round_trip(message)
+    assert again.headers[key] == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Require",  # RFC 3261 §25.1: Require = "Require" HCOLON option-tag *(COMMA option-tag)
+        "Proxy-Require",
+        "Unsupported",
+        "Content-Encoding",
+        "Content-Language",
+        "In-Reply-To",
+        "Allow-Events",  # RFC 6665 §8.4: event-type *(COMMA event-type)
+    ],
+)
+def test_headers_whose_grammar_needs_one_element(name: str, round_trip: RoundTrip) -> None:
+    # An empty value is malformed. A liberal parser may keep it, but then it must write
+    # it back: a header must not vanish between parse and serialize.
+    try:
+        message = Message.parse(with_headers(*BASE, f"{name}:"))
+    except ParseError as error:
+        assert error.status_code == 400
+    else:
+        round_trip(message)
+
+
+def test_cseq_up_to_2_pow_32_minus_1(round_trip: RoundTrip) -> None:
+    # RFC 3261 §20.16: the sequence number is a 32-bit unsigned integer (the "< 2**31"
+    # rule of §8.1.1.5 is for the UAC choosing the first one). A proxy forwards any.
+    lines = [*BASE[:5], "CSeq: 4294967295 OPTIONS"]
+    message = Message.parse(with_headers(*lines))
+    assert message.headers["cseq"] == CSeq(4294967295, Method.OPTIONS)
+    round_trip(message)
