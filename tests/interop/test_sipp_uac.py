@@ -66,6 +66,11 @@ def test_sippet_uas_under_loss_fails_no_more_calls_than_sipp_uas(
     # A call that never ended (still running at SIPp's -timeout) counts as failed.
     sippet_failed = LOSSY_CALLS - to_sippet.stats.successful
     sipp_failed = LOSSY_CALLS - to_sipp.stats.successful
+    print(
+        f"\n{LOSSY_CALLS} calls with -lost 10: sippet uas {sippet_failed} failed "
+        f"({to_sippet.stats.retransmissions} SIPp retransmissions), SIPp uas {sipp_failed} "
+        f"failed ({to_sipp.stats.retransmissions}); {to_sippet.stats.elapsed:.0f} s"
+    )
     # The comparison only means something if the loss really hit both runs.
     assert to_sippet.stats.retransmissions > 0 and to_sipp.stats.retransmissions > 0, report
     assert sippet_failed <= sipp_failed + LOSSY_MARGIN, (
