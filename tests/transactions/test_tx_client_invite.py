@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from tx_factory import BRANCH, drain, invite, kinds, response_to
-
 from sippet import CSeq, Method, NameAddr, RequestLine
 from sippet.transactions import (
     ClientKey,
@@ -17,6 +15,7 @@ from sippet.transactions import (
     TransactionLayer,
 )
 from sippet.uri import URI
+from tx_factory import BRANCH, drain, invite, kinds, response_to
 
 KEY = ClientKey(BRANCH, "INVITE")
 

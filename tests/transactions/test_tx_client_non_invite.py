@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from tx_factory import BRANCH, drain, kinds, request, response_to
-
 from sippet import Method
 from sippet.transactions import (
     ClientKey,
@@ -16,6 +14,7 @@ from sippet.transactions import (
     TimerSettings,
     TransactionLayer,
 )
+from tx_factory import BRANCH, drain, kinds, request, response_to
 
 KEY = ClientKey(BRANCH, "OPTIONS")
 

@@ -4,12 +4,11 @@ generated diagrams, the sans-I/O rule, and a leak test on a fake clock."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tx_factory import drain, invite, kinds, request, response_to, via
-
 from sippet import Message, Method, StatusLine, TransactionError
 from sippet.transactions import (
     ClientKey,
@@ -22,6 +21,7 @@ from sippet.transactions import (
     diagrams,
 )
 from sippet.transactions.timers import TimerQueue
+from tx_factory import drain, invite, kinds, request, response_to, via
 
 PACKAGE = Path(diagrams.__file__).parent
 DOC = Path(__file__).parents[2] / "docs" / "transactions.md"
@@ -251,3 +251,18 @@ def test_send_actions_reference_the_given_destination() -> None:
     assert actions[0] == Send(actions[0].message, destination, key)  # type: ignore[union-attr]
     assert isinstance(key, ClientKey) and not isinstance(key, ServerKey)
     assert kinds(layer.handle_timers(0.5)) == ["Send"]
+
+
+def test_actions_are_frozen_values_with_keyword_and_match_support() -> None:
+    key = ClientKey("z9hG4bKa", "INVITE")
+    send = Send(message=None, destination="d", key=key)  # type: ignore[arg-type]
+    assert send == Send(None, "d", key)  # type: ignore[arg-type]
+    assert send != Terminated(key)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        send.key = key  # type: ignore[misc]
+    match DeliverError("timeout", key):
+        case DeliverError(reason, matched):
+            assert (reason, matched) == ("timeout", key)
+        case _:
+            pytest.fail("DeliverError did not match its class pattern")
+    assert repr(Terminated(key)) == f"Terminated(key={key!r})"

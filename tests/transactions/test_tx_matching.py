@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from tx_factory import BRANCH, ack_for, cancel_for, invite, kinds, request, response_to
-
 from sippet import CSeq, Message, Method, NameAddr, RequestLine, SentBy, Via
 from sippet.transactions import (
     ClientKey,
@@ -19,6 +17,7 @@ from sippet.transactions import (
 )
 from sippet.transactions.keys import LEGACY_PREFIX
 from sippet.uri import URI
+from tx_factory import BRANCH, ack_for, cancel_for, invite, kinds, request, response_to
 
 SRC = ("192.0.2.1", 5060)
 
@@ -152,7 +151,9 @@ def inv2543(**kw: Any) -> Message:
     headers: dict[str, Any] = {
         "via": [Via((2, 0), "UDP", SentBy("iftgw.example.com", None), {})],
         "from": NameAddr(
-            "", URI("sip", "+13035551111", host="ift.client.example.net", parameters={"user": "phone"}), {}
+            "",
+            URI("sip", "+13035551111", host="ift.client.example.net", parameters={"user": "phone"}),
+            {},
         ),
         "to": NameAddr(
             "", URI("sip", "+16505552222", host="ss1.example.net", parameters={"user": "phone"}), {}
@@ -265,4 +266,3 @@ def test_2543_non_invite_completes_and_ends() -> None:
     assert key.branch.startswith(LEGACY_PREFIX)
     assert layer.send_response(response_to(a, 200), 0.1)[-1] == Terminated(key)
     assert len(layer) == 0
-

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from tx_factory import BRANCH, ack_for, drain, invite, kinds, response_to
-
 from sippet import SentBy, StatusLine, Timestamp
 from sippet.transactions import (
     DeliverError,
@@ -16,6 +14,7 @@ from sippet.transactions import (
     TimerSettings,
     TransactionLayer,
 )
+from tx_factory import BRANCH, ack_for, drain, invite, kinds, response_to
 
 KEY = ServerKey(BRANCH, "INVITE", SentBy("pc33.atlanta.com", 5060))
 SRC = ("192.0.2.4", 5060)

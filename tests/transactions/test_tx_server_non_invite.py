@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from tx_factory import BRANCH, drain, request, response_to
-
 from sippet import Method, SentBy, TransactionError
 from sippet.transactions import (
     DeliverError,
@@ -15,6 +13,7 @@ from sippet.transactions import (
     Terminated,
     TransactionLayer,
 )
+from tx_factory import BRANCH, drain, request, response_to
 
 KEY = ServerKey(BRANCH, "REGISTER", SentBy("pc33.atlanta.com", 5060))
 SRC = object()

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from sippet import CSeq, Message, Method, NameAddr, RequestLine, SentBy, StatusLine, Via
-from sippet.uri import URI
 from sippet.transactions import TransactionLayer
+from sippet.uri import URI
 
 BRANCH = "z9hG4bK776asdhds"
 

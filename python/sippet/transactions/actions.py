@@ -67,3 +67,49 @@ class Terminated:
 
 Action: TypeAlias = Send | DeliverRequest | DeliverResponse | DeliverError | Terminated
 """Any output of the transaction layer."""
+
+
+# Faster constructors. The layer makes about four actions per transaction, and the
+# ``__init__`` that dataclasses writes for a frozen class looks up ``object.__setattr__``
+# for every field; storing through the slot descriptors directly is about a third cheaper.
+# Same signatures, same frozen instances (assignment still raises FrozenInstanceError).
+def _install_fast_inits() -> None:
+    send_message = Send.__dict__["message"].__set__
+    send_destination = Send.__dict__["destination"].__set__
+    send_key = Send.__dict__["key"].__set__
+    request_request = DeliverRequest.__dict__["request"].__set__
+    request_key = DeliverRequest.__dict__["key"].__set__
+    response_response = DeliverResponse.__dict__["response"].__set__
+    response_key = DeliverResponse.__dict__["key"].__set__
+    error_reason = DeliverError.__dict__["reason"].__set__
+    error_key = DeliverError.__dict__["key"].__set__
+    terminated_key = Terminated.__dict__["key"].__set__
+
+    def send_init(self: Send, message: Message, destination: object, key: TransactionKey) -> None:
+        send_message(self, message)
+        send_destination(self, destination)
+        send_key(self, key)
+
+    def request_init(self: DeliverRequest, request: Message, key: ServerKey | None) -> None:
+        request_request(self, request)
+        request_key(self, key)
+
+    def response_init(self: DeliverResponse, response: Message, key: ClientKey | None) -> None:
+        response_response(self, response)
+        response_key(self, key)
+
+    def error_init(self: DeliverError, reason: str, key: TransactionKey) -> None:
+        error_reason(self, reason)
+        error_key(self, key)
+
+    def terminated_init(self: Terminated, key: TransactionKey) -> None:
+        terminated_key(self, key)
+
+    setattr(Send, "__init__", send_init)  # noqa: B010 - mypy keeps the generated signature
+    setattr(DeliverRequest, "__init__", request_init)  # noqa: B010
+    setattr(DeliverResponse, "__init__", response_init)  # noqa: B010
+    setattr(DeliverError, "__init__", error_init)  # noqa: B010
+    setattr(Terminated, "__init__", terminated_init)  # noqa: B010
+
+
+_install_fast_inits()

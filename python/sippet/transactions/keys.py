@@ -60,12 +60,11 @@ class ServerKey(NamedTuple):
 
 TransactionKey: TypeAlias = ClientKey | ServerKey
 
-_METHOD_TEXT: dict[object, str] = {m: m.value for m in Method}
-
 
 def method_text(method: Method | str) -> str:
     """The method as plain text (``Method.INVITE`` -> ``"INVITE"``)."""
-    return _METHOD_TEXT.get(method, method)
+    # ``_value_`` rather than ``.value`` or a dict lookup: both run Python-level Enum code.
+    return method._value_ if method.__class__ is Method else method
 
 
 def is_rfc3261_branch(branch: str | None) -> bool:
@@ -76,10 +75,29 @@ def is_rfc3261_branch(branch: str | None) -> bool:
 
 def normalized_sent_by(via: Via) -> SentBy:
     """The Via sent-by as compared by §17.2.3: host lowercased, default port filled in."""
-    host, port = via.sent_by
-    if port is None:
-        port = TLS_PORT if via.protocol.upper() in _TLS_TRANSPORTS else DEFAULT_PORT
-    return SentBy(host.lower(), port)
+    return _normalized(via.sent_by, via.protocol)
+
+
+# Normalizing builds a new SentBy per message; the same few peers send most messages, so the
+# results are memoized. Bounded: cleared when full, so that spoofed sent-by values cannot
+# grow it without end.
+_NORMALIZED: dict[tuple[SentBy, str], SentBy] = {}
+_NORMALIZED_MAX = 4096
+_new_tuple = tuple.__new__
+
+
+def _normalized(sent_by: SentBy, protocol: str) -> SentBy:
+    cache_key = (sent_by, protocol)
+    normal = _NORMALIZED.get(cache_key)
+    if normal is None:
+        host, port = sent_by
+        if port is None:
+            port = TLS_PORT if protocol.upper() in _TLS_TRANSPORTS else DEFAULT_PORT
+        normal = SentBy(host.lower(), port)
+        if len(_NORMALIZED) >= _NORMALIZED_MAX:
+            _NORMALIZED.clear()
+        _NORMALIZED[cache_key] = normal
+    return normal
 
 
 def top_via(message: Message) -> Via | None:
@@ -90,25 +108,31 @@ def top_via(message: Message) -> Via | None:
 def client_key_of(message: Message, method: str) -> ClientKey | None:
     """The client key of a request we send, or of a response we receive (``method`` from
     its CSeq): None when the top Via has no branch."""
-    via = top_via(message)
-    if via is None:
+    vias = message.headers.get("via")
+    if not vias:
         return None
-    branch = via.params.get("branch")
+    branch = vias[0][3].get("branch")  # Via.params
     if branch is None:
         return None
-    return ClientKey(branch, method)
+    return _new_tuple(ClientKey, (branch, method))  # ClientKey(branch, method), faster
 
 
 def server_key_of(message: Message, method: str) -> ServerKey | None:
     """The server key of a received request or of a response the TU sends (``method``:
     INVITE for an ACK or a response to an INVITE). None when the message has no Via."""
-    via = top_via(message)
-    if via is None:
+    vias = message.headers.get("via")
+    if not vias:
         return None
-    branch = via.params.get("branch")
-    if is_rfc3261_branch(branch):
-        return ServerKey(branch, method, normalized_sent_by(via))  # type: ignore[arg-type]
-    return ServerKey(legacy_branch(message, via, branch), method, normalized_sent_by(via))
+    via = vias[0]
+    _version, protocol, sent_by, params = via
+    branch = params.get("branch")
+    if branch is None or len(branch) <= 7 or not branch.startswith(MAGIC_COOKIE):
+        branch = legacy_branch(message, via, branch)
+    normal = _NORMALIZED.get((sent_by, protocol))
+    if normal is None:
+        normal = _normalized(sent_by, protocol)
+    # ServerKey(branch, method, normal), without the Python-level NamedTuple __new__.
+    return _new_tuple(ServerKey, (branch, method, normal))
 
 
 def legacy_branch(message: Message, via: Via, branch: str | None) -> str:

@@ -29,6 +29,10 @@ from sippet.transactions.timers import TimerQueue, TimerSettings
 
 _ACK = Event.ACK
 _REQUEST = Event.REQUEST
+_PROVISIONAL = Event.PROVISIONAL
+_SUCCESS = Event.SUCCESS
+_FAILURE = Event.FAILURE
+_FINAL = Event.FINAL
 
 
 class TransactionLayer:
@@ -166,7 +170,14 @@ class TransactionLayer:
         transaction = None if key is None else self._clients.get(key)
         if transaction is None:
             return [DeliverResponse(response, None)]
-        event = transaction.response_event(line.status_code)  # type: ignore[union-attr]
+        # Inlined Transaction.response_event: this is the hottest path of a client.
+        status: int = line.status_code  # type: ignore[union-attr]
+        if status < 200:
+            event = _PROVISIONAL
+        elif not transaction.IS_INVITE:
+            event = _FINAL
+        else:
+            event = _SUCCESS if status < 300 else _FAILURE
         return self._settle(transaction, transaction.dispatch(event, response, now))
 
     # -- both kinds ------------------------------------------------------------------------
@@ -248,7 +259,11 @@ class TransactionLayer:
                 del self._clients[key]  # type: ignore[arg-type]
             actions.append(Terminated(key))
             return actions
-        deadline = transaction.next_timer()
+        # Transaction.next_timer, inlined: the earlier of the two timer slots.
+        deadline = transaction.retransmit_at
+        timeout_at = transaction.timeout_at
+        if deadline is None or (timeout_at is not None and timeout_at <= deadline):
+            deadline = timeout_at
         if entry is not None:
             if entry[0] == deadline:
                 return actions

@@ -7,6 +7,7 @@ stack passes in, and the stack asks ``next_deadline()`` when to call back.
 from __future__ import annotations
 
 import heapq
+import itertools
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -69,11 +70,10 @@ class TimerQueue(Generic[T]):
     def __init__(self) -> None:
         self._heap: list[list[object]] = []
         self._dead = 0
-        self._sequence = 0
+        self._sequence = itertools.count()
 
     def push(self, deadline: float, owner: T) -> list[object]:
-        self._sequence += 1
-        entry: list[object] = [deadline, self._sequence, owner]
+        entry: list[object] = [deadline, next(self._sequence), owner]
         heapq.heappush(self._heap, entry)
         return entry
 
