@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sippet import CSeq, Method, NameAddr, RequestLine
+from sippet import CSeq, Message, Method, NameAddr, RequestLine
 from sippet.transactions import (
     ClientKey,
     DeliverError,
@@ -20,7 +20,9 @@ from tx_factory import BRANCH, drain, invite, kinds, response_to
 KEY = ClientKey(BRANCH, "INVITE")
 
 
-def started(reliable: bool = False, settings: TimerSettings | None = None, now: float = 0.0):
+def started(
+    reliable: bool = False, settings: TimerSettings | None = None, now: float = 0.0
+) -> tuple[TransactionLayer, Message]:
     layer = TransactionLayer(settings)
     inv = invite()
     key, actions = layer.send_request(inv, "dest", reliable, now)

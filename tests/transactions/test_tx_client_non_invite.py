@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sippet import Method
+from sippet import Message, Method
 from sippet.transactions import (
     ClientKey,
     DeliverError,
@@ -19,7 +19,9 @@ from tx_factory import BRANCH, drain, kinds, request, response_to
 KEY = ClientKey(BRANCH, "OPTIONS")
 
 
-def started(reliable: bool = False, settings: TimerSettings | None = None):
+def started(
+    reliable: bool = False, settings: TimerSettings | None = None
+) -> tuple[TransactionLayer, Message]:
     layer = TransactionLayer(settings)
     req = request(Method.OPTIONS)
     key, actions = layer.send_request(req, ("10.0.0.1", 5060), reliable, 0.0)

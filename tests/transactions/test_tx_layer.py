@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sippet import Message, Method, StatusLine, TransactionError
+from sippet import Message, Method, RequestLine, StatusLine, TransactionError
 from sippet.transactions import (
     ClientKey,
     DeliverError,
@@ -60,7 +60,7 @@ def test_response_without_cseq_has_no_transaction() -> None:
     bare = Message(StatusLine(200, "OK"), {"via": [via()]})
     with pytest.raises(TransactionError):
         layer.send_response(bare, 0.0)
-    assert layer.receive_response(bare, 0.0)[0].key is None  # type: ignore[union-attr]
+    assert layer.receive_response(bare, 0.0)[0].key is None
 
 
 def test_terminate_removes_at_once_and_is_idempotent() -> None:
@@ -221,7 +221,9 @@ def test_leak_server_invite() -> None:
             actions += layer.send_response(busy, now)
             if kind == 1:  # ACKed; otherwise Timer H
                 ack = _with_branch(template, f"z9hG4bKsi{i}")
-                ack.start_line = ack.start_line._replace(method=Method.ACK)  # type: ignore[union-attr]
+                line = ack.start_line
+                assert isinstance(line, RequestLine)
+                ack.start_line = line._replace(method=Method.ACK)
                 ack.headers["to"] = busy.headers["to"]
                 actions += layer.receive_request(ack, "s", reliable, now)
         out += [a for a in actions if isinstance(a, Terminated)]
@@ -257,7 +259,7 @@ def test_actions_are_frozen_values_with_keyword_and_match_support() -> None:
     key = ClientKey("z9hG4bKa", "INVITE")
     send = Send(message=None, destination="d", key=key)  # type: ignore[arg-type]
     assert send == Send(None, "d", key)  # type: ignore[arg-type]
-    assert send != Terminated(key)
+    assert send != Send(None, "elsewhere", key)  # type: ignore[arg-type]
     with pytest.raises(dataclasses.FrozenInstanceError):
         send.key = key  # type: ignore[misc]
     match DeliverError("timeout", key):

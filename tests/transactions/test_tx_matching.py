@@ -87,7 +87,7 @@ def test_cancel_finds_the_proceeding_invite() -> None:
     assert layer.state_of(invite_key) is State.PROCEEDING
     # The TU answers 200 to the CANCEL and 487 to the INVITE, each in its transaction.
     cancel_key = ServerKey(BRANCH, "CANCEL", invite_key.sent_by)
-    assert layer.send_response(response_to(cancel, 200), 0.2)[0].key == cancel_key  # type: ignore[union-attr]
+    assert layer.send_response(response_to(cancel, 200), 0.2)[0].key == cancel_key
     terminated = response_to(inv, 487)
     assert layer.send_response(terminated, 0.2) == [Send(terminated, SRC, invite_key)]
     assert layer.state_of(invite_key) is State.COMPLETED

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from sippet import SentBy, StatusLine, Timestamp
+from sippet import Message, SentBy, StatusLine, Timestamp
 from sippet.transactions import (
     DeliverError,
     DeliverRequest,
@@ -20,9 +22,11 @@ KEY = ServerKey(BRANCH, "INVITE", SentBy("pc33.atlanta.com", 5060))
 SRC = ("192.0.2.4", 5060)
 
 
-def received(reliable: bool = False, settings: TimerSettings | None = None, **kw: object):
+def received(
+    reliable: bool = False, settings: TimerSettings | None = None, **kw: Any
+) -> tuple[TransactionLayer, Message]:
     layer = TransactionLayer(settings)
-    inv = invite(**kw)  # type: ignore[arg-type]
+    inv = invite(**kw)
     assert layer.receive_request(inv, SRC, reliable, 0.0) == [DeliverRequest(inv, KEY)]
     assert layer.state_of(KEY) is State.PROCEEDING
     return layer, inv
@@ -132,7 +136,9 @@ def test_completed_resends_response_on_invite_and_ack_confirms() -> None:
     assert layer.receive_request(ack, SRC, False, 1.0) == []
     assert layer.receive_request(inv, SRC, False, 1.0) == []
     assert layer.send_response(busy, 1.0) == []
-    assert drain(layer, 100.0) == [(pytest.approx(5.4), Terminated(KEY))]
+    events = drain(layer, 100.0)
+    assert [a for _, a in events] == [Terminated(KEY)]
+    assert events[0][0] == pytest.approx(5.4)
 
 
 def test_reliable_failure_no_timer_g_and_ack_ends_at_once() -> None:

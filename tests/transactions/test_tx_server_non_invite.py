@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sippet import Method, SentBy, TransactionError
+from sippet import Message, Method, SentBy, TransactionError
 from sippet.transactions import (
     DeliverError,
     DeliverRequest,
@@ -19,7 +19,7 @@ KEY = ServerKey(BRANCH, "REGISTER", SentBy("pc33.atlanta.com", 5060))
 SRC = object()
 
 
-def received(reliable: bool = False):
+def received(reliable: bool = False) -> tuple[TransactionLayer, Message]:
     layer = TransactionLayer()
     req = request(Method.REGISTER)
     assert layer.receive_request(req, SRC, reliable, 0.0) == [DeliverRequest(req, KEY)]
