@@ -470,3 +470,22 @@ fn every_typed_shape() {
     assert!(matches!(get(&m, "warning"), V::Warning(l) if l[0].0 == 307));
     assert!(matches!(get(&m, "subscription_state"), V::TokenParams(s, _) if s == "active"));
 }
+
+/// Rough speed check, not an assertion: `cargo test --release --test parse -- --ignored
+/// --nocapture`. The binding's budget for the whole parse is a few microseconds.
+#[test]
+#[ignore]
+fn timing_typical_invite() {
+    let limits = Limits::default();
+    let n = 200_000u32;
+    let start = std::time::Instant::now();
+    let mut headers = 0;
+    for _ in 0..n {
+        headers += parse_message(INVITE.as_bytes(), &limits)
+            .unwrap()
+            .headers
+            .len();
+    }
+    let per = start.elapsed() / n;
+    println!("parse_message(typical INVITE): {per:?} per message ({headers} headers)");
+}

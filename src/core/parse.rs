@@ -56,11 +56,18 @@ pub fn parse_message(data: &[u8], limits: &Limits) -> Result<Message, ParseFailu
     let first = first.strip_suffix(b"\r").unwrap_or(first);
     let is_request = !starts_with_sip_version(first);
     let result = if first.len() > limits.max_line_length {
-        Err(err(reasons::LINE_TOO_LONG, "start line too long")).map_err(|e| (e, None))
+        Err((err(reasons::LINE_TOO_LONG, "start line too long"), None))
     } else {
         parse_start_line(first)
             .map_err(|e| (e, None))
-            .and_then(|start_line| parse_rest(data, header_start, start_line, limits))
+            .and_then(|start_line| {
+                let (headers, body) = parse_rest(data, header_start, limits)?;
+                Ok(Message {
+                    start_line,
+                    headers,
+                    body: body.to_vec(),
+                })
+            })
     };
     result.map_err(|(e, header)| {
         let mut f = ParseFailure::of(e.reason, e.msg);
@@ -77,6 +84,8 @@ pub fn parse_message(data: &[u8], limits: &Limits) -> Result<Message, ParseFailu
 
 /// An error with the header it belongs to (snake_case key or wire name).
 type Fail = (E, Option<String>);
+
+type HeaderList = Vec<(HeaderKey, HeaderValue)>;
 
 fn starts_with_sip_version(line: &[u8]) -> bool {
     line.get(..4)
@@ -282,13 +291,12 @@ fn split_header(line: &[u8]) -> R<(&[u8], &[u8])> {
     Ok((name, trim(line.get(colon + 1..).unwrap_or(&[]))))
 }
 
-const NO_SLOT: u16 = u16::MAX;
+const NO_SLOT: u32 = u32::MAX;
 
 /// Headers in first-appearance order, with each typed header's position for merging.
 struct Headers {
     list: Vec<(HeaderKey, HeaderValue)>,
-    slots: [u16; SPECS.len()],
-    vias: usize,
+    slots: [u32; SPECS.len()],
 }
 
 impl Headers {
@@ -296,7 +304,6 @@ impl Headers {
         Headers {
             list: Vec::with_capacity(16),
             slots: [NO_SLOT; SPECS.len()],
-            vias: 0,
         }
     }
 
@@ -315,20 +322,25 @@ impl Headers {
                         "header may appear only once",
                     )));
                 }
-                let v = headers::parse_value(spec.kind, value).map_err(at)?;
-                if let HeaderValue::Via(vias) = &v {
-                    self.vias += vias.len();
-                    if self.vias > limits.max_via_count {
-                        return Err(at(err(reasons::TOO_MANY_VIAS, "too many Via values")));
+                let at_slot = usize::try_from(slot).unwrap_or(usize::MAX);
+                if let Some((_, existing)) = self.list.get_mut(at_slot) {
+                    let more = headers::parse_value(spec.kind, value).map_err(at)?;
+                    headers::merge(existing, more).map_err(at)?;
+                } else {
+                    // Parsed straight into the list: header values are large, moves cost.
+                    let key = HeaderKey::Known(spec.key);
+                    self.list
+                        .push((key, headers::parse_value(spec.kind, value).map_err(at)?));
+                    if let Some(s) = self.slots.get_mut(i) {
+                        *s = u32::try_from(self.list.len() - 1).unwrap_or(NO_SLOT);
                     }
                 }
-                match self.list.get_mut(usize::from(slot)) {
-                    Some((_, existing)) => headers::merge(existing, v).map_err(at)?,
-                    None => {
-                        if let Some(s) = self.slots.get_mut(i) {
-                            *s = self.list.len() as u16;
+                if i == headers::VIA {
+                    let index = self.slots.get(i).map_or(usize::MAX, |&s| s as usize);
+                    if let Some((_, HeaderValue::Via(vias))) = self.list.get(index) {
+                        if vias.len() > limits.max_via_count {
+                            return Err(at(err(reasons::TOO_MANY_VIAS, "too many Via values")));
                         }
-                        self.list.push((HeaderKey::Known(spec.key), v));
                     }
                 }
             }
@@ -356,7 +368,7 @@ impl Headers {
     fn content_length(&self) -> Option<u64> {
         match self
             .list
-            .get(usize::from(*self.slots.get(headers::CONTENT_LENGTH)?))
+            .get(*self.slots.get(headers::CONTENT_LENGTH)? as usize)
         {
             Some((_, HeaderValue::Int(n))) => Some(*n),
             _ => None,
@@ -364,12 +376,12 @@ impl Headers {
     }
 }
 
-fn parse_rest(
-    data: &[u8],
+/// The header section and the body of a message whose start line parsed.
+fn parse_rest<'a>(
+    data: &'a [u8],
     header_start: usize,
-    start_line: StartLine,
     limits: &Limits,
-) -> Result<Message, Fail> {
+) -> Result<(HeaderList, &'a [u8]), Fail> {
     let mut lines = HeaderLines::new(data, header_start, limits.max_line_length);
     let mut headers = Headers::new();
     let mut count = 0usize;
@@ -403,11 +415,7 @@ fn parse_rest(
         },
         None => rest,
     };
-    Ok(Message {
-        start_line,
-        headers: headers.list,
-        body: body.to_vec(),
-    })
+    Ok((headers.list, body))
 }
 
 /// Best effort, for a request that failed: the Via, From, To, Call-ID and CSeq lines that

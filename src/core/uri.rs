@@ -8,7 +8,7 @@
 
 use std::net::Ipv6Addr;
 
-use crate::core::abnf::{err, is_unreserved, text, Cursor, R};
+use crate::core::abnf::{err, is, text, Cursor, HCHAR, HOSTNAME, PARAMCHAR, PASSWORD, R, USER};
 use crate::core::error::{reasons, ParseFailure};
 use crate::core::model::Uri;
 
@@ -50,25 +50,20 @@ pub(crate) fn parse_uri_bytes(b: &[u8]) -> R<Uri> {
     }
 }
 
-/// user-unreserved = "&" / "=" / "+" / "$" / "," / ";" / "?" / "/" (RFC 3261 §25)
 fn is_user(b: u8) -> bool {
-    is_unreserved(b) || matches!(b, b'&' | b'=' | b'+' | b'$' | b',' | b';' | b'?' | b'/')
+    is(b, USER)
 }
 
-/// password = *( unreserved / escaped / "&" / "=" / "+" / "$" / "," )
 fn is_password(b: u8) -> bool {
-    is_unreserved(b) || matches!(b, b'&' | b'=' | b'+' | b'$' | b',')
+    is(b, PASSWORD)
 }
 
-/// paramchar = param-unreserved / unreserved / escaped; param-unreserved = "[" / "]" /
-/// "/" / ":" / "&" / "+" / "$" (same set in RFC 3966 for tel parameters).
 fn is_paramchar(b: u8) -> bool {
-    is_unreserved(b) || matches!(b, b'[' | b']' | b'/' | b':' | b'&' | b'+' | b'$')
+    is(b, PARAMCHAR)
 }
 
-/// hnv-unreserved = "[" / "]" / "/" / "?" / ":" / "+" / "$"
 fn is_hchar(b: u8) -> bool {
-    is_unreserved(b) || matches!(b, b'[' | b']' | b'/' | b'?' | b':' | b'+' | b'$')
+    is(b, HCHAR)
 }
 
 fn hex(b: Option<&u8>) -> Option<u8> {
@@ -131,7 +126,7 @@ pub(crate) fn scan_host(c: &mut Cursor<'_>) -> R<String> {
         }
         return ipv6_three_colons(s).ok_or(bad_uri("invalid IPv6 address"));
     }
-    let h = c.take_while(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_');
+    let h = c.take_while(|b| is(b, HOSTNAME));
     if h.is_empty() {
         return Err(bad_uri("missing host"));
     }

@@ -129,6 +129,52 @@ pub fn lookup(name: &[u8]) -> Lookup {
 
 /// Parses one header line's value (unfolded, trimmed) into the kind's typed value.
 pub fn parse_value(kind: Kind, v: &[u8]) -> R<HeaderValue> {
+    parse_typed(kind, v).map_err(|e| {
+        // `To: <sip:a@b>, <sip:c@d>` or `Content-Length: 13, 5`: a second value of a
+        // single-valued header is `multiple_definition`, like a second line (RFC 4475
+        // multi01, mcl01), when what precedes the comma is a whole value. (`Bell,
+        // Alexander <sip:...>` stays a bad value: baddn.) Text and Date may hold commas.
+        let may_hold_commas = matches!(kind, Kind::Text | Kind::Date | Kind::RetryAfter);
+        if kind.is_list() || may_hold_commas {
+            return e;
+        }
+        match top_level_comma(v).and_then(|i| v.get(..i)) {
+            Some(first) if parse_typed(kind, crate::core::abnf::trim(first)).is_ok() => err(
+                reasons::MULTIPLE_DEFINITION,
+                "header may have only one value",
+            ),
+            _ => e,
+        }
+    })
+}
+
+/// The first comma outside quoted strings, `<...>` and comments.
+fn top_level_comma(v: &[u8]) -> Option<usize> {
+    let (mut quoted, mut escaped, mut angle, mut paren) = (false, false, false, 0usize);
+    for (i, &b) in v.iter().enumerate() {
+        if quoted {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => quoted = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => quoted = true,
+            b'<' => angle = true,
+            b'>' => angle = false,
+            b'(' => paren += 1,
+            b')' => paren = paren.saturating_sub(1),
+            b',' if !angle && paren == 0 => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn parse_typed(kind: Kind, v: &[u8]) -> R<HeaderValue> {
     use crate::core::abnf::text;
     Ok(match kind {
         Kind::Text => HeaderValue::Text(text(v)),
@@ -651,5 +697,32 @@ mod tests {
             lookup(b"a-very-long-header-name-that-is-unknown"),
             Lookup::Unknown
         );
+    }
+
+    #[test]
+    fn second_value_of_single_header() {
+        let reason = |k: Kind, v: &str| parse_value(k, v.as_bytes()).unwrap_err().reason;
+        assert_eq!(
+            reason(Kind::NameAddr, "<sip:a@b>;tag=1, <sip:c@d>"),
+            "multiple_definition"
+        );
+        assert_eq!(reason(Kind::ContentLength, "13, 5"), "multiple_definition");
+        assert_eq!(
+            reason(Kind::CSeq, "1 INVITE, 2 INVITE"),
+            "multiple_definition"
+        );
+        assert_eq!(reason(Kind::Int(255), "70,"), "multiple_definition");
+        assert_eq!(
+            reason(Kind::NameAddr, "\"a,b\" <sip:a@b>x"),
+            "invalid_header"
+        );
+        assert_eq!(reason(Kind::NameAddr, "<sip:a,b@c>x"), "invalid_header");
+        // A comma in an unquoted display name is a bad display name (RFC 4475 baddn).
+        assert_eq!(
+            reason(Kind::NameAddr, "Bell, Alexander <sip:a@b>"),
+            "invalid_uri"
+        );
+        // Text may hold commas.
+        assert!(parse_value(Kind::Text, b"a, b").is_ok());
     }
 }
