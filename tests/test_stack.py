@@ -633,3 +633,16 @@ async def test_core_exceptions_are_logged_and_the_stack_goes_on(
     finally:
         await a.close()
         await b.close()
+
+
+@async_test
+async def test_unserializable_request_reaches_receive_error() -> None:
+    stack, core, udp = await stack_on("127.0.0.1")
+    try:
+        sent = request(Method.OPTIONS, "sip:bob@127.0.0.1:5", udp.local_address)
+        sent.headers["subject"] = "two\r\nlines"  # would inject a header: refused
+        key = await stack.send(sent)
+        reason, error_key = await get(core.errors)
+        assert (reason, error_key) == ("invalid_message", key)
+    finally:
+        await stack.close()

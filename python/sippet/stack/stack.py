@@ -492,7 +492,13 @@ class Stack:
     # -- transport side -------------------------------------------------------------------
 
     def _transmit(self, message: Message, peer: Peer, key: TransactionKey | None) -> None:
-        data = bytes(message)
+        try:
+            data = bytes(message)
+        except ValueError as exc:  # e.g. a CR or LF in a header value built by the core
+            logger.error("%s: cannot serialize %s: %s", self.name, message.start_line, exc)
+            if key is not None and self._loop is not None:
+                self._loop.call_soon(self._report_error, "invalid_message", key)
+            return
         if self.trace is not None:
             self._trace("->", peer.transport, peer.address, message, data)
         if key is not None:
