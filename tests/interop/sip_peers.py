@@ -28,6 +28,9 @@ DATA = REPO / "tests" / "data"
 KAMAILIO_CFG = DATA / "kamailio" / "options.cfg"
 SIPP_OPTIONS_UAC = DATA / "sipp" / "options-uac.xml"
 SIPP_OPTIONS_UAS = DATA / "sipp" / "options-uas.xml"
+SIPP_UAC_CANCEL = DATA / "sipp" / "uac-cancel.xml"
+SIPP_UAC_REJECT = DATA / "sipp" / "uac-reject.xml"
+SIPP_UAC_BYE_UNKNOWN = DATA / "sipp" / "uac-bye-unknown.xml"
 
 # Kamailio lives in /usr/sbin, which is not on every user's PATH.
 _EXTRA_PATH = ("/usr/sbin", "/sbin", "/usr/local/sbin")
@@ -266,6 +269,9 @@ class SippRun:
     workdir: Path
     name: str
 
+    def screen(self) -> str:
+        return (self.workdir / f"{self.name}.screen").read_text(errors="replace")
+
     def report(self) -> str:
         """Everything useful for an assertion message."""
         parts = [
@@ -303,13 +309,19 @@ def parse_stat_csv(path: Path) -> SippStats:
     )
 
 
-def parse_screen(text: str) -> tuple[int, int] | None:
-    """(successful, failed) cumulative counts from SIPp's last statistics screen."""
-    ok = re.findall(r"Successful call\s+\|\s+\d+\s+\|\s+(\d+)", text)
-    failed = re.findall(r"Failed call\s+\|\s+\d+\s+\|\s+(\d+)", text)
-    if not ok or not failed:
-        return None
-    return int(ok[-1]), int(failed[-1])
+def screen_row(text: str, label: str) -> list[int]:
+    """The counters of a message row of SIPp's scenario screen (the last row that matches).
+
+    `label` is the row's start, e.g. ``"486 <-"`` or ``"INVITE ->"``: for a received
+    message the columns are Messages, Retrans, Timeout, Unexpected-Msg.
+    """
+    word, arrow = label.split()
+    dashes = "<-+" if arrow.startswith("<") else "-+>"
+    pattern = rf"^\s*{re.escape(word)} {dashes}\s+(?:E-RTD\d\s+)?([\d ]+)$"
+    rows = re.findall(pattern, text, re.MULTILINE)
+    if not rows:
+        raise ValueError(f"no row {label!r} in the SIPp screen")
+    return [int(number) for number in rows[-1].split()]
 
 
 class Sipp:

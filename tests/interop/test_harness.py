@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sip_peers import HOST, SIPP_OPTIONS_UAC, Kamailio, Sipp, options_probe
+from sip_peers import HOST, SIPP_OPTIONS_UAC, Kamailio, Sipp, options_probe, screen_row
 
 pytestmark = pytest.mark.interop
 
@@ -54,3 +54,6 @@ def test_sipp_uac_against_sipp_uas(sipp_bin: str, tmp_path: Path) -> None:
     assert (caller.stats.successful, caller.stats.failed) == (10, 0), caller.report()
     assert callee_run.stats is not None, callee_run.report()
     assert callee_run.stats.successful == 10, callee_run.report()
+    # The screen's message table: 10 INVITEs sent without retransmission, 10 BYEs answered.
+    assert screen_row(caller.screen(), "INVITE ->")[:2] == [10, 0], caller.report()
+    assert screen_row(caller.screen(), "ACK ->")[0] == 10, caller.report()
