@@ -277,6 +277,44 @@ fn limits() {
 #[test]
 fn header_lines() {
     assert_eq!(reason(&with("NoColonHere\r\n")), reasons::INVALID_HEADER);
+    // A lone CR is never part of a value (RFC 3261 §25.1).
+    assert_eq!(reason(&with("Subject: a\rb\r\n")), reasons::INVALID_HEADER);
+    assert_eq!(
+        reason(&with("Subject: a\r\n b\rc\r\n")),
+        reasons::INVALID_HEADER
+    );
+    assert_eq!(
+        reason("SIP/2.0 200 O\rK\r\n\r\n"),
+        reasons::MALFORMED_START_LINE
+    );
+    // Lists whose grammar needs an element may not be empty (they would vanish when
+    // written back); those that allow it give an empty list.
+    for name in [
+        "Require",
+        "Proxy-Require",
+        "Unsupported",
+        "Content-Encoding",
+        "Allow-Events",
+        "In-Reply-To",
+        "Reason",
+        "Privacy",
+    ] {
+        assert_eq!(
+            reason(&with(&format!("{name}:\r\n"))),
+            reasons::INVALID_HEADER,
+            "{name}"
+        );
+    }
+    let m = parse(&with(
+        "Supported:\r\nAllow:\r\nAccept:\r\nAccept-Encoding:\r\nAccept-Language:\r\n",
+    ))
+    .unwrap();
+    assert_eq!(get(&m, "supported"), &HeaderValue::Tokens(vec![]));
+    assert_eq!(get(&m, "accept"), &HeaderValue::MediaTypeList(vec![]));
+    assert_eq!(
+        get(&m, "accept_language"),
+        &HeaderValue::TokenParamsList(vec![])
+    );
     assert_eq!(reason(&with("Bad Name: x\r\n")), reasons::INVALID_HEADER);
     assert_eq!(
         reason("OPTIONS sip:a@b SIP/2.0\r\n folded: x\r\n\r\n"),

@@ -122,6 +122,9 @@ fn parse_version(b: &[u8]) -> R<(u32, u32)> {
 
 fn parse_start_line(line: &[u8]) -> R<StartLine> {
     const MALFORMED: E = err(reasons::MALFORMED_START_LINE, "malformed start line");
+    if line.contains(&b'\r') {
+        return Err(MALFORMED);
+    }
     if starts_with_sip_version(line) {
         // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase (§7.2)
         let sp = line.iter().position(|&c| c == b' ').ok_or(MALFORMED)?;
@@ -239,6 +242,11 @@ impl<'a> HeaderLines<'a> {
             self.body_start = Some(self.pos);
             return None;
         }
+        if line.contains(&b'\r') {
+            // §7.3.1, §25.1: CR only appears in CRLF; no value may hold a lone CR.
+            self.body_start = Some(self.data.len());
+            return Some(Err(err(reasons::INVALID_HEADER, "CR inside a header line")));
+        }
         if line.first().copied().is_some_and(is_wsp) {
             self.body_start = Some(self.data.len());
             return Some(Err(err(
@@ -258,6 +266,10 @@ impl<'a> HeaderLines<'a> {
                     reasons::TRUNCATED_MESSAGE,
                     "message ends inside a header line",
                 )));
+            }
+            if next.contains(&b'\r') {
+                self.body_start = Some(self.data.len());
+                return Some(Err(err(reasons::INVALID_HEADER, "CR inside a header line")));
             }
             let owned = logical.to_mut();
             while owned.last().copied().is_some_and(is_wsp) {

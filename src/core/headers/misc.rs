@@ -45,19 +45,29 @@ fn comma_items(v: &[u8]) -> impl Iterator<Item = &[u8]> {
     v.split(|&b| b == b',').map(trim).filter(|s| !s.is_empty())
 }
 
+/// Rejects an empty list where the grammar needs one element.
+pub fn non_empty<T>(v: Vec<T>) -> R<Vec<T>> {
+    if v.is_empty() {
+        Err(bad("empty value"))
+    } else {
+        Ok(v)
+    }
+}
+
+/// In-Reply-To = callid *( COMMA callid ): at least one.
+pub fn call_id_list(v: &[u8]) -> R<Vec<String>> {
+    non_empty(comma_items(v).map(call_id).collect::<R<Vec<_>>>()?)
+}
+
 /// option-tag / Method / content-coding lists: tokens separated by commas.
 pub fn tokens(v: &[u8]) -> R<Vec<String>> {
     comma_items(v).map(whole_token).collect()
 }
 
-/// In-Reply-To = callid *( COMMA callid )
-pub fn call_id_list(v: &[u8]) -> R<Vec<String>> {
-    comma_items(v).map(call_id).collect()
-}
-
-/// Privacy = priv-value *( ";" priv-value ) (RFC 3323 §4.2).
+/// Privacy = priv-value *( ";" priv-value ) (RFC 3323 §4.2). Commas are accepted as
+/// separators too: several Privacy lines may be folded into one comma list (§7.3.1).
 pub fn privacy(v: &[u8]) -> R<Vec<String>> {
-    v.split(|&b| b == b';')
+    v.split(|&b| b == b';' || b == b',')
         .map(|t| whole_token(trim(t)))
         .collect()
 }
@@ -324,6 +334,11 @@ mod tests {
         assert_eq!(tokens(b"").unwrap(), Vec::<String>::new());
         assert!(tokens(b"a b").is_err());
         assert_eq!(privacy(b"id;user").unwrap(), vec!["id", "user"]);
+        assert_eq!(
+            privacy(b"header, session").unwrap(),
+            vec!["header", "session"]
+        );
+        assert!(privacy(b"id;;user").is_err());
         assert_eq!(call_id_list(b"a@b, c").unwrap(), vec!["a@b", "c"]);
         assert!(call_id(b"a b").is_err());
     }

@@ -29,8 +29,11 @@ pub enum Kind {
     Int(u64),
     /// 1*DIGIT, `invalid_content_length` otherwise: `Int`.
     ContentLength,
-    /// Comma list of tokens: `Tokens`.
+    /// Comma list of tokens, possibly empty (Allow, Supported): `Tokens`.
     Tokens,
+    /// Comma list of at least one token (Require, Unsupported...): `Tokens`. An empty
+    /// value is malformed, and would vanish when written back.
+    Tokens1,
     /// Comma list of Call-IDs (In-Reply-To): `Tokens`.
     CallIdList,
     /// `;`-separated priv-values (RFC 3323 §4.2): `Tokens`.
@@ -38,7 +41,10 @@ pub enum Kind {
     TokenParams,
     /// Replaces (RFC 3891): callid *( SEMI param ): `TokenParams`.
     CallIdParams,
+    /// Possibly empty (Accept-Encoding, Accept-Language).
     TokenParamsList,
+    /// At least one element (Reason).
+    TokenParamsList1,
     MediaType,
     MediaTypeList,
     UriParamsList,
@@ -64,9 +70,11 @@ impl Kind {
         matches!(
             self,
             Kind::Tokens
+                | Kind::Tokens1
                 | Kind::CallIdList
                 | Kind::Privacy
                 | Kind::TokenParamsList
+                | Kind::TokenParamsList1
                 | Kind::MediaTypeList
                 | Kind::UriParamsList
                 | Kind::Auth
@@ -183,6 +191,7 @@ fn parse_typed(kind: Kind, v: &[u8]) -> R<HeaderValue> {
         Kind::Int(max) => HeaderValue::Int(misc::int(v, max)?),
         Kind::ContentLength => HeaderValue::Int(misc::content_length(v)?),
         Kind::Tokens => HeaderValue::Tokens(misc::tokens(v)?),
+        Kind::Tokens1 => HeaderValue::Tokens(misc::non_empty(misc::tokens(v)?)?),
         Kind::CallIdList => HeaderValue::Tokens(misc::call_id_list(v)?),
         Kind::Privacy => HeaderValue::Tokens(misc::privacy(v)?),
         Kind::TokenParams => {
@@ -194,6 +203,9 @@ fn parse_typed(kind: Kind, v: &[u8]) -> R<HeaderValue> {
             HeaderValue::TokenParams(t, p)
         }
         Kind::TokenParamsList => HeaderValue::TokenParamsList(misc::token_params_list(v)?),
+        Kind::TokenParamsList1 => {
+            HeaderValue::TokenParamsList(misc::non_empty(misc::token_params_list(v)?)?)
+        }
         Kind::MediaType => {
             let (t, s, p) = misc::media_type(v)?;
             HeaderValue::MediaType(t, s, p)
@@ -290,7 +302,7 @@ pub static SPECS: [Spec; 60] = [
     Spec {
         key: "allow_events",
         name: "Allow-Events",
-        kind: Kind::Tokens,
+        kind: Kind::Tokens1,
     },
     Spec {
         key: "authentication_info",
@@ -325,12 +337,12 @@ pub static SPECS: [Spec; 60] = [
     Spec {
         key: "content_encoding",
         name: "Content-Encoding",
-        kind: Kind::Tokens,
+        kind: Kind::Tokens1,
     },
     Spec {
         key: "content_language",
         name: "Content-Language",
-        kind: Kind::Tokens,
+        kind: Kind::Tokens1,
     },
     Spec {
         key: "content_length",
@@ -440,7 +452,7 @@ pub static SPECS: [Spec; 60] = [
     Spec {
         key: "proxy_require",
         name: "Proxy-Require",
-        kind: Kind::Tokens,
+        kind: Kind::Tokens1,
     },
     Spec {
         key: "rack",
@@ -450,7 +462,7 @@ pub static SPECS: [Spec; 60] = [
     Spec {
         key: "reason",
         name: "Reason",
-        kind: Kind::TokenParamsList,
+        kind: Kind::TokenParamsList1,
     },
     Spec {
         key: "record_route",
@@ -480,7 +492,7 @@ pub static SPECS: [Spec; 60] = [
     Spec {
         key: "require",
         name: "Require",
-        kind: Kind::Tokens,
+        kind: Kind::Tokens1,
     },
     Spec {
         key: "retry_after",
@@ -540,7 +552,7 @@ pub static SPECS: [Spec; 60] = [
     Spec {
         key: "unsupported",
         name: "Unsupported",
-        kind: Kind::Tokens,
+        kind: Kind::Tokens1,
     },
     Spec {
         key: "user_agent",
