@@ -250,6 +250,9 @@ class UASCore(Core):
         # RFC 3261 §13.3.1.4: the UAS core retransmits a 2xx until the ACK.
         dialog = _Dialog(request, response, call.tag, self.timers.t1, self.loop.time())
         dialog_id = (request.headers["call_id"], call.tag)
+        previous = self.dialogs.get(dialog_id)
+        if previous is not None and previous.timer is not None:
+            previous.timer.cancel()  # a re-INVITE's 200 replaces the earlier one
         self.dialogs[dialog_id] = dialog
         self.dialogs.move_to_end(dialog_id)
         while len(self.dialogs) > MAX_DIALOGS:

@@ -41,9 +41,9 @@ from sippet.transactions import (
     DeliverRequest,
     DeliverResponse,
     Send,
-    ServerKey,
     Terminated,
     TimerSettings,
+    TransactionKey,
     TransactionLayer,
 )
 from sippet.transports.base import Address, Transport, format_address
@@ -52,7 +52,6 @@ from sippet.validation import validate
 logger = logging.getLogger("sippet.stack")
 trace_logger = logging.getLogger("sippet.trace")
 
-TransactionKey = ClientKey | ServerKey
 TraceMode = Literal["line", "full"] | None
 
 
