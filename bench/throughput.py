@@ -80,7 +80,11 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{model}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}"
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    return (
+        f"{model}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}; "
+        f"load average {load}"
+    )
 
 
 def load(workdir: Path, name: str, port: int, args: argparse.Namespace) -> SippRun:
