@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import errno
 import logging
 import socket
@@ -33,6 +34,10 @@ _RECEIVE_BATCH = 64
 _SEND_QUEUE_LIMIT = 4096
 """Datagrams held while the socket's send buffer is full; beyond this they are dropped
 (UDP may lose them anyway, and the transaction layer retransmits requests)."""
+
+_SOCKET_BUFFER = 4 * 1024 * 1024
+"""Requested SO_RCVBUF/SO_SNDBUF: a burst of requests waits in the kernel instead of being
+dropped while the loop is busy (Linux caps the request at net.core.rmem_max/wmem_max)."""
 
 _ERRNO_REASONS: dict[int, str] = {
     errno.ECONNREFUSED: "unreachable",
@@ -65,7 +70,8 @@ class UDP(Transport):
 
     ``host`` may be an IPv4 or IPv6 address (or a name that resolves to one); one socket
     serves one family. ``max_message_size`` (default ``Limits.max_message_size``) bounds
-    what is accepted: larger datagrams are dropped and logged.
+    what is accepted: larger datagrams are dropped and logged. ``buffer_size`` is the
+    socket buffer size asked of the kernel (``None``: the system default).
     """
 
     protocol = "UDP"
@@ -77,10 +83,12 @@ class UDP(Transport):
         port: int = 5060,
         *,
         max_message_size: int = DEFAULT_LIMITS.max_message_size,
+        buffer_size: int | None = _SOCKET_BUFFER,
     ) -> None:
         self.host = host
         self.port = port
         self.max_message_size = max_message_size
+        self.buffer_size = buffer_size
         self._sock: socket.socket | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._receiver: TransportReceiver | None = None
@@ -113,6 +121,8 @@ class UDP(Transport):
         sock = socket.socket(family, socket.SOCK_DGRAM)
         try:
             sock.setblocking(False)
+            if self.buffer_size:
+                _set_buffers(sock, self.buffer_size)
             sock.bind(sockaddr)
         except OSError as exc:
             sock.close()
@@ -264,6 +274,12 @@ class UDP(Transport):
         if receiver is None or self._loop is None:
             return
         self._loop.call_soon(receiver.error_received, self, reason, destination)
+
+
+def _set_buffers(sock: socket.socket, size: int) -> None:
+    for option in (socket.SO_RCVBUF, socket.SO_SNDBUF):
+        with contextlib.suppress(OSError):  # best effort: the default buffers still work
+            sock.setsockopt(socket.SOL_SOCKET, option, size)
 
 
 def _enable_recverr(sock: socket.socket, family: int) -> bool:
