@@ -20,6 +20,7 @@ from sippet import (
     RequestLine,
     SentBy,
     TransactionError,
+    TransportError,
     ValidationError,
     Via,
 )
@@ -645,4 +646,55 @@ async def test_unserializable_request_reaches_receive_error() -> None:
         reason, error_key = await get(core.errors)
         assert (reason, error_key) == ("invalid_message", key)
     finally:
+        await stack.close()
+
+
+class MapResolver:
+    """A resolver plug-in that knows one made-up name."""
+
+    def __init__(self, name: str, address: str) -> None:
+        self.name, self.address = name, address
+        self.asked: list[tuple[str, int, str]] = []
+
+    async def resolve(self, host: str, port: int, transport: str) -> list[tuple[int, str, int]]:
+        self.asked.append((host, port, transport))
+        if host != self.name:
+            raise TransportError(f"unknown {host}", reason="nxdomain")
+        return [(socket.AF_INET, self.address, port)]
+
+
+@async_test
+async def test_resolver_is_a_plug_in() -> None:
+    resolver = MapResolver("sip.example.test", "127.0.0.1")
+    stack, _core, udp = await stack_on("127.0.0.1", resolver=resolver)
+    peer = RawPeer("127.0.0.1")
+    try:
+        uri = f"sip:bob@sip.example.test:{peer.port}"
+        await stack.send(request(Method.OPTIONS, uri, udp.local_address))
+        data, _ = await peer.receive()
+        assert data.startswith(f"OPTIONS {uri} SIP/2.0\r\n".encode())
+        assert resolver.asked == [("sip.example.test", peer.port, "UDP")]
+    finally:
+        peer.close()
+        await stack.close()
+
+
+@async_test
+async def test_stateless_response_to_a_sent_by_name_is_resolved() -> None:
+    # No received/rport: RFC 3261 §18.2.2 sends to the sent-by, here a name to resolve.
+    stack, _core, udp = await stack_on("127.0.0.1")
+    peer = RawPeer("127.0.0.1")
+    try:
+        sent = request(
+            Method.OPTIONS,
+            "sip:bob@127.0.0.1",
+            udp.local_address,
+            rport=False,
+            sent_by=SentBy("localhost", peer.port),
+        )
+        await stack.send_stateless(sent.to_response(404))
+        data, _ = await peer.receive()
+        assert data.startswith(b"SIP/2.0 404 Not Found\r\n")
+    finally:
+        peer.close()
         await stack.close()
