@@ -1148,3 +1148,25 @@ def test_cseq_up_to_2_pow_32_minus_1(round_trip: RoundTrip) -> None:
     message = Message.parse(with_headers(*lines))
     assert message.headers["cseq"] == CSeq(4294967295, Method.OPTIONS)
     round_trip(message)
+
+
+def test_reason_text_stays_a_quoted_string() -> None:
+    # RFC 3326 §2: reason-text = "text" EQUAL quoted-string, even for a one-word text.
+    message = Message.parse(with_headers(*BASE, 'Reason: SIP;cause=200;text="Terminated"'))
+    assert message.headers["reason"] == [TokenParams("SIP", {"cause": "200", "text": "Terminated"})]
+    assert b'text="Terminated"' in bytes(message)
+
+
+def test_feature_tag_values_stay_quoted_strings() -> None:
+    # RFC 3840 §9: feature-param = enc-feature-tag [EQUAL LDQUOT (tag-value-list /
+    # string-value) RDQUOT]: the value of a feature tag is always inside quotes.
+    line = 'Contact: <sip:a@pc33.atlanta.com>;audio;+sip.message="TRUE";methods="INVITE"'
+    message = Message.parse(with_headers(*BASE, line))
+    assert message.headers["contact"][0].params == {
+        "audio": None,
+        "+sip.message": "TRUE",
+        "methods": "INVITE",
+    }
+    wire = bytes(message)
+    assert b';+sip.message="TRUE"' in wire
+    assert b';methods="INVITE"' in wire
