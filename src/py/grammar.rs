@@ -97,9 +97,16 @@ pub fn is_host(s: &str) -> bool {
 }
 
 /// A host we can write into a URI or Via without ending it early (not a full check: the
-/// receiving parser validates hostnames).
-pub fn is_host_safe(s: &str) -> bool {
-    !s.is_empty() && all_in(s, HOST_SAFE)
+/// receiving parser validates hostnames), and whether it has a colon (IPv6). One pass.
+pub fn host_check(s: &str) -> Option<bool> {
+    let mut colon = false;
+    for &b in s.as_bytes() {
+        if CLASSES[usize::from(b)] & HOST_SAFE == 0 {
+            return None;
+        }
+        colon |= b == b':';
+    }
+    (!s.is_empty()).then_some(colon)
 }
 
 /// Free text written raw (Subject, Call-ID, reason phrase, raw header lines): no CR or
@@ -171,18 +178,40 @@ pub fn push_escaped(out: &mut Vec<u8>, s: &str, part: UriPart) {
 
 /// Append an unsigned integer in decimal without going through `fmt`.
 pub fn push_uint(out: &mut Vec<u8>, mut n: u64) {
+    if n < 10 {
+        out.push(b'0' + n as u8);
+        return;
+    }
     let mut digits = [0u8; 20];
     let mut i = digits.len();
-    loop {
+    while n >= 100 {
+        let pair = (n % 100) as usize * 2;
+        n /= 100;
+        i -= 2;
+        digits[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    }
+    if n >= 10 {
+        let pair = n as usize * 2;
+        i -= 2;
+        digits[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    } else {
         i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+        digits[i] = b'0' + n as u8;
     }
     out.extend_from_slice(&digits[i..]);
 }
+
+/// "00" "01" ... "99": two digits per division.
+static PAIRS: [u8; 200] = {
+    let mut table = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        table[2 * i] = b'0' + (i / 10) as u8;
+        table[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {
@@ -224,6 +253,10 @@ mod tests {
         push_uint(&mut out, 0);
         out.push(b' ');
         push_uint(&mut out, 18_446_744_073_709_551_615);
-        assert_eq!(out, b"0 18446744073709551615");
+        for n in [7, 10, 99, 100, 5060, 65_535, 314_159] {
+            out.push(b' ');
+            push_uint(&mut out, n);
+        }
+        assert_eq!(out, b"0 18446744073709551615 7 10 99 100 5060 65535 314159");
     }
 }

@@ -8,7 +8,7 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
-use crate::py::grammar::{is_host_safe, push_escaped, push_uint, UriPart};
+use crate::py::grammar::{host_check, push_escaped, push_uint, UriPart};
 use crate::py::read::{dict_of, opt_str_of, str_of, tuple_of, type_error, uint_of, value_error};
 
 const URI_FIELDS: &str = "a URI (scheme, user, password, host, port, parameters, headers, opaque)";
@@ -16,10 +16,10 @@ const URI_FIELDS: &str = "a URI (scheme, user, password, host, port, parameters,
 /// A host as written in a URI or Via sent-by: IPv6 in brackets. Characters that would end
 /// the URI or the header early are rejected.
 pub fn push_host(out: &mut Vec<u8>, host: &str, ctx: &str) -> PyResult<()> {
-    if !is_host_safe(host) {
+    let Some(colon) = host_check(host) else {
         return Err(value_error(ctx, &format!("invalid host {host:?}")));
-    }
-    if host.contains(':') && !host.starts_with('[') {
+    };
+    if colon && !host.starts_with('[') {
         out.push(b'[');
         out.extend_from_slice(host.as_bytes());
         out.push(b']');
@@ -58,12 +58,17 @@ pub fn write_uri(out: &mut Vec<u8>, uri: &Bound<'_, PyAny>, ctx: &str) -> PyResu
     let t = tuple_of(uri, 8, ctx, URI_FIELDS)?;
     let scheme_obj = t.get_borrowed_item(0)?;
     let scheme = str_of(&scheme_obj, ctx, "a str URI scheme")?;
-    if scheme.is_empty()
-        || !scheme.as_bytes()[0].is_ascii_alphabetic()
-        || !scheme
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
-    {
+    // RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+    let valid = scheme == "sip"
+        || scheme == "sips"
+        || (scheme
+            .as_bytes()
+            .first()
+            .is_some_and(u8::is_ascii_alphabetic)
+            && scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')));
+    if !valid {
         return Err(value_error(ctx, &format!("invalid URI scheme {scheme:?}")));
     }
     out.extend_from_slice(scheme.as_bytes());
