@@ -709,15 +709,57 @@ def test_sdp01(rfc4475: Load) -> None:
 # The rejected ones: what a stateless 400 still needs (RFC 3261 §8.2.6), where it parsed.
 
 
-def test_parse_error_of_a_request_carries_reply_headers(rfc4475: Load) -> None:
-    # badvers: every header is fine; only the version is not. A server answers 505
-    # with Via, From, To, Call-ID and CSeq copied (RFC 3261 §8.2.6.2).
+REPLY_HEADERS = {
+    # name: (Call-ID, CSeq, top Via sent-by) as written in the message
+    "badvers": ("badvers.31417@c.example.com", CSeq(1, Method.OPTIONS), "c.example.com"),
+    "baddate": (
+        "baddate.239423mnsadf3j23lj42--sedfnm234",
+        CSeq(1392934, Method.INVITE),
+        "host.example.com",
+    ),
+    "escruri": (
+        "escruri.23940-asdfhj-aje3br-234q098w-fawerh2q-h4n5",
+        CSeq(149209342, Method.INVITE),
+        "host-of-the-hour.example.com",
+    ),
+    "lwsruri": (
+        "lwsruri.asdfasdoeoi2323-asdfwrn23-asd834rk423",
+        CSeq(2130706432, Method.INVITE),
+        "192.0.2.1",
+    ),
+    "lwsstart": (
+        "lwsstart.dfknq234oi243099adsdfnawe3@example.com",
+        CSeq(1893884, Method.INVITE),
+        "host1.example.com",
+    ),
+    "trws": ("trws.oicu34958239neffasdhr2345r", CSeq(238923, Method.OPTIONS), "host1.examle.com"),
+    "ltgtruri": ("ltgtruri.1@192.0.2.5", CSeq(1, Method.INVITE), "192.0.2.5"),
+    "regbadct": ("regbadct.k345asrl3fdbv@10.0.0.1", CSeq(1, Method.REGISTER), "135.180.130.133"),
+    "clerr": ("clerr.0ha0isndaksdjweiafasdk3", CSeq(8, Method.INVITE), "host5.example.com"),
+    "ncl": ("ncl.0ha0isndaksdj2193423r542w35", CSeq(0, Method.INVITE), "192.0.2.53"),
+    "mcl01": (
+        "mcl01.fhn2323orihawfdoa3o4r52o3irsdf",
+        CSeq(15932, Method.OPTIONS),
+        "host5.example.net",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REPLY_HEADERS))
+def test_parse_error_of_a_request_carries_reply_headers(name: str, rfc4475: Load) -> None:
+    # Only the start line, or a header other than these five, is bad: a server can still
+    # answer 400/505 statelessly, copying Via, From, To, Call-ID, CSeq (RFC 3261 §8.2.6).
+    call_id, cseq, top_via_host = REPLY_HEADERS[name]
     with pytest.raises(ParseError) as info:
-        Message.parse(rfc4475("badvers"))
+        Message.parse(rfc4475(name))
     reply = info.value.reply_headers
-    if reply is not None:  # optional per errors.py; when present it must be right
-        assert reply.get("call_id") == "badvers.31417@c.example.com"
-        assert reply.get("cseq") == CSeq(1, Method.OPTIONS)
+    assert reply is not None
+    assert set(reply) >= {"via", "from", "to", "call_id", "cseq"}
+    assert reply["call_id"] == call_id
+    assert reply["cseq"] == cseq
+    assert reply["via"][0].sent_by.host == top_via_host
+    assert isinstance(reply["from"], NameAddr) and reply["from"].params.get("tag")
+    assert isinstance(reply["to"], NameAddr)
 
 
 def test_parse_error_is_picklable(rfc4475: Load) -> None:
