@@ -102,7 +102,7 @@ fn mutated_messages_never_panic() {
         max_via_count: 3,
         max_stream_buffer: 1024,
     };
-    let mut rng = Rng(0x5eed_0f_5199e7);
+    let mut rng = Rng(0x5eed_0f51_99e7);
     let mut parsed = 0;
     for seed in seeds() {
         for _ in 0..150 {
