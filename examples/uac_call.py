@@ -38,11 +38,13 @@ class Caller(Core):
     async def receive_response(self, response: Message, client_key: ClientKey | None) -> None:
         code = response.start_line.status_code  # type: ignore[union-attr]
         print(f"<- {code} {response.start_line.reason_phrase}", flush=True)  # type: ignore[union-attr]
-        if client_key is None:
-            # A retransmitted 2xx (its transaction is over): RFC 3261 §13.2.2.4, ACK again.
-            if 200 <= code < 300 and self.ack is not None and self.stack is not None:
-                await self.stack.send(self.ack)
+        is_invite = response.headers["cseq"].method == Method.INVITE
+        if is_invite and 200 <= code < 300 and self.ack is not None and self.stack is not None:
+            # A retransmitted 2xx (the first one was ACKed): RFC 3261 §13.2.2.4, ACK again.
+            await self.stack.send(self.ack)
             return
+        if client_key is None:
+            return  # stray
         future = self.finals.get(client_key)
         if code >= 200 and future is not None and not future.done():
             future.set_result(response)

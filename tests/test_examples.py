@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from sippet import Message
+from sippet import Message, NameAddr
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 TIMEOUT = 20
@@ -144,3 +144,40 @@ def test_stateless_proxy_adds_its_via_and_answers_483(uas: Server) -> None:
                 assert answer.start_line.status_code == 483  # type: ignore[union-attr]
         finally:
             assert proxy.stop() == 0
+
+
+def test_uac_call_acks_every_2xx_retransmission() -> None:
+    # A hand-made callee: 200, then the same 200 again after the ACK (as if the ACK were
+    # lost); the UAC must ACK again (RFC 3261 §13.2.2.4), then hang up.
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as callee:
+        callee.bind(("127.0.0.1", 0))
+        callee.settimeout(TIMEOUT)
+        port = callee.getsockname()[1]
+        process = subprocess.Popen(
+            example("uac_call.py", f"sip:service@127.0.0.1:{port}", "--hold", "0.3"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            data, caller = callee.recvfrom(65535)
+            invite = Message.parse(data)
+            ok = invite.to_response(200, to_tag="callee1")
+            target = invite.start_line.request_uri  # type: ignore[union-attr]
+            ok.headers["contact"] = [NameAddr("", target, {})]
+            callee.sendto(bytes(ok), caller)
+            methods = []
+            while len(methods) < 3:
+                request = Message.parse(callee.recvfrom(65535)[0])
+                methods.append(str(request.start_line.method))  # type: ignore[union-attr]
+                if methods == ["ACK"]:
+                    callee.sendto(bytes(ok), caller)  # the retransmission
+                if methods[-1] == "BYE":
+                    callee.sendto(bytes(request.to_response(200)), caller)
+            assert methods == ["ACK", "ACK", "BYE"]
+            out, err = process.communicate(timeout=TIMEOUT)
+            assert process.returncode == 0, out + err
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
