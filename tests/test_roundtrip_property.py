@@ -262,3 +262,78 @@ def test_name_addr_in_a_header_round_trips(value: NameAddr) -> None:
     again = check_round_trip(message)
     assert again.headers["to"] == value
     assert again.headers["contact"] == [value, value]
+
+
+def test_readme_message_built_from_plain_tuples() -> None:
+    # The README's "build it as data" example: plain tuples in Sippet's shapes.
+    message = Message(
+        RequestLine(Method.OPTIONS, URI.parse("sip:sip.example.com")),
+        {
+            "via": [((2, 0), "UDP", ("localhost", 5060), {"branch": "z9hG4bK776asdhds"})],
+            "from": ("", URI.parse("sip:localhost"), {"tag": "1928301774"}),
+            "to": ("", URI.parse("sip:sip.example.com"), {}),
+            "cseq": (1, Method.OPTIONS),
+            "user_agent": "Sippet/1.0",
+            "call_id": "a84b4c76e66710@localhost",
+        },
+    )
+    wire = bytes(message)
+    assert wire == (
+        b"OPTIONS sip:sip.example.com SIP/2.0\r\n"
+        b"Via: SIP/2.0/UDP localhost:5060;branch=z9hG4bK776asdhds\r\n"
+        b"From: <sip:localhost>;tag=1928301774\r\n"
+        b"To: <sip:sip.example.com>\r\n"
+        b"Call-ID: a84b4c76e66710@localhost\r\n"
+        b"CSeq: 1 OPTIONS\r\n"
+        b"User-Agent: Sippet/1.0\r\n"
+        b"Content-Length: 0\r\n"
+        b"\r\n"
+    )
+    again = check_round_trip(message)
+    assert again.headers["via"][0] == Via(
+        (2, 0), "UDP", SentBy("localhost", 5060), {"branch": "z9hG4bK776asdhds"}
+    )
+    assert again.headers["cseq"] == CSeq(1, Method.OPTIONS)
+
+
+def test_built_message_is_written_in_canonical_order() -> None:
+    # DESIGN.md: Via and routing first (RFC 3261 §7.3.1 recommends it for proxies),
+    # Content-Type and Content-Length last, other headers in between in their dict order.
+    uri = URI("sip", "bob", host="biloxi.example.com")
+    headers: dict[str, Any] = {
+        "content_type": MediaType(("text", "plain"), {}),
+        "X-First": ["1"],
+        "contact": [NameAddr("", uri, {})],
+        "cseq": CSeq(1, Method.MESSAGE),
+        "subject": "hi",
+        "call_id": "c@d",
+        "to": NameAddr("", uri, {}),
+        "from": NameAddr("", uri, {"tag": "t"}),
+        "max_forwards": 70,
+        "record_route": [
+            NameAddr("", URI("sip", host="p2.example.com", parameters={"lr": None}), {})
+        ],
+        "route": [NameAddr("", URI("sip", host="p1.example.com", parameters={"lr": None}), {})],
+        "X-Last": ["2"],
+        "via": [Via((2, 0), "UDP", SentBy("a.example.com", None), {"branch": "z9hG4bK1"})],
+    }
+    message = Message(RequestLine(Method.MESSAGE, uri), headers, b"hello")
+    names = [
+        line.split(b":", 1)[0] for line in bytes(message).split(b"\r\n\r\n")[0].split(b"\r\n")[1:]
+    ]
+    assert names == [
+        b"Via",
+        b"Route",
+        b"Record-Route",
+        b"Max-Forwards",
+        b"From",
+        b"To",
+        b"Call-ID",
+        b"CSeq",
+        b"Contact",
+        b"X-First",
+        b"Subject",
+        b"X-Last",
+        b"Content-Type",
+        b"Content-Length",
+    ]
