@@ -277,3 +277,21 @@ def test_uri_is_a_value() -> None:
     assert a != URI.parse("sip:alice@atlanta.com:5060;transport=tcp")
     assert a != URI.parse("sips:alice@atlanta.com;transport=tcp")
     assert a == sip("alice", "atlanta.com", params={"transport": "tcp"})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        *(example for example, _ in RFC3261_EXAMPLES),
+        # RFC 4475 §3.1.1.2: every user, password and user-unreserved character unescaped
+        "sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too."
+        "(doesn't-it)@example.com",
+        "sip:p.example;lr;maddr=192.0.2.1",
+        "sips:[2001:db8::1]:5061;transport=tls",
+        "tel:+1-201-555-0123;ext=1234",
+    ],
+)
+def test_minimally_escaped_text_is_written_back_unchanged(text: str) -> None:
+    # RFC 3261 §19.1.2: escape only what the grammar requires; a URI already in that
+    # form comes back byte for byte (a proxy re-writing a Request-URI keeps it).
+    assert str(URI.parse(text)) == text
