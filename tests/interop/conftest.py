@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from sip_peers import Kamailio, MissingTool, SippetUAS, SippetUASFactory, find_tool
+from sip_peers import HOST, Kamailio, MissingTool, SippetUAS, SippetUASFactory, find_tool
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -52,8 +52,8 @@ def sippet_uas(tmp_path: Path) -> Iterator[SippetUASFactory]:
     """Start `sippet uas` with extra arguments; every started server is stopped afterwards."""
     servers: list[SippetUAS] = []
 
-    def start(extra: Sequence[str] = ()) -> SippetUAS:
-        server = SippetUAS(tmp_path, extra)
+    def start(extra: Sequence[str] = (), host: str = HOST) -> SippetUAS:
+        server = SippetUAS(tmp_path, extra, host=host)
         servers.append(server)
         return server.start()
 

@@ -18,9 +18,10 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 HOST = "127.0.0.1"
 REPO = Path(__file__).resolve().parents[2]
@@ -54,10 +55,19 @@ def find_tool(name: str) -> str:
     return found
 
 
-def free_udp_port() -> int:
-    """A UDP port on 127.0.0.1 free right now (the kernel's choice; racy but short-lived)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind((HOST, 0))
+def family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def host_port(host: str, port: int) -> str:
+    """``HOST:PORT`` as SIP and SIPp write it (IPv6 in brackets)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def free_udp_port(host: str = HOST) -> int:
+    """A UDP port on `host` free right now (the kernel's choice; racy but short-lived)."""
+    with socket.socket(family(host), socket.SOCK_DGRAM) as sock:
+        sock.bind((host, 0))
         port: int = sock.getsockname()[1]
         return port
 
@@ -72,16 +82,17 @@ def options_probe(port: int, host: str = HOST, timeout: float = 0.5) -> int | No
     under test. Provisional responses are skipped.
     """
     branch = "z9hG4bK" + uuid.uuid4().hex
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind((HOST, 0))
-        local_port = sock.getsockname()[1]
+    with socket.socket(family(host), socket.SOCK_DGRAM) as sock:
+        sock.bind((host, 0))
+        local = host_port(host, sock.getsockname()[1])
+        remote = host_port(host, port)
         request = (
-            f"OPTIONS sip:probe@{host}:{port} SIP/2.0\r\n"
-            f"Via: SIP/2.0/UDP {HOST}:{local_port};branch={branch};rport\r\n"
+            f"OPTIONS sip:probe@{remote} SIP/2.0\r\n"
+            f"Via: SIP/2.0/UDP {local};branch={branch};rport\r\n"
             "Max-Forwards: 70\r\n"
-            f"From: <sip:probe@{HOST}:{local_port}>;tag={uuid.uuid4().hex[:10]}\r\n"
-            f"To: <sip:probe@{host}:{port}>\r\n"
-            f"Call-ID: {uuid.uuid4().hex}@{HOST}\r\n"
+            f"From: <sip:probe@{local}>;tag={uuid.uuid4().hex[:10]}\r\n"
+            f"To: <sip:probe@{remote}>\r\n"
+            f"Call-ID: {uuid.uuid4().hex}\r\n"
             "CSeq: 1 OPTIONS\r\n"
             "Content-Length: 0\r\n\r\n"
         ).encode()
@@ -100,7 +111,12 @@ def options_probe(port: int, host: str = HOST, timeout: float = 0.5) -> int | No
 
 
 def wait_until_answers(
-    port: int, process: subprocess.Popen[bytes], timeout: float, what: str, log: Path
+    port: int,
+    process: subprocess.Popen[bytes],
+    timeout: float,
+    what: str,
+    log: Path,
+    host: str = HOST,
 ) -> None:
     """Poll with OPTIONS until `port` answers; fail early if `process` dies."""
     deadline = time.monotonic() + timeout
@@ -108,19 +124,24 @@ def wait_until_answers(
         if process.poll() is not None:
             raise RuntimeError(
                 f"{what} exited with status {process.returncode} before answering on "
-                f"{HOST}:{port}; its output:\n{tail(log)}"
+                f"{host_port(host, port)}; its output:\n{tail(log)}"
             )
-        if options_probe(port) is not None:
+        if options_probe(port, host) is not None:
             return
         time.sleep(0.1)
     raise RuntimeError(
-        f"{what} did not answer OPTIONS on {HOST}:{port} within {timeout} s; "
+        f"{what} did not answer OPTIONS on {host_port(host, port)} within {timeout} s; "
         f"its output:\n{tail(log)}"
     )
 
 
 def wait_port_bound(
-    port: int, process: subprocess.Popen[bytes], timeout: float, what: str, log: Path
+    port: int,
+    process: subprocess.Popen[bytes],
+    timeout: float,
+    what: str,
+    log: Path,
+    host: str = HOST,
 ) -> None:
     """Wait until some process has bound UDP 127.0.0.1:`port` (for peers that answer nothing
     we could probe with, like SIPp's uas scenario)."""
@@ -129,15 +150,15 @@ def wait_port_bound(
         if process.poll() is not None:
             raise RuntimeError(
                 f"{what} exited with status {process.returncode} before binding "
-                f"{HOST}:{port}; its output:\n{tail(log)}"
+                f"{host_port(host, port)}; its output:\n{tail(log)}"
             )
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        with socket.socket(family(host), socket.SOCK_DGRAM) as sock:
             try:
-                sock.bind((HOST, port))
+                sock.bind((host, port))
             except OSError:
                 return
         time.sleep(0.05)
-    raise RuntimeError(f"{what} did not bind {HOST}:{port} within {timeout} s")
+    raise RuntimeError(f"{what} did not bind {host_port(host, port)} within {timeout} s")
 
 
 def tail(path: Path, limit: int = 3000) -> str:
@@ -341,17 +362,19 @@ class Sipp:
         calls: int,
         timeout: float,
         port: int | None = None,
+        host: str = HOST,
     ):
         self.binary = find_tool("sipp")
+        self.host = host
         self.workdir = workdir
         self.name = name
-        self.port = port if port is not None else free_udp_port()
+        self.port = port if port is not None else free_udp_port(host)
         self.timeout = timeout
         self.command = [
             self.binary,
             *args,
             "-i",
-            HOST,
+            host,
             "-p",
             str(self.port),
             "-m",
@@ -388,7 +411,7 @@ class Sipp:
         """Wait until SIPp has bound its port (a callee is then ready for calls)."""
         assert self.process is not None, "start() first"
         out = self.workdir / f"{self.name}.out"
-        wait_port_bound(self.port, self.process, timeout, "sipp", out)
+        wait_port_bound(self.port, self.process, timeout, "sipp", out, self.host)
         return self
 
     def wait(self) -> SippRun:
@@ -433,12 +456,20 @@ def sippet_command(*args: str) -> list[str]:
 
 
 class SippetUAS:
-    """`sippet uas --listen udp:127.0.0.1:PORT [extra]` as a subprocess, ready when it answers."""
+    """`sippet uas --listen udp:HOST:PORT [extra]` as a subprocess, ready when it answers."""
 
-    def __init__(self, workdir: Path, extra: Sequence[str] = (), port: int | None = None):
+    def __init__(
+        self,
+        workdir: Path,
+        extra: Sequence[str] = (),
+        port: int | None = None,
+        host: str = HOST,
+    ):
         self.workdir = workdir
-        self.port = port if port is not None else free_udp_port()
-        self.command = sippet_command("uas", "--listen", f"udp:{HOST}:{self.port}", *extra)
+        self.host = host
+        self.port = port if port is not None else free_udp_port(host)
+        listen = f"udp:{host_port(host, self.port)}"
+        self.command = sippet_command("uas", "--listen", listen, *extra)
         self.log = workdir / f"sippet-uas-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -458,7 +489,9 @@ class SippetUAS:
                 start_new_session=True,
             )
         try:
-            wait_until_answers(self.port, self.process, ready_timeout, "sippet uas", self.log)
+            wait_until_answers(
+                self.port, self.process, ready_timeout, "sippet uas", self.log, self.host
+            )
         except BaseException:
             self.stop()
             raise
@@ -482,7 +515,8 @@ class SippetUAS:
 
 
 # What the `sippet_uas` fixture gives a test: start a server with these extra arguments.
-SippetUASFactory = Callable[[Sequence[str]], SippetUAS]
+class SippetUASFactory(Protocol):
+    def __call__(self, extra: Sequence[str] = (), host: str = HOST) -> SippetUAS: ...
 
 
 def run_bounded(

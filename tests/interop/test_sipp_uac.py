@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,32 @@ def test_sippet_uas_under_loss_fails_no_more_calls_than_sipp_uas(
         f"(margin {LOSSY_MARGIN})\n{report}"
     )
     assert uas.alive(), uas.output()
+
+
+def ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+def test_sipp_uac_calls_sippet_uas_over_ipv6(
+    sipp_bin: str, sippet_uas: SippetUASFactory, tmp_path: Path
+) -> None:
+    if not ipv6_loopback():
+        pytest.skip("no IPv6 loopback (::1) in this environment")
+    uas = sippet_uas(["--ring", "0"], host="::1")
+    run = Sipp(
+        tmp_path,
+        "uac6",
+        ["-sn", "uac", f"[::1]:{uas.port}", "-r", "25"],
+        calls=10,
+        timeout=30,
+        host="::1",
+    ).run()
+    assert run.stats is not None, run.report()
+    assert (run.stats.successful, run.stats.failed) == (10, 0), (
+        run.report() + "\nsippet uas:\n" + uas.output()
+    )
