@@ -110,11 +110,10 @@ def test_accepted_message_parses_and_round_trips(
     round_trip(message)
 
 
-@pytest.mark.parametrize("name", ACCEPTED)
+@pytest.mark.parametrize("name", [name for name in ACCEPTED if name != "mpart01"])
 def test_accepted_message_parses_from_str_too(name: str, rfc4475: Load) -> None:
+    # (mpart01 has a binary body: it is not UTF-8 text)
     data = rfc4475(name)
-    if name == "mpart01":  # binary body: not text
-        return
     assert Message.parse(data.decode("utf-8")) == Message.parse(data)
 
 
