@@ -105,6 +105,16 @@ def test_mixed_line_ends_are_tolerated() -> None:
     assert Message.parse(mixed) == Message.parse(OPTIONS)
 
 
+def test_bare_lf_folding_and_body_separator() -> None:
+    head = "OPTIONS sip:a@b.example SIP/2.0\nCall-ID: x@y\nCSeq: 1 OPTIONS\n"
+    folded = Message.parse(head + "Subject: a\n b\r\n\tc\n\n")
+    assert folded.headers["subject"] == "a b c"
+    framed = Message.parse(head + "Content-Length: 3\n\nabcdef")
+    assert framed.body == b"abc"
+    # the body itself is octets: its LFs are not line ends to rewrite
+    assert Message.parse(head + "Content-Length: 4\n\na\nb\n").body == b"a\nb\n"
+
+
 def test_str_input_is_utf8() -> None:
     # non-ASCII is not a token char: a UTF-8 display name is a quoted-string (RFC 3261 §25.1)
     text = OPTIONS.decode().replace("Alice", '"Alïce"')

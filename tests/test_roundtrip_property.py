@@ -33,7 +33,7 @@ from sippet.headers import CANONICAL_ORDER, CANONICAL_ORDER_LAST
 RoundTrip = Callable[[Message], Message]
 
 SETTINGS = settings(
-    max_examples=150,
+    max_examples=120,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -231,7 +231,7 @@ def test_built_message_round_trips(message: Message) -> None:
     assert bytes(p2) == bytes(p1)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(sip_uris())
 def test_sip_uri_round_trips(uri: URI) -> None:
     text = str(uri)
@@ -245,7 +245,7 @@ def test_other_uri_round_trips(uri: URI) -> None:
     assert URI.parse(str(uri)) == uri
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(name_addrs())
 def test_name_addr_in_a_header_round_trips(value: NameAddr) -> None:
     message = Message(
