@@ -14,6 +14,7 @@ from sippet.transactions import (
     State,
     Terminated,
     TransactionLayer,
+    keys,
 )
 from sippet.transactions.keys import LEGACY_PREFIX
 from sippet.uri import URI
@@ -266,3 +267,10 @@ def test_2543_non_invite_completes_and_ends() -> None:
     assert key.branch.startswith(LEGACY_PREFIX)
     assert layer.send_response(response_to(a, 200), 0.1)[-1] == Terminated(key)
     assert len(layer) == 0
+
+
+def test_sent_by_memo_stays_bounded_under_spoofed_hosts() -> None:
+    for i in range(keys._NORMALIZED_MAX + 100):
+        key = keys.server_key_of(request(host=f"H{i}.example.com"), "OPTIONS")
+        assert key is not None and key.sent_by == SentBy(f"h{i}.example.com", 5060)
+    assert 0 < len(keys._NORMALIZED) <= keys._NORMALIZED_MAX

@@ -17,7 +17,14 @@ from typing import ClassVar
 from sippet.message import Message
 from sippet.transactions.actions import Action, DeliverError, DeliverResponse, Send
 from sippet.transactions.build import build_ack
-from sippet.transactions.machine import Edge, Event, State, Transaction, absorb
+from sippet.transactions.machine import (
+    INVITE_RESPONSE_EVENTS,
+    Edge,
+    Event,
+    State,
+    Transaction,
+    absorb,
+)
 
 CALLING = State.CALLING
 PROCEEDING = State.PROCEEDING
@@ -79,6 +86,7 @@ class ClientInviteTransaction(Transaction):
     START_LABEL = "INVITE from TU / send INVITE, start A (unreliable) and B"
     IS_INVITE = True
     IS_SERVER = False
+    RESPONSE_EVENTS = INVITE_RESPONSE_EVENTS
 
     TABLE: ClassVar[Mapping[tuple[State, Event], Edge]] = {
         (CALLING, Event.TIMER_A): Edge(CALLING, _resend_invite, "Timer A / resend INVITE, A = 2A"),

@@ -14,7 +14,14 @@ from typing import ClassVar
 
 from sippet.message import Message
 from sippet.transactions.actions import Action, DeliverError, DeliverResponse, Send
-from sippet.transactions.machine import Edge, Event, State, Transaction, absorb
+from sippet.transactions.machine import (
+    NON_INVITE_RESPONSE_EVENTS,
+    Edge,
+    Event,
+    State,
+    Transaction,
+    absorb,
+)
 
 TRYING = State.TRYING
 PROCEEDING = State.PROCEEDING
@@ -57,6 +64,7 @@ class ClientNonInviteTransaction(Transaction):
     START_LABEL = "request from TU / send request, start E (unreliable) and F"
     IS_INVITE = False
     IS_SERVER = False
+    RESPONSE_EVENTS = NON_INVITE_RESPONSE_EVENTS
 
     TABLE: ClassVar[Mapping[tuple[State, Event], Edge]] = {
         (TRYING, Event.TIMER_E): Edge(TRYING, _resend_trying, "Timer E / resend, E = min(2E, T2)"),

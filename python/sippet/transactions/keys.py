@@ -67,17 +67,6 @@ def method_text(method: Method | str) -> str:
     return method._value_ if method.__class__ is Method else method
 
 
-def is_rfc3261_branch(branch: str | None) -> bool:
-    """True for a branch made by an RFC 3261 client: the magic cookie and something after
-    it (a bare cookie identifies nothing: RFC 4475 §3.2.1 ``badbranch``)."""
-    return branch is not None and len(branch) > 7 and branch.startswith(MAGIC_COOKIE)
-
-
-def normalized_sent_by(via: Via) -> SentBy:
-    """The Via sent-by as compared by §17.2.3: host lowercased, default port filled in."""
-    return _normalized(via.sent_by, via.protocol)
-
-
 # Normalizing builds a new SentBy per message; the same few peers send most messages, so the
 # results are memoized. Bounded: cleared when full, so that spoofed sent-by values cannot
 # grow it without end.
@@ -86,23 +75,16 @@ _NORMALIZED_MAX = 4096
 _new_tuple = tuple.__new__
 
 
-def _normalized(sent_by: SentBy, protocol: str) -> SentBy:
-    cache_key = (sent_by, protocol)
-    normal = _NORMALIZED.get(cache_key)
-    if normal is None:
-        host, port = sent_by
-        if port is None:
-            port = TLS_PORT if protocol.upper() in _TLS_TRANSPORTS else DEFAULT_PORT
-        normal = SentBy(host.lower(), port)
-        if len(_NORMALIZED) >= _NORMALIZED_MAX:
-            _NORMALIZED.clear()
-        _NORMALIZED[cache_key] = normal
+def _normalize(sent_by: SentBy, protocol: str) -> SentBy:
+    """Normalize a sent-by not yet in ``_NORMALIZED``, and remember it there."""
+    host, port = sent_by
+    if port is None:
+        port = TLS_PORT if protocol.upper() in _TLS_TRANSPORTS else DEFAULT_PORT
+    normal = SentBy(host.lower(), port)
+    if len(_NORMALIZED) >= _NORMALIZED_MAX:
+        _NORMALIZED.clear()
+    _NORMALIZED[(sent_by, protocol)] = normal
     return normal
-
-
-def top_via(message: Message) -> Via | None:
-    vias = message.headers.get("via")
-    return vias[0] if vias else None
 
 
 def client_key_of(message: Message, method: str) -> ClientKey | None:
@@ -126,11 +108,13 @@ def server_key_of(message: Message, method: str) -> ServerKey | None:
     via = vias[0]
     _version, protocol, sent_by, params = via
     branch = params.get("branch")
+    # §17.2.3: RFC 3261 clients start the branch with the magic cookie; a bare cookie (RFC
+    # 4475 badbranch) identifies nothing, so it falls back to the RFC 2543 rules too.
     if branch is None or len(branch) <= 7 or not branch.startswith(MAGIC_COOKIE):
         branch = legacy_branch(message, via, branch)
     normal = _NORMALIZED.get((sent_by, protocol))
     if normal is None:
-        normal = _normalized(sent_by, protocol)
+        normal = _normalize(sent_by, protocol)
     # ServerKey(branch, method, normal), without the Python-level NamedTuple __new__.
     return _new_tuple(ServerKey, (branch, method, normal))
 
@@ -146,8 +130,3 @@ def legacy_branch(message: Message, via: Via, branch: str | None) -> str:
         f"{LEGACY_PREFIX}{headers.get('call_id', '')} {from_tag or ''} {seq} "
         f"{via.protocol.upper()} {branch or ''}"
     )
-
-
-def is_legacy(key: ServerKey) -> bool:
-    """True for a key built by the RFC 2543 fallback."""
-    return key.branch.startswith(LEGACY_PREFIX)

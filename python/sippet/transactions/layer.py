@@ -29,10 +29,6 @@ from sippet.transactions.timers import TimerQueue, TimerSettings
 
 _ACK = Event.ACK
 _REQUEST = Event.REQUEST
-_PROVISIONAL = Event.PROVISIONAL
-_SUCCESS = Event.SUCCESS
-_FAILURE = Event.FAILURE
-_FINAL = Event.FINAL
 
 
 class TransactionLayer:
@@ -107,7 +103,7 @@ class TransactionLayer:
             raise TransactionError(
                 "no server transaction for this response", reason="no_transaction"
             )
-        event = transaction.response_event(line.status_code)  # type: ignore[union-attr]
+        event = transaction.RESPONSE_EVENTS[line.status_code // 100]  # type: ignore[union-attr]
         return self._settle(transaction, transaction.dispatch(event, response, now))
 
     def find_invite_for_cancel(self, cancel: Message) -> ServerKey | None:
@@ -170,14 +166,7 @@ class TransactionLayer:
         transaction = None if key is None else self._clients.get(key)
         if transaction is None:
             return [DeliverResponse(response, None)]
-        # Inlined Transaction.response_event: this is the hottest path of a client.
-        status: int = line.status_code  # type: ignore[union-attr]
-        if status < 200:
-            event = _PROVISIONAL
-        elif not transaction.IS_INVITE:
-            event = _FINAL
-        else:
-            event = _SUCCESS if status < 300 else _FAILURE
+        event = transaction.RESPONSE_EVENTS[line.status_code // 100]  # type: ignore[union-attr]
         return self._settle(transaction, transaction.dispatch(event, response, now))
 
     # -- both kinds ------------------------------------------------------------------------
@@ -259,7 +248,7 @@ class TransactionLayer:
                 del self._clients[key]  # type: ignore[arg-type]
             actions.append(Terminated(key))
             return actions
-        # Transaction.next_timer, inlined: the earlier of the two timer slots.
+        # The earlier of the two timer slots.
         deadline = transaction.retransmit_at
         timeout_at = transaction.timeout_at
         if deadline is None or (timeout_at is not None and timeout_at <= deadline):

@@ -93,12 +93,19 @@ FAILURE = Event.FAILURE
 FINAL = Event.FINAL
 
 
+# Responses by status class. The 7xx-9xx classes do not exist (RFC 3261 §21); were one to
+# reach us, it is treated as the failure class 6xx is.
+INVITE_RESPONSE_EVENTS = (PROVISIONAL, PROVISIONAL, SUCCESS) + (FAILURE,) * 7
+NON_INVITE_RESPONSE_EVENTS = (PROVISIONAL, PROVISIONAL) + (FINAL,) * 8
+
+
 class Transaction:
     """State, timers and identity of one transaction; the behaviour is in ``TABLE``.
 
     Two timer slots cover every state of every machine (RFC 3261 §17): a retransmission
     timer (A, E, G, or the 100 Trying delay) and a timeout (B, D, F, H, I, J, K, L, M).
-    The layer keeps one queue entry per transaction, at the earlier of the two.
+    The layer keeps one queue entry per transaction, at the earlier of the two; responses
+    are classified with ``RESPONSE_EVENTS[status // 100]``.
     """
 
     __slots__ = (
@@ -122,6 +129,8 @@ class Transaction:
     START_LABEL: ClassVar[str]
     IS_INVITE: ClassVar[bool]
     IS_SERVER: ClassVar[bool]
+    RESPONSE_EVENTS: ClassVar[tuple[Event, ...]]
+    """The input of a response, indexed by status class (``status // 100``)."""
 
     def __init__(
         self,
@@ -164,13 +173,6 @@ class Transaction:
             self.retransmit_at = self.timeout_at = None
         return action(self, message, now)
 
-    def response_event(self, status_code: int) -> Event:
-        if status_code < 200:
-            return PROVISIONAL
-        if not self.IS_INVITE:
-            return FINAL
-        return SUCCESS if status_code < 300 else FAILURE
-
     def transport_error(self, reason: str, now: float) -> list[Action]:
         """RFC 3261 §17.1.4 / §17.2.4 (RFC 6026 §8.8): inform the TU, then the table says
         whether the transaction ends (client) or stays (server)."""
@@ -190,15 +192,6 @@ class Transaction:
             self.retransmit_at = None
             return self.dispatch(self.retransmit_event, None, deadline)
         return []
-
-    def next_timer(self) -> float | None:
-        r = self.retransmit_at
-        t = self.timeout_at
-        if r is None:
-            return t
-        if t is None or r < t:
-            return r
-        return t
 
     def start_retransmit(self, event: Event, interval: float, now: float) -> None:
         self.retransmit_event = event

@@ -19,7 +19,14 @@ from typing import ClassVar
 from sippet.message import Message
 from sippet.transactions.actions import Action, DeliverError, DeliverRequest, Send
 from sippet.transactions.build import build_trying
-from sippet.transactions.machine import Edge, Event, State, Transaction, absorb
+from sippet.transactions.machine import (
+    INVITE_RESPONSE_EVENTS,
+    Edge,
+    Event,
+    State,
+    Transaction,
+    absorb,
+)
 
 PROCEEDING = State.PROCEEDING
 ACCEPTED = State.ACCEPTED
@@ -99,6 +106,7 @@ class ServerInviteTransaction(Transaction):
     START_LABEL = "INVITE / to TU, start the 100 Trying delay (200 ms)"
     IS_INVITE = True
     IS_SERVER = True
+    RESPONSE_EVENTS = INVITE_RESPONSE_EVENTS
 
     TABLE: ClassVar[Mapping[tuple[State, Event], Edge]] = {
         (PROCEEDING, Event.REQUEST): Edge(PROCEEDING, _resend_last, "INVITE / resend last 1xx"),

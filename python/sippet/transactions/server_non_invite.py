@@ -15,7 +15,14 @@ from typing import ClassVar
 
 from sippet.message import Message
 from sippet.transactions.actions import Action, DeliverRequest, Send
-from sippet.transactions.machine import Edge, Event, State, Transaction, absorb
+from sippet.transactions.machine import (
+    NON_INVITE_RESPONSE_EVENTS,
+    Edge,
+    Event,
+    State,
+    Transaction,
+    absorb,
+)
 
 TRYING = State.TRYING
 PROCEEDING = State.PROCEEDING
@@ -47,6 +54,7 @@ class ServerNonInviteTransaction(Transaction):
     START_LABEL = "request / to TU"
     IS_INVITE = False
     IS_SERVER = True
+    RESPONSE_EVENTS = NON_INVITE_RESPONSE_EVENTS
 
     TABLE: ClassVar[Mapping[tuple[State, Event], Edge]] = {
         (TRYING, Event.REQUEST): Edge(TRYING, absorb, "request / discard"),
