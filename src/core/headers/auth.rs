@@ -17,6 +17,41 @@ fn auth_param(c: &mut Cursor<'_>, name: &[u8], out: &mut Params) -> R<()> {
     Ok(())
 }
 
+/// token68 = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" (RFC 7235
+/// §2.1), e.g. an RFC 8898 Bearer token.
+fn is_token68(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+}
+
+/// The first item after a scheme: an auth-param, or else a token68 credential, kept
+/// verbatim (case included) as a parameter name without value.
+fn first_item(c: &mut Cursor<'_>, params: &mut Params) -> R<()> {
+    let save = c.pos;
+    let as_param = c
+        .expect_token("expected an auth parameter")
+        .and_then(|name| auth_param(c, name, params));
+    let at_item_end = |c: &mut Cursor<'_>| {
+        c.skip_ws();
+        c.at_end() || c.peek() == Some(b',')
+    };
+    if as_param.is_ok() && at_item_end(c) {
+        return Ok(());
+    }
+    params.clear();
+    c.pos = save;
+    let start = c.pos;
+    if c.take_while(is_token68).is_empty() {
+        return as_param;
+    }
+    c.take_while(|b| b == b'=');
+    let t68 = c.s.get(start..c.pos).unwrap_or(&[]);
+    if !at_item_end(c) {
+        return as_param.and(Err(bad("malformed credentials")));
+    }
+    params.push((text(t68), None));
+    Ok(())
+}
+
 pub fn challenges(v: &[u8]) -> R<Vec<(String, Params)>> {
     let mut c = Cursor::new(v);
     let mut out = Vec::with_capacity(1);
@@ -30,8 +65,7 @@ pub fn challenges(v: &[u8]) -> R<Vec<(String, Params)>> {
         out.push((scheme, params));
         return Ok(out);
     }
-    let first = c.expect_token("expected an auth parameter")?;
-    auth_param(&mut c, first, &mut params)?;
+    first_item(&mut c, &mut params)?;
     while c.list_next()? {
         let name = c.expect_token("expected an auth parameter")?;
         let after_name = c.pos;
@@ -39,8 +73,7 @@ pub fn challenges(v: &[u8]) -> R<Vec<(String, Params)>> {
             // `, Scheme param=...`: the next challenge.
             out.push((scheme, std::mem::take(&mut params)));
             scheme = text(name);
-            let first = c.expect_token("expected an auth parameter")?;
-            auth_param(&mut c, first, &mut params)?;
+            first_item(&mut c, &mut params)?;
         } else {
             c.pos = after_name;
             auth_param(&mut c, name, &mut params)?;
@@ -95,7 +128,31 @@ mod tests {
             ("Other".into(), vec![("realm".into(), Some("b".into()))])
         );
         assert_eq!(challenges(b"Bare").unwrap(), vec![("Bare".into(), vec![])]);
-        assert!(challenges(b"Digest realm").is_err());
+        // token68 credentials (RFC 7235 §2.1, RFC 8898 Bearer), kept verbatim.
+        assert_eq!(
+            challenges(b"Bearer eyJhbGci.eyJzdWIi.SflKxw-RJ_Sf").unwrap(),
+            vec![(
+                "Bearer".into(),
+                vec![("eyJhbGci.eyJzdWIi.SflKxw-RJ_Sf".into(), None)]
+            )]
+        );
+        assert_eq!(
+            challenges(b"Basic QWxhZGRpbjpvcGVu/IHNlc2FtZQ==, Digest realm=a").unwrap(),
+            vec![
+                (
+                    "Basic".into(),
+                    vec![("QWxhZGRpbjpvcGVu/IHNlc2FtZQ==".into(), None)]
+                ),
+                ("Digest".into(), vec![("realm".into(), Some("a".into()))])
+            ]
+        );
+        assert!(challenges(b"Bearer abc def").is_err());
+        assert!(challenges(b"Digest realm=\"a\" nonce=b").is_err());
+        assert!(challenges(b"Digest \"x\"").is_err());
+        assert_eq!(
+            challenges(b"Digest realm=\"a").unwrap_err().reason,
+            "unclosed_qstring"
+        );
         assert!(challenges(b"Digest realm=\"a").is_err());
         assert!(challenges(b"Digest realm=a,").is_err());
     }
