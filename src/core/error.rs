@@ -125,3 +125,48 @@ impl std::fmt::Display for ParseFailure {
 }
 
 impl std::error::Error for ParseFailure {}
+
+#[cfg(test)]
+mod tests {
+    use super::reasons;
+
+    #[test]
+    fn reason_codes_are_unique_snake_case_with_status_hints() {
+        let mut seen = std::collections::HashSet::new();
+        for r in reasons::ALL {
+            assert!(seen.insert(r), "{r} listed twice");
+            assert!(r.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{r}");
+        }
+        assert_eq!(reasons::status_for(reasons::MESSAGE_TOO_LARGE), 413);
+        assert_eq!(reasons::status_for(reasons::UNSUPPORTED_VERSION), 505);
+        assert_eq!(reasons::status_for(reasons::MULTIPLE_DEFINITION), 400);
+    }
+
+    #[test]
+    fn every_reason_used_in_the_core_is_listed() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/core");
+        let mut files = vec![dir.clone(), dir.join("headers")];
+        let mut used = Vec::new();
+        while let Some(d) = files.pop() {
+            for entry in std::fs::read_dir(&d).unwrap().flatten() {
+                let path = entry.path();
+                if path.extension().is_some_and(|e| e == "rs") {
+                    let src = std::fs::read_to_string(&path).unwrap();
+                    for piece in src.split("reasons::").skip(1) {
+                        let name: String = piece
+                            .chars()
+                            .take_while(|c| c.is_ascii_uppercase() || *c == '_')
+                            .collect();
+                        if !name.is_empty() && name != "ALL" {
+                            used.push(name.to_ascii_lowercase());
+                        }
+                    }
+                }
+            }
+        }
+        assert!(used.len() > 20);
+        for name in used {
+            assert!(reasons::ALL.contains(&name.as_str()), "{name} missing from reasons::ALL");
+        }
+    }
+}
