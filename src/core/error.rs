@@ -135,7 +135,10 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for r in reasons::ALL {
             assert!(seen.insert(r), "{r} listed twice");
-            assert!(r.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{r}");
+            assert!(
+                r.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{r}"
+            );
         }
         assert_eq!(reasons::status_for(reasons::MESSAGE_TOO_LARGE), 413);
         assert_eq!(reasons::status_for(reasons::UNSUPPORTED_VERSION), 505);
@@ -166,7 +169,10 @@ mod tests {
         }
         assert!(used.len() > 20);
         for name in used {
-            assert!(reasons::ALL.contains(&name.as_str()), "{name} missing from reasons::ALL");
+            assert!(
+                reasons::ALL.contains(&name.as_str()),
+                "{name} missing from reasons::ALL"
+            );
         }
     }
 }
