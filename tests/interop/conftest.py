@@ -10,7 +10,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from sip_peers import HOST, Kamailio, MissingTool, SippetUAS, SippetUASFactory, find_tool
+
+from .sip_peers import HOST, Kamailio, MissingTool, SippetUAS, SippetUASFactory, find_tool
 
 
 def pytest_configure(config: pytest.Config) -> None:

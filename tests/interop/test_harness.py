@@ -8,7 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sip_peers import HOST, SIPP_OPTIONS_UAC, Kamailio, Sipp, options_probe, screen_row
+
+from .sip_peers import HOST, SIPP_OPTIONS_UAC, Kamailio, Sipp, options_probe, screen_row
 
 pytestmark = pytest.mark.interop
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sip_peers import (
+
+from .sip_peers import (
     HOST,
     SIPP_UAC_BYE_UNKNOWN,
     SIPP_UAC_CANCEL,

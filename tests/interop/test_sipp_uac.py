@@ -6,7 +6,8 @@ import socket
 from pathlib import Path
 
 import pytest
-from sip_peers import HOST, Sipp, SippetUASFactory
+
+from .sip_peers import HOST, Sipp, SippetUASFactory
 
 pytestmark = pytest.mark.interop
 

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from sip_peers import (
+
+from .sip_peers import (
     HOST,
     REPO,
     SIPP_OPTIONS_UAS,
