@@ -698,3 +698,27 @@ async def test_stateless_response_to_a_sent_by_name_is_resolved() -> None:
     finally:
         peer.close()
         await stack.close()
+
+
+@async_test
+async def test_dual_stack_transport_reaches_ipv4_through_mapped_addresses() -> None:
+    # A UDP transport bound to "::" (IPV6_V6ONLY off, the Linux default) serves IPv4 peers:
+    # requests to an IPv4 host go out as ::ffff:a.b.c.d, answers return to the source.
+    b, b_core, b_udp = await stack_on("::", {"OPTIONS": [200]})
+    a, a_core, a_udp = await stack_on("127.0.0.1")
+    peer = RawPeer("127.0.0.1")
+    try:
+        uri = f"sip:bob@127.0.0.1:{b_udp.local_address[1]}"
+        await a.send(request(Method.OPTIONS, uri, a_udp.local_address))
+        response, _ = await get(a_core.responses)
+        assert response.start_line.status_code == 200
+        received, _ = await get(b_core.requests)
+        assert received.headers["via"][0].params["received"] == "::ffff:127.0.0.1"
+        await b.send(request(Method.OPTIONS, f"sip:x@127.0.0.1:{peer.port}", ("::1", 5060)))
+        data, source = await peer.receive()
+        assert data.startswith(b"OPTIONS sip:x@127.0.0.1:")
+        assert source[1] == b_udp.local_address[1]
+    finally:
+        peer.close()
+        await a.close()
+        await b.close()

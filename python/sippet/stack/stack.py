@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import socket
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal, NamedTuple
 
@@ -516,13 +517,12 @@ class Stack:
         if literal is None:
             self._spawn(self._resolve_and_respond(response, hop, source, key))
             return
-        family, host, port = literal
         try:
-            transport = self._transport_for(hop.protocol, family, source)
+            peer = self._peer_for(hop.protocol, literal, source)
         except TransportError as exc:
             self._transport_failed(exc, key)
             return
-        self._transmit(response, Peer(transport, (host, port)), key)
+        self._transmit(response, peer, key)
 
     async def _resolve_and_respond(
         self, response: Message, hop: NextHop, source: Peer | None, key: TransactionKey | None
@@ -542,27 +542,38 @@ class Stack:
     async def _resolve(self, hop: NextHop, prefer: Peer | None = None) -> Peer:
         addresses = await self.resolver.resolve(hop.host, hop.port, hop.protocol)
         last: TransportError | None = None
-        for family, host, port in addresses:
+        for address in addresses:
             try:
-                transport = self._transport_for(hop.protocol, family, prefer)
+                return self._peer_for(hop.protocol, address, prefer)
             except TransportError as exc:
                 last = exc
-                continue
-            return Peer(transport, (host, port))
         raise last or TransportError(f"no address for {hop.host}", reason="nxdomain")
 
-    def _transport_for(self, protocol: str, family: int, prefer: Peer | None) -> Transport:
+    def _peer_for(self, protocol: str, address: tuple[int, str, int], prefer: Peer | None) -> Peer:
+        """The transport for ``protocol`` that reaches ``address`` (``(family, host, port)``):
+        ``prefer``'s (the one a request came in on) when it fits, else the first that does.
+        An IPv6 transport bound to ``::`` reaches IPv4 hosts through mapped addresses."""
+        family, host, port = address
         if prefer is not None:
             transport = prefer.transport
             if transport.protocol == protocol and transport.family == family:
-                return transport
+                return Peer(transport, (host, port))
+        mapped: Transport | None = None
         for transport in self._transports:
-            if transport.protocol == protocol and transport.family == family:
-                return transport
-        raise TransportError(
-            f"no {protocol} transport for this address family",
-            reason="no_transport",
-        )
+            if transport.protocol != protocol:
+                continue
+            if transport.family == family:
+                return Peer(transport, (host, port))
+            if (
+                mapped is None
+                and family == socket.AF_INET
+                and transport.family == socket.AF_INET6
+                and transport.local_address[0] == "::"
+            ):
+                mapped = transport
+        if mapped is not None:
+            return Peer(mapped, ("::ffff:" + host, port))
+        raise TransportError(f"no {protocol} transport reaches {host}", reason="no_transport")
 
     def _spawn(self, coroutine: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coroutine)
