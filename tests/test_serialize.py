@@ -512,3 +512,22 @@ def test_bad_uris() -> None:
         _ = str(URI("sip", host="h", port="5060"))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="scheme"):
         str(URI("1x", opaque="y"))
+
+
+def test_grammar_mandated_quotes_and_separators() -> None:
+    msg = built({
+        "contact": [NameAddr("", ALICE, {"audio": None, "+sip.instance": "urn", "methods": "INVITE",
+                                         "q": "0.5", "expires": "60"})],
+        "reason": [("SIP", {"cause": "200", "text": "Bye"})],
+        "privacy": ["header", "session"],
+        "cseq": (4294967295, Method.INVITE),
+    })  # fmt: skip
+    # RFC 3840 §9 feature tags always quoted; q and expires are not feature tags.
+    assert line(msg, "Contact") == (
+        '<sip:alice@atlanta.example.com>;audio;+sip.instance="urn";methods="INVITE";q=0.5;expires=60'
+    )
+    assert line(msg, "Reason") == 'SIP;cause=200;text="Bye"'  # RFC 3326 §2
+    assert line(msg, "Privacy") == "header;session"  # RFC 3323 §4.2
+    assert line(msg, "CSeq") == "4294967295 INVITE"  # RFC 3261 §20.16: 32-bit unsigned
+    with pytest.raises(ValueError, match="CSeq"):
+        bytes(built({"cseq": (4294967296, Method.INVITE)}))

@@ -253,6 +253,20 @@ fn write_typed(
                 push_atom(out, str_of(item, ctx, "str values")?, ctx)
             })
         }
+        Shape::Privacy => {
+            // RFC 3323 §4.2: Privacy-hdr = "Privacy" HCOLON priv-value *(";" priv-value)
+            let list = list_of(value, ctx, "a list of str")?;
+            if list.is_empty() {
+                return Ok(());
+            }
+            start(out, ctx);
+            for (i, item) in list.iter().enumerate() {
+                if i > 0 {
+                    out.push(b';');
+                }
+                push_token(out, str_of(&item, ctx, "str values")?, ctx, "priv-value")?;
+            }
+        }
         Shape::Methods => {
             return write_joined(out, info, value, "a list of methods", |out, item| {
                 push_token(
@@ -343,13 +357,13 @@ fn write_typed(
             })
         }
         Shape::CSeq => {
-            // RFC 3261 §20.16: CSeq = 1*DIGIT LWS Method; the number is below 2**31.
+            // RFC 3261 §20.16: CSeq = 1*DIGIT LWS Method; a 32-bit unsigned number.
             let t = tuple_of(value, 2, ctx, "a CSeq (seq, method)")?;
             let seq = uint_of(
                 &*t.get_borrowed_item(0)?,
                 ctx,
                 "sequence number",
-                (1 << 31) - 1,
+                u64::from(u32::MAX),
             )?;
             let method = t.get_borrowed_item(1)?;
             let method = str_of(&method, ctx, "a Method or str method")?;
@@ -539,7 +553,7 @@ fn write_params(out: &mut Vec<u8>, params: &Bound<'_, PyAny>, ctx: &str) -> PyRe
         out.push(b'=');
         if let Ok(text) = value.cast::<PyString>() {
             let text = text.to_str()?;
-            if is_token(text)
+            if (is_token(text) && !always_quoted(ctx, name))
                 || ((name.eq_ignore_ascii_case("received") || name.eq_ignore_ascii_case("maddr"))
                     && is_host(text))
             {
@@ -556,6 +570,38 @@ fn write_params(out: &mut Vec<u8>, params: &Bound<'_, PyAny>, ctx: &str) -> PyRe
         }
     }
     Ok(())
+}
+
+/// Parameters the grammar wants as a quoted-string even when the value is a token.
+fn always_quoted(header: &str, name: &str) -> bool {
+    // RFC 3840 §9: feature-param = enc-feature-tag [EQUAL LDQUOT (tag-value-list /
+    // string-value) RDQUOT]; "+" starts an extension feature tag, the base tags are listed.
+    const BASE_TAGS: [&str; 20] = [
+        "audio",
+        "automata",
+        "class",
+        "duplex",
+        "data",
+        "control",
+        "mobility",
+        "description",
+        "events",
+        "priority",
+        "methods",
+        "schemes",
+        "application",
+        "video",
+        "language",
+        "type",
+        "isfocus",
+        "actor",
+        "text",
+        "extensions",
+    ];
+    name.starts_with('+')
+        || (header == "Contact" && BASE_TAGS.iter().any(|tag| name.eq_ignore_ascii_case(tag)))
+        // RFC 3326 §2: reason-text = "text" EQUAL quoted-string
+        || (header == "Reason" && name.eq_ignore_ascii_case("text"))
 }
 
 /// Digest parameters, comma-separated (RFC 3261 §25.1 digest-cln, dig-resp, ainfo). The

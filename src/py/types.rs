@@ -67,6 +67,8 @@ pub enum Shape {
     Int,
     ContentLength,
     Tokens,
+    /// Privacy: values separated by ";" (RFC 3323 §4.2), not ",".
+    Privacy,
     Methods,
     TokenParams,
     TokenParamsList,
@@ -100,9 +102,10 @@ fn shape_of(key: &str) -> Option<Shape> {
         "call_id" | "organization" | "priority" | "server" | "subject" | "user_agent" => Text,
         "expires" | "max_forwards" | "min_expires" | "rseq" => Int,
         "content_length" => ContentLength,
-        "allow_events" | "content_encoding" | "content_language" | "in_reply_to" | "privacy"
+        "allow_events" | "content_encoding" | "content_language" | "in_reply_to"
         | "proxy_require" | "require" | "supported" | "unsupported" => Tokens,
         "allow" => Methods,
+        "privacy" => Privacy,
         "content_disposition" | "event" | "replaces" | "subscription_state" => TokenParams,
         "accept_encoding" | "accept_language" | "reason" => TokenParamsList,
         "content_type" => MediaType,
