@@ -34,6 +34,7 @@ from sippet.headers import CSeq, MediaType, NameAddr, SentBy, Via
 from sippet.ids import create_branch, create_tag
 from sippet.message import Message, RequestLine, StatusLine
 from sippet.method import Method
+from sippet.resolver import literal_address
 from sippet.stack import Core, Stack
 from sippet.status import reason_phrase
 from sippet.transactions import ClientKey, ServerKey, TimerSettings
@@ -147,6 +148,7 @@ class UASCore(Core):
         self.loop = asyncio.get_running_loop()
         self.calls: dict[ServerKey, _Call] = {}
         self.dialogs: OrderedDict[tuple[str, str], _Dialog] = OrderedDict()
+        self._towards: dict[str, str] = {}
         self._extra_options: dict[str, Any] = {
             "allow": ALLOW,
             "accept": [MediaType(("application", "sdp"), {})],
@@ -328,12 +330,22 @@ class UASCore(Core):
             logger.info("cannot send %s: %s", response.start_line, exc)
 
     def _local_host(self, request: Message) -> str:
+        """Our address as the caller reaches it, for Contact and SDP: the bound address, or
+        when bound to a wildcard, the local address the OS routes towards the caller."""
         host, _port = self.transport.local_address
-        if host in ("0.0.0.0", "::"):
-            received = request.headers["via"][0].params.get("received")
-            if received:
-                host = local_address_towards(self.transport.family, received, 5060) or host
-        return host
+        if host not in ("0.0.0.0", "::"):
+            return host
+        via = request.headers["via"][0]
+        remote = via.params.get("received") or via.sent_by.host
+        if literal_address(remote, 5060) is None:
+            return host  # a name: resolving it here would block the loop
+        local = self._towards.get(remote)
+        if local is None:
+            local = local_address_towards(self.transport.family, remote, 5060) or host
+            if len(self._towards) >= 1024:
+                self._towards.clear()
+            self._towards[remote] = local
+        return local
 
     def _contact(self, request: Message) -> NameAddr:
         _host, port = self.transport.local_address
