@@ -22,6 +22,30 @@ TIMEOUT = 5.0
 FAST = TimerSettings(t1=0.02, t2=0.08, t4=0.1, timer_d=0.2)
 
 
+async def recvfrom(sock: socket.socket, size: int) -> tuple[bytes, Any]:
+    """``loop.sock_recvfrom`` for any event loop (uvloop lacks it): wait until readable."""
+    while True:
+        try:
+            return sock.recvfrom(size)
+        except BlockingIOError:
+            await readable(sock)
+
+
+async def readable(sock: socket.socket) -> None:
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[None] = loop.create_future()
+
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    loop.add_reader(sock.fileno(), wake)
+    try:
+        await ready
+    finally:
+        loop.remove_reader(sock.fileno())
+
+
 def async_test(function: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> None:
@@ -72,8 +96,7 @@ class Peer:
         self.sock.sendto(text.encode(), destination)
 
     async def receive(self, timeout: float = TIMEOUT) -> Message:
-        loop = asyncio.get_running_loop()
-        data, _ = await asyncio.wait_for(loop.sock_recvfrom(self.sock, 70000), timeout)
+        data, _ = await asyncio.wait_for(recvfrom(self.sock, 70000), timeout)
         return Message.parse(data)
 
     async def nothing_within(self, seconds: float) -> bool:

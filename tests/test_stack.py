@@ -33,6 +33,30 @@ TIMEOUT = 5.0
 FAST = TimerSettings(t1=0.05, t2=0.2, t4=0.25, timer_d=0.5)
 
 
+async def recvfrom(sock: socket.socket, size: int) -> tuple[bytes, Any]:
+    """``loop.sock_recvfrom`` for any event loop (uvloop lacks it): wait until readable."""
+    while True:
+        try:
+            return sock.recvfrom(size)
+        except BlockingIOError:
+            await readable(sock)
+
+
+async def readable(sock: socket.socket) -> None:
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[None] = loop.create_future()
+
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    loop.add_reader(sock.fileno(), wake)
+    try:
+        await ready
+    finally:
+        loop.remove_reader(sock.fileno())
+
+
 def async_test(function: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
     """Run an async test in a fresh event loop, bounded by a timeout."""
 
@@ -131,8 +155,7 @@ class RawPeer:
         return self.address[1]
 
     async def receive(self) -> tuple[bytes, tuple[str, int]]:
-        loop = asyncio.get_running_loop()
-        data, source = await asyncio.wait_for(loop.sock_recvfrom(self.sock, 70000), TIMEOUT)
+        data, source = await asyncio.wait_for(recvfrom(self.sock, 70000), TIMEOUT)
         return data, source[:2]
 
     def send(self, data: bytes, destination: tuple[str, int]) -> None:
