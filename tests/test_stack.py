@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import socket
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -745,3 +746,23 @@ async def test_dual_stack_transport_reaches_ipv4_through_mapped_addresses() -> N
         peer.close()
         await a.close()
         await b.close()
+
+
+def test_drop_log_is_rate_limited(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sippet.stack import droplog
+
+    clock = [100.0]
+    monkeypatch.setattr(droplog.time, "monotonic", lambda: clock[0])
+    log = droplog.DropLog(logging.getLogger("sippet.test.drops"), per_second=3)
+    caplog.set_level("WARNING", logger="sippet.test.drops")
+    for number in range(10):
+        log.warning("dropped %d", number)
+    assert [r.getMessage() for r in caplog.records] == ["dropped 0", "dropped 1", "dropped 2"]
+    clock[0] += 1.0
+    log.warning("dropped %d", 10)
+    assert [r.getMessage() for r in caplog.records][3:] == [
+        "7 more dropped or rejected messages were not logged",
+        "dropped 10",
+    ]

@@ -26,6 +26,7 @@ from sippet.message import Message, RequestLine
 from sippet.method import Method
 from sippet.resolver import Resolver, SystemResolver, literal_address
 from sippet.stack.core import Core
+from sippet.stack.droplog import DropLog
 from sippet.stack.routing import (
     NextHop,
     apply_strict_route,
@@ -104,6 +105,7 @@ class Stack:
         self._sent_to: dict[TransactionKey, Peer] = {}
         self._keys_at: dict[Peer, set[TransactionKey]] = {}
         self._closed = False
+        self._drops = DropLog(logger)
         self._handlers: dict[type, Callable[[Any], None]] = {
             Send: self._do_send,
             DeliverRequest: self._do_deliver_request,
@@ -281,7 +283,7 @@ class Stack:
             try:
                 validate(message)
             except ValidationError as exc:
-                logger.warning(
+                self._drops.warning(
                     "%s: dropped an invalid response from %s: %s (%s)",
                     self.name,
                     format_address(transport.protocol, *source),
@@ -298,7 +300,7 @@ class Stack:
         where = format_address(transport.protocol, *source)
         headers = exc.reply_headers
         if headers is None:
-            logger.warning(
+            self._drops.warning(
                 "%s: dropped a malformed message from %s: %s (%s)",
                 self.name,
                 where,
@@ -308,7 +310,7 @@ class Stack:
             return
         response = error_response(headers, exc.status_code, exc.reason)
         if response is None:
-            logger.warning(
+            self._drops.warning(
                 "%s: dropped a malformed request from %s: %s (%s)",
                 self.name,
                 where,
@@ -316,7 +318,7 @@ class Stack:
                 exc.reason,
             )
             return
-        logger.warning(
+        self._drops.warning(
             "%s: answered a malformed request from %s with %d: %s (%s)",
             self.name,
             where,
@@ -337,11 +339,11 @@ class Stack:
             else error_response(request.headers, exc.status_code, exc.reason)
         )
         if response is None:
-            logger.warning(
+            self._drops.warning(
                 "%s: dropped an invalid request from %s: %s (%s)", self.name, where, exc, exc.reason
             )
             return
-        logger.warning(
+        self._drops.warning(
             "%s: answered an invalid request from %s with %d: %s (%s)",
             self.name,
             where,
@@ -385,7 +387,7 @@ class Stack:
     def _do_deliver_request(self, action: DeliverRequest) -> None:
         core = self._core
         if core is None:
-            logger.warning(
+            self._drops.warning(
                 "%s: no core registered, dropped %s", self.name, action.request.start_line
             )
             if action.key is not None and self._loop is not None:

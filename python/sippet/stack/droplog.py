@@ -1,0 +1,42 @@
+"""A rate-limited warning log for dropped or rejected messages.
+
+Every message the stack drops or rejects is logged with its source and reason, but a flood
+of garbage must not turn into a flood of log lines (and the CPU spent formatting them): past
+``per_second`` lines in a second, lines are counted instead and the count is logged once
+the second is over.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+
+class DropLog:
+    """``warning(...)`` like a logger's, at most ``per_second`` lines a second."""
+
+    __slots__ = ("_count", "_logger", "_per_second", "_suppressed", "_window")
+
+    def __init__(self, logger: logging.Logger, per_second: int = 20) -> None:
+        self._logger = logger
+        self._per_second = per_second
+        self._window = 0.0
+        self._count = 0
+        self._suppressed = 0
+
+    def warning(self, message: str, *args: Any) -> None:
+        now = time.monotonic()
+        if now - self._window >= 1.0:
+            if self._suppressed:
+                self._logger.warning(
+                    "%d more dropped or rejected messages were not logged", self._suppressed
+                )
+            self._window = now
+            self._count = 0
+            self._suppressed = 0
+        if self._count < self._per_second:
+            self._count += 1
+            self._logger.warning(message, *args)
+        else:
+            self._suppressed += 1
