@@ -214,9 +214,5 @@ class Transaction:
     def stop_timers(self) -> None:
         self.retransmit_at = self.timeout_at = None
 
-    @property
-    def done(self) -> bool:
-        return self.state is TERMINATED
-
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.key!r} {self.state.value}>"
