@@ -1223,3 +1223,17 @@ def test_numbers_the_parser_accepts_are_written_back(field: str, round_trip: Rou
         accepted += 1
         round_trip(message)
     assert accepted > 0
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    ["Basic dXNlcjpwYXNz", "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==", "Bearer mF_9.B5f-4.1JqM/a+b~c="],
+)
+def test_token68_credentials_are_kept_verbatim(credentials: str, round_trip: RoundTrip) -> None:
+    # RFC 7235 §2.1: credentials = auth-scheme [ 1*SP ( token68 / #auth-param ) ],
+    # token68 = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+    message = Message.parse(with_headers(*BASE, f"Authorization: {credentials}"))
+    [auth] = message.headers["authorization"]
+    assert auth.scheme == credentials.split()[0]
+    round_trip(message)
+    assert f"\r\nAuthorization: {credentials}\r\n".encode() in bytes(message)
