@@ -42,7 +42,9 @@ from sippet.message import (
     build_response,
 )
 from sippet.method import Method
+from sippet.stack import Core, Peer, Stack, run
 from sippet.status import StatusClass, reason_phrase, status_class
+from sippet.transports import UDP, Transport
 from sippet.uri import URI
 
 _registry.register()
@@ -51,9 +53,11 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "UDP",
     "URI",
     "Auth",
     "CSeq",
+    "Core",
     "DeltaParams",
     "Limits",
     "MediaType",
@@ -62,17 +66,20 @@ __all__ = [
     "MimeVersion",
     "NameAddr",
     "ParseError",
+    "Peer",
     "RAck",
     "RequestLine",
     "RetryAfter",
     "SentBy",
     "SippetError",
+    "Stack",
     "StatusClass",
     "StatusLine",
     "Target",
     "Timestamp",
     "TokenParams",
     "TransactionError",
+    "Transport",
     "TransportError",
     "UriParams",
     "ValidationError",
@@ -84,5 +91,6 @@ __all__ = [
     "create_call_id",
     "create_tag",
     "reason_phrase",
+    "run",
     "status_class",
 ]
