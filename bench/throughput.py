@@ -1,11 +1,15 @@
-"""OPTIONS throughput over UDP: `sippet uas` against Kamailio under the same SIPp load.
+"""Throughput over UDP: `sippet uas` against a reference server under the same SIPp load.
 
-Not a test: prints a table. SIPp (tests/data/sipp/options-uac.xml) sends OPTIONS at
---rate per second, at most --limit outstanding, --calls in all; every SIPp run is bounded
-by --time-limit seconds. Then the same load goes to Kamailio answering statelessly
-(sl_send_reply, tests/data/kamailio/options.cfg), in the same run, and the ratio is printed.
+Not a test: prints a table. `--scenario options` (the default): SIPp
+(tests/data/sipp/options-uac.xml) sends OPTIONS at --rate per second, at most --limit
+outstanding, --calls in all, to `sippet uas`, then the same load to Kamailio answering
+statelessly (sl_send_reply, tests/data/kamailio/options.cfg), in the same run, and the
+ratio is printed. `--scenario calls`: SIPp's built-in uac scenario (INVITE, 180, 200, ACK,
+BYE, 200) against `sippet uas --ring 0`, then against SIPp's own built-in uas. Every SIPp
+run is bounded by --time-limit seconds.
 
     python bench/throughput.py --calls 40000 --rate 20000 --limit 2000
+    python bench/throughput.py --scenario calls --calls 5000 --rate 1000 --limit 500
 
 Needs `sipp` and `kamailio` installed (Debian: apt-get install -y sip-tester kamailio).
 """
@@ -87,26 +91,27 @@ def machine() -> str:
     )
 
 
+# Per scenario: SIPp's scenario arguments, and the defaults of --calls, --rate, --limit.
+SCENARIOS: dict[str, tuple[list[str], tuple[int, int, int]]] = {
+    "options": (["-sf", str(SIPP_OPTIONS_UAC)], (40000, 20000, 2000)),
+    "calls": (["-sn", "uac"], (5000, 1000, 500)),
+}
+
+
 def load(workdir: Path, name: str, port: int, args: argparse.Namespace) -> SippRun:
+    scenario, _ = SCENARIOS[args.scenario]
     return Sipp(
         workdir,
         name,
-        [
-            "-sf",
-            str(SIPP_OPTIONS_UAC),
-            f"{HOST}:{port}",
-            "-r",
-            str(args.rate),
-            "-l",
-            str(args.limit),
-        ],
+        [*scenario, f"{HOST}:{port}", "-r", str(args.rate), "-l", str(args.limit)],
         calls=args.calls,
         timeout=args.time_limit,
     ).run()
 
 
 def bench_sippet(workdir: Path, args: argparse.Namespace) -> Result:
-    uas = SippetUAS(workdir, args.uas_arg)
+    extra = [*args.uas_arg, *(["--ring", "0"] if args.scenario == "calls" else [])]
+    uas = SippetUAS(workdir, extra)
     uas.start()
     try:
         run = load(workdir, "sippet", uas.port, args)
@@ -128,6 +133,17 @@ def bench_kamailio(workdir: Path, args: argparse.Namespace) -> Result:
     return Result("Kamailio (sl)", run, None)
 
 
+def bench_sipp_uas(workdir: Path, args: argparse.Namespace) -> Result:
+    callee = Sipp(workdir, "sipp-uas", ["-sn", "uas"], calls=args.calls, timeout=args.time_limit)
+    callee.start()
+    try:
+        callee.wait_bound()
+        run = load(workdir, "to-sipp-uas", callee.port, args)
+    finally:
+        callee.stop()
+    return Result("SIPp uas", run, None)
+
+
 def row(result: Result) -> str:
     stats = result.run.stats
     rss = f"{result.peak_rss_kib / 1024:.1f} MiB" if result.peak_rss_kib else "-"
@@ -142,19 +158,26 @@ def row(result: Result) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--calls", type=int, default=40000, help="OPTIONS per server (-m)")
-    parser.add_argument("--rate", type=int, default=20000, help="SIPp call rate per second (-r)")
-    parser.add_argument("--limit", type=int, default=2000, help="outstanding OPTIONS (-l)")
+    parser.add_argument(
+        "--scenario", choices=sorted(SCENARIOS), default="options", help="what SIPp sends"
+    )
+    parser.add_argument("--calls", type=int, help="calls per server (-m; 40000 OPTIONS)")
+    parser.add_argument("--rate", type=int, help="SIPp call rate per second (-r; 20000)")
+    parser.add_argument("--limit", type=int, help="outstanding calls (-l; 2000)")
     parser.add_argument(
         "--time-limit", type=float, default=60.0, help="bound of each SIPp run, seconds"
     )
     parser.add_argument(
-        "--only", choices=("sippet", "kamailio"), help="measure only one of the servers"
+        "--only", choices=("sippet", "reference"), help="measure only one of the servers"
     )
     parser.add_argument(
         "--uas-arg", action="append", default=[], help="extra argument for `sippet uas`"
     )
     args = parser.parse_args()
+    defaults = SCENARIOS[args.scenario][1]
+    args.calls = args.calls or defaults[0]
+    args.rate = args.rate or defaults[1]
+    args.limit = args.limit or defaults[2]
     find_tool("sipp")
     find_tool("kamailio")
 
@@ -162,7 +185,8 @@ def main() -> int:
     print(f"python: {sys.version.split()[0]}; sippet._native: {native_build()}")
     print(f"sipp: {version(['sipp', '-v'])}; kamailio: {version([find_tool('kamailio'), '-v'])}")
     print(
-        f"load: sipp -sf options-uac.xml -m {args.calls} -r {args.rate} -l {args.limit} "
+        f"load: sipp {' '.join(Path(a).name for a in SCENARIOS[args.scenario][0])} "
+        f"-m {args.calls} -r {args.rate} -l {args.limit} "
         f"(bounded by {args.time_limit:.0f} s)"
     )
     results: list[Result] = []
@@ -170,8 +194,9 @@ def main() -> int:
         workdir = Path(tmp)
         if args.only in (None, "sippet"):
             results.append(bench_sippet(workdir, args))
-        if args.only in (None, "kamailio"):
-            results.append(bench_kamailio(workdir, args))
+        if args.only in (None, "reference"):
+            reference = bench_kamailio if args.scenario == "options" else bench_sipp_uas
+            results.append(reference(workdir, args))
         for result in results:
             if result.run.stats is None or result.run.stats.failed:
                 print(f"--- {result.server}\n{result.run.report()}", file=sys.stderr)
@@ -184,11 +209,12 @@ def main() -> int:
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for result in results:
         print(row(result))
-    measured = {r.server: r.run.stats for r in results if r.run.stats is not None}
-    sippet, kamailio = measured.get("sippet uas"), measured.get("Kamailio (sl)")
-    if sippet and kamailio and kamailio.successful_per_second > 0:
-        ratio = sippet.successful_per_second / kamailio.successful_per_second
-        print(f"\nsippet / Kamailio (successful per second): {ratio:.2f}")
+    if len(results) == 2 and all(r.run.stats for r in results):
+        ours, theirs = (r.run.stats for r in results)
+        assert ours is not None and theirs is not None
+        if theirs.successful_per_second > 0:
+            ratio = ours.successful_per_second / theirs.successful_per_second
+            print(f"\nsippet / {results[1].server} (successful per second): {ratio:.2f}")
     return 0
 
 
