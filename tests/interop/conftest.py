@@ -24,7 +24,9 @@ def _require(name: str) -> str:
     try:
         return find_tool(name)
     except MissingTool as error:
-        pytest.fail(str(error), pytrace=False)
+        message = str(error)
+    # Outside the except block: report the missing tool alone, without a chained traceback.
+    pytest.fail(message, pytrace=False)
 
 
 @pytest.fixture(scope="session")
