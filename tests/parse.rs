@@ -515,7 +515,10 @@ fn every_typed_shape() {
 #[ignore]
 fn timing_typical_invite() {
     let limits = Limits::default();
-    let n = 200_000u32;
+    let n: u32 = std::env::var("SIPPET_TIMING_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200_000);
     let start = std::time::Instant::now();
     let mut headers = 0;
     for _ in 0..n {

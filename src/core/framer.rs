@@ -21,7 +21,7 @@
 //!   must be closed: the stream cannot be resynchronised); frames completed earlier in the
 //!   same `feed` call are dropped with it.
 
-use crate::core::abnf::{trim, uint, U32_MAX};
+use crate::core::abnf::{find_byte, trim, uint, U32_MAX};
 use crate::core::error::{reasons, ParseFailure};
 use crate::core::limits::Limits;
 
@@ -176,7 +176,7 @@ impl Framer {
 /// searching from `from`.
 fn header_end(b: &[u8], from: usize) -> Option<usize> {
     let mut i = from;
-    while let Some(off) = b.get(i..)?.iter().position(|&c| c == b'\n') {
+    while let Some(off) = find_byte(b.get(i..)?, b'\n') {
         let lf = i + off;
         match (b.get(lf + 1), b.get(lf + 2)) {
             (Some(b'\n'), _) => return Some(lf + 2),

@@ -24,7 +24,7 @@
 
 use std::borrow::Cow;
 
-use crate::core::abnf::{err, is_token, is_wsp, text, trim, E, R};
+use crate::core::abnf::{err, find_byte, is_token, is_wsp, text, trim, E, R};
 use crate::core::error::{reasons, ParseFailure};
 use crate::core::headers::{self, Kind, Lookup, SPECS};
 use crate::core::limits::Limits;
@@ -44,7 +44,7 @@ pub fn parse_message(data: &[u8], limits: &Limits) -> Result<Message, ParseFailu
         .position(|&b| b != b'\r' && b != b'\n')
         .ok_or_else(|| ParseFailure::of(reasons::EMPTY_MESSAGE, "empty message"))?;
     let data = data.get(start..).unwrap_or(&[]);
-    let (first, header_start) = match data.iter().position(|&b| b == b'\n') {
+    let (first, header_start) = match find_byte(data, b'\n') {
         Some(i) => (data.get(..i).unwrap_or(&[]), i + 1),
         None => {
             return Err(ParseFailure::of(
@@ -209,7 +209,7 @@ impl<'a> HeaderLines<'a> {
             return Some(l);
         }
         let rest = self.data.get(self.pos..).filter(|r| !r.is_empty())?;
-        Some(match rest.iter().position(|&b| b == b'\n') {
+        Some(match find_byte(rest, b'\n') {
             Some(i) => {
                 self.pos += i + 1;
                 let l = rest.get(..i).unwrap_or(&[]);

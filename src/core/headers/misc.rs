@@ -61,7 +61,12 @@ pub fn call_id_list(v: &[u8]) -> R<Vec<String>> {
 
 /// option-tag / Method / content-coding lists: tokens separated by commas.
 pub fn tokens(v: &[u8]) -> R<Vec<String>> {
-    comma_items(v).map(whole_token).collect()
+    // Sized once: Allow lists often have ten methods.
+    let mut out = Vec::with_capacity(v.iter().filter(|&&b| b == b',').count() + 1);
+    for item in comma_items(v) {
+        out.push(whole_token(item)?);
+    }
+    Ok(out)
 }
 
 /// Privacy = priv-value *( ";" priv-value ) (RFC 3323 §4.2). Commas are accepted as
