@@ -8,9 +8,15 @@ use _native::core::limits::Limits;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let limits = Limits { max_message_size: 2048, max_stream_buffer: 4096, ..Limits::default() };
+    let limits = Limits {
+        max_message_size: 2048,
+        max_stream_buffer: 4096,
+        ..Limits::default()
+    };
     // The first byte picks the chunk size, the rest is the stream.
-    let Some((&step, stream)) = data.split_first() else { return };
+    let Some((&step, stream)) = data.split_first() else {
+        return;
+    };
     let step = usize::from(step % 16) + 1;
     let mut framer = Framer::new(limits);
     let mut frames = Vec::new();
