@@ -295,3 +295,21 @@ def test_minimally_escaped_text_is_written_back_unchanged(text: str) -> None:
     # RFC 3261 §19.1.2: escape only what the grammar requires; a URI already in that
     # form comes back byte for byte (a proxy re-writing a Request-URI keeps it).
     assert str(URI.parse(text)) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("tel:*67;phone-context=example.com", "*67"),
+        ("tel:#31#;phone-context=example.com", "#31#"),
+        ("tel:1A2B;phone-context=x.example.com", "1A2B"),
+        ("tel:+1(201)555.0123", "+1(201)555.0123"),
+    ],
+)
+def test_tel_numbers_with_dtmf_and_separators(text: str, number: str) -> None:
+    # RFC 3966 §3: local-number-digits = *phonedigit-hex (HEXDIG / "*" / "#") ...,
+    # visual-separator = "-" / "." / "(" / ")"; §5.1.3: '*' and '#' are not prohibited.
+    uri = URI.parse(text)
+    assert uri.user == number
+    assert str(uri) == text
+    assert URI.parse(str(uri)) == uri
