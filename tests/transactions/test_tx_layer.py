@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sippet import Message, Method, RequestLine, StatusLine, TransactionError
 from sippet.transactions import (
     ClientKey,
@@ -268,3 +270,34 @@ def test_actions_are_frozen_values_with_keyword_and_match_support() -> None:
         case _:
             pytest.fail("DeliverError did not match its class pattern")
     assert repr(Terminated(key)) == f"Terminated(key={key!r})"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(0, 100, allow_nan=False),
+            st.sampled_from([0.5, 1.0, 4.0, 32.0]),
+            st.booleans(),
+        ),
+        max_size=200,
+    )
+)
+def test_timer_queue_pops_live_entries_in_deadline_order(
+    pushes: list[tuple[float, float, bool]],
+) -> None:
+    # Bases in any order: entries that break their FIFO's order take the fallback heap.
+    queue: TimerQueue[int] = TimerQueue()
+    expected = []
+    for i, (base, delay, cancelled) in enumerate(pushes):
+        entry = queue.push(base + delay, i, delay)
+        if cancelled:
+            queue.cancel(entry)
+        else:
+            expected.append((base + delay, i))
+    popped = []
+    while (due := queue.pop_due(200.0)) is not None:
+        popped.append(due)
+    assert [d for d, _ in popped] == sorted(d for d, _ in expected)
+    assert sorted(popped) == sorted(expected)
+    assert len(queue) == 0 and queue.next_deadline() is None

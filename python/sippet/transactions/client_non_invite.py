@@ -94,5 +94,6 @@ class ClientNonInviteTransaction(Transaction):
             self.retransmit_interval = settings.t1
             self.retransmit_at = now + settings.t1
         self.timeout_event = Event.TIMER_F
+        self.timeout_delay = settings.timeout
         self.timeout_at = now + settings.timeout
         return [Send(self.request, self.peer, self.key)]

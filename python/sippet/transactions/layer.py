@@ -248,14 +248,19 @@ class TransactionLayer:
                 del self._clients[key]  # type: ignore[arg-type]
             actions.append(Terminated(key))
             return actions
-        # The earlier of the two timer slots.
+        # The earlier of the two timer slots, with the delay it was started with.
         deadline = transaction.retransmit_at
         timeout_at = transaction.timeout_at
         if deadline is None or (timeout_at is not None and timeout_at <= deadline):
             deadline = timeout_at
+            delay = 0.0 if deadline is None else transaction.timeout_delay
+        else:
+            delay = transaction.retransmit_interval
         if entry is not None:
             if entry[0] == deadline:
                 return actions
             self._timers.cancel(entry)
-        transaction.entry = None if deadline is None else self._timers.push(deadline, transaction)
+        transaction.entry = (
+            None if deadline is None else self._timers.push(deadline, transaction, delay)
+        )
         return actions

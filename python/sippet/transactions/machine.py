@@ -121,6 +121,7 @@ class Transaction:
         "settings",
         "state",
         "timeout_at",
+        "timeout_delay",
         "timeout_event",
     )
 
@@ -153,11 +154,13 @@ class Transaction:
         self.timeout_at: float | None = None
         self.entry: list[object] | None = None
         """This transaction's entry in the layer's timer queue, if any."""
-        # retransmit_event, retransmit_interval and timeout_event are set together with
-        # their deadline (start_retransmit, start_timeout) and read only while it is set.
+        # The event and interval (or delay) of a slot are set together with its deadline
+        # (start_retransmit, start_timeout) and read only while it is set. The layer files
+        # the deadline under the interval or delay (see TimerQueue).
         self.retransmit_event: Event
         self.retransmit_interval: float
         self.timeout_event: Event
+        self.timeout_delay: float
 
     def start(self, now: float) -> list[Action]:
         """The actions of entering the initial state."""
@@ -200,14 +203,14 @@ class Transaction:
 
     def start_timeout(self, event: Event, delay: float, now: float) -> None:
         self.timeout_event = event
+        self.timeout_delay = delay
         self.timeout_at = now + delay
 
     def start_timeout_or_end(self, event: Event, delay: float, now: float) -> list[Action]:
         """Start a wait timer; a zero wait (D, I, J, K over reliable transports) fires at
         once, in the same call: the transaction ends without waiting for the clock."""
         if delay > 0:
-            self.timeout_event = event
-            self.timeout_at = now + delay
+            self.start_timeout(event, delay, now)
             return []
         return self.dispatch(event, None, now)
 

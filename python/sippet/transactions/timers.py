@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from collections import deque
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -52,64 +53,140 @@ class TimerSettings:
 
 
 class TimerQueue(Generic[T]):
-    """A min-heap of (deadline, owner) with O(1) lazy cancellation.
+    """Pending deadlines, each with an owner, popped earliest first; O(1) cancellation.
 
-    Cancelled entries stay in the heap until they reach the top or until they outnumber
-    the live ones, when the heap is rebuilt without them: a busy layer that ends most
-    transactions early (a 2xx ends Timer B's watch) must not hold a heap of dead entries.
+    Most timers are "now + a fixed delay" (B, F, H, J, L, M = 64*T1, K = T4...), and ``now``
+    only grows, so the deadlines pushed with one delay arrive already sorted: each delay gets
+    a FIFO, and a small heap orders the heads of the FIFOs (as many as distinct delays, about
+    ten). Push and pop are then O(1) plus O(log #delays), with no comparison against the
+    thousands of other pending timers; a large binary heap of entries spent most of its time
+    in cache misses. A deadline that would break its FIFO's order (a retransmission
+    rescheduled from a timer that fired late) goes to an ordinary heap instead.
+
+    Cancelling marks the entry dead (lazy deletion); dead entries are dropped when they
+    reach the front, or all at once when they outnumber the live ones, so a busy layer that
+    ends most transactions early (a 2xx stops Timer B) does not carry them for 32 s.
     """
 
-    __slots__ = ("_dead", "_heap", "_sequence")
-
-    # An entry is a mutable list [deadline, sequence, owner]; cancelling sets the owner to
-    # None (lazy deletion, as in the heapq documentation): O(1) instead of O(n) removal.
-    # The sequence number breaks deadline ties in push order and keeps owners uncompared.
+    __slots__ = ("_dead", "_fifos", "_heads", "_heap", "_sequence", "_size")
 
     _COMPACT_MIN = 1024
 
     def __init__(self) -> None:
-        self._heap: list[list[object]] = []
-        self._dead = 0
+        # An entry is a mutable list [deadline, owner]; cancelling sets owner to None.
+        self._fifos: dict[float, deque[list[Any]]] = {}
+        """Delay -> its entries in deadline order; only non-empty FIFOs are kept."""
+        self._heads: list[tuple[float, float]] = []
+        """Heap of (deadline of the FIFO's first entry, delay), one per FIFO."""
+        self._heap: list[tuple[float, int, list[Any]]] = []
+        """Entries that arrived out of their FIFO's order: (deadline, sequence, entry)."""
         self._sequence = itertools.count()
+        self._dead = 0
+        self._size = 0
 
-    def push(self, deadline: float, owner: T) -> list[object]:
-        entry: list[object] = [deadline, next(self._sequence), owner]
-        heapq.heappush(self._heap, entry)
+    def push(self, deadline: float, owner: T, delay: float = 0.0) -> list[Any]:
+        """Add ``owner`` at ``deadline`` (``now + delay``); returns the entry to cancel."""
+        entry: list[Any] = [deadline, owner]
+        fifo = self._fifos.get(delay)
+        if fifo is None:
+            self._fifos[delay] = deque((entry,))
+            heapq.heappush(self._heads, (deadline, delay))
+        elif fifo[-1][0] <= deadline:
+            fifo.append(entry)
+        else:
+            heapq.heappush(self._heap, (deadline, next(self._sequence), entry))
+        self._size += 1
         return entry
 
-    def cancel(self, entry: list[object]) -> None:
-        if entry[2] is not None:
-            entry[2] = None
+    def cancel(self, entry: list[Any]) -> None:
+        if entry[1] is not None:
+            entry[1] = None
             self._dead += 1
-            if self._dead > self._COMPACT_MIN and self._dead * 2 > len(self._heap):
-                self._heap = [e for e in self._heap if e[2] is not None]
-                heapq.heapify(self._heap)
-                self._dead = 0
+            if self._dead > self._COMPACT_MIN and self._dead * 2 > self._size:
+                self._compact()
 
     def pop_due(self, now: float) -> tuple[float, T] | None:
         """Remove and return the earliest live (deadline, owner) due at ``now``, else None."""
+        # _earliest and _remove_earliest, inlined: this runs once per timer that fires.
+        heads = self._heads
         heap = self._heap
-        while heap and heap[0][0] <= now:  # type: ignore[operator]
-            entry = heapq.heappop(heap)
-            owner = entry[2]
+        while True:
+            if heads and (not heap or heads[0][0] <= heap[0][0]):
+                deadline, delay = heads[0]
+                if deadline > now:
+                    return None
+                fifo = self._fifos[delay]
+                entry = fifo.popleft()
+                if fifo:
+                    heapq.heapreplace(heads, (fifo[0][0], delay))
+                else:
+                    heapq.heappop(heads)
+                    del self._fifos[delay]
+            elif heap:
+                if heap[0][0] > now:
+                    return None
+                entry = heapq.heappop(heap)[2]
+            else:
+                return None
+            self._size -= 1
+            owner = entry[1]
             if owner is None:
                 self._dead -= 1
                 continue
-            entry[2] = None
-            return entry[0], owner  # type: ignore[return-value]
-        return None
+            entry[1] = None
+            return entry[0], owner
 
     def next_deadline(self) -> float | None:
-        heap = self._heap
-        while heap and heap[0][2] is None:
-            heapq.heappop(heap)
+        while True:
+            entry = self._earliest()
+            if entry is None:
+                return None
+            if entry[1] is not None:
+                return entry[0]  # type: ignore[no-any-return]
+            self._remove_earliest()
             self._dead -= 1
-        return heap[0][0] if heap else None  # type: ignore[return-value]
 
     def __len__(self) -> int:
         """Entries held, live and cancelled (0 means nothing is left behind)."""
-        return len(self._heap)
+        return self._size
 
     @property
     def live(self) -> int:
-        return len(self._heap) - self._dead
+        return self._size - self._dead
+
+    def _earliest(self) -> list[Any] | None:
+        heads = self._heads
+        heap = self._heap
+        if heads and (not heap or heads[0][0] <= heap[0][0]):
+            return self._fifos[heads[0][1]][0]
+        return heap[0][2] if heap else None
+
+    def _remove_earliest(self) -> None:
+        heads = self._heads
+        heap = self._heap
+        if heads and (not heap or heads[0][0] <= heap[0][0]):
+            delay = heads[0][1]
+            fifo = self._fifos[delay]
+            fifo.popleft()
+            if fifo:
+                heapq.heapreplace(heads, (fifo[0][0], delay))
+            else:
+                heapq.heappop(heads)
+                del self._fifos[delay]
+        else:
+            heapq.heappop(heap)
+        self._size -= 1
+
+    def _compact(self) -> None:
+        for delay, fifo in list(self._fifos.items()):
+            live = deque(entry for entry in fifo if entry[1] is not None)
+            if live:
+                self._fifos[delay] = live
+            else:
+                del self._fifos[delay]
+        self._heads = [(fifo[0][0], delay) for delay, fifo in self._fifos.items()]
+        heapq.heapify(self._heads)
+        self._heap = [item for item in self._heap if item[2][1] is not None]
+        heapq.heapify(self._heap)
+        self._size -= self._dead
+        self._dead = 0
