@@ -19,7 +19,16 @@ with atheris.instrument_imports():
 
 # The native parser is not instrumented (no coverage feedback): start most inputs with a
 # scheme and a plausible prefix so that they reach past the first character.
-PREFIXES = ["sip:", "sips:", "sip:alice@", "sip:[", "sip:a@b.example;", "sip:a@b.example?", "tel:+", ""]
+PREFIXES = [
+    "sip:",
+    "sips:",
+    "sip:alice@",
+    "sip:[",
+    "sip:a@b.example;",
+    "sip:a@b.example?",
+    "tel:+",
+    "",
+]
 
 
 def check(data: bytes) -> None:
