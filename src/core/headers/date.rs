@@ -74,7 +74,8 @@ pub fn parse(v: &[u8]) -> R<Date> {
     }
     let second = digits(&mut c, 2, 2)?;
     ws(&mut c)?;
-    if c.rest() != b"GMT" {
+    // ABNF literals are case-insensitive (RFC 5234 §2.3).
+    if !c.rest().eq_ignore_ascii_case(b"GMT") {
         return Err(BAD);
     }
     let day = day as u8;
