@@ -118,7 +118,7 @@ class Timestamp(NamedTuple):
     delay: float | None
 
 
-class Warning(NamedTuple):  # noqa: A001 - the header's own name
+class Warning(NamedTuple):
     """One Warning value (RFC 3261 §20.43)."""
 
     code: int
