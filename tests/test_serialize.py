@@ -531,3 +531,9 @@ def test_grammar_mandated_quotes_and_separators() -> None:
     assert line(msg, "CSeq") == "4294967295 INVITE"  # RFC 3261 §20.16: 32-bit unsigned
     with pytest.raises(ValueError, match="CSeq"):
         bytes(built({"cseq": (4294967296, Method.INVITE)}))
+
+
+def test_token68_credentials_written_verbatim() -> None:
+    # RFC 7235 §2.1: a token68 credential is kept as a parameter without value.
+    msg = built({"authorization": [Auth("Bearer", {"mF_9.B5f-4.1JqM/a+b~c=": None})]})
+    assert line(msg, "Authorization") == "Bearer mF_9.B5f-4.1JqM/a+b~c="

@@ -13,6 +13,7 @@ const PARAM: u8 = 8;
 const HEADER: u8 = 16;
 const HOST: u8 = 32;
 const HOST_SAFE: u8 = 64;
+const TEL: u8 = 128;
 
 const fn classes() -> [u8; 256] {
     let mut table = [0u8; 256];
@@ -52,6 +53,11 @@ const fn classes() -> [u8; 256] {
         if unreserved || matches!(b, b'[' | b']' | b'/' | b'?' | b':' | b'+' | b'$') {
             c |= HEADER;
         }
+        // RFC 3966 §3 telephone-subscriber: paramchar, and "#" (phonedigit-hex), which the
+        // tel grammar allows bare.
+        if unreserved || matches!(b, b'[' | b']' | b'/' | b':' | b'&' | b'+' | b'$' | b'#') {
+            c |= TEL;
+        }
         // host: hostname / IPv4address / IPv6 (loose: only decides quoting)
         if alnum || matches!(b, b'-' | b'.' | b':' | b'[' | b']') {
             c |= HOST;
@@ -84,6 +90,15 @@ pub fn is_token(s: &str) -> bool {
     !s.is_empty() && all_in(s, TOKEN)
 }
 
+/// `token68 = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="` (RFC 7235 §2.1).
+pub fn is_token68(s: &str) -> bool {
+    let body = s.trim_end_matches('=');
+    !body.is_empty()
+        && body.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        })
+}
+
 /// `display-name = *(token LWS)`: tokens separated by single spaces, nothing around.
 /// Anything else is quoted so that the parser reads back exactly the same text.
 pub fn is_token_sequence(s: &str) -> bool {
@@ -112,7 +127,9 @@ pub fn host_check(s: &str) -> Option<bool> {
 /// Free text written raw (Subject, Call-ID, reason phrase, raw header lines): no CR or
 /// LF, which would end the line and start another header.
 pub fn is_line_safe(s: &str) -> bool {
-    !s.bytes().any(|b| b == b'\r' || b == b'\n')
+    // `contains` on bytes scans a word at a time.
+    let bytes = s.as_bytes();
+    !bytes.contains(&b'\r') && !bytes.contains(&b'\n')
 }
 
 /// A word-like value written raw in a list or before params (option-tags, Call-IDs in
@@ -149,6 +166,8 @@ pub enum UriPart {
     /// `paramchar = param-unreserved / unreserved / escaped`,
     /// param-unreserved = "[" / "]" / "/" / ":" / "&" / "+" / "$". Also tel (RFC 3966).
     Param,
+    /// The number of a tel URI (RFC 3966 §3): paramchar and "#".
+    Tel,
     /// `hnv-unreserved / unreserved / escaped`, hnv-unreserved = "[" / "]" / "/" / "?" / ":"
     /// / "+" / "$".
     Header,
@@ -162,6 +181,7 @@ pub fn push_escaped(out: &mut Vec<u8>, s: &str, part: UriPart) {
         UriPart::Password => PASSWORD,
         UriPart::Param => PARAM,
         UriPart::Header => HEADER,
+        UriPart::Tel => TEL,
     };
     if all_in(s, class) {
         out.extend_from_slice(s.as_bytes());

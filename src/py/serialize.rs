@@ -10,10 +10,10 @@
 
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyString};
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyString};
 
 use crate::py::grammar::{
-    is_atom, is_host, is_line_safe, is_token, is_token_sequence, push_quoted, push_uint,
+    is_atom, is_host, is_line_safe, is_token, is_token68, is_token_sequence, push_quoted, push_uint,
 };
 use crate::py::read::{
     dict_of, list_of, opt_str_of, str_of, tuple_of, type_error, uint_of, value_error,
@@ -50,12 +50,38 @@ pub fn serialize_message<'py>(
         return Err(type_error("Message.body", "bytes", &body_obj));
     };
 
-    let mut out = Vec::with_capacity(128 + 64 * headers.len() + body.len());
-    write_start_line(&mut out, &start_line)?;
+    // One buffer per thread, reused: a message's bytes are assembled there, then copied
+    // once into the result. Saves an allocation per call on the hot path.
+    let mut out = BUFFER.with(|cell| cell.take());
+    out.clear();
+    let rendered = render(&mut out, types, &start_line, headers, wire_order, body);
+    let result = rendered.map(|()| PyBytes::new(py, &out));
+    if out.capacity() <= MAX_KEPT_BUFFER {
+        BUFFER.with(|cell| cell.replace(out));
+    }
+    result
+}
+
+thread_local! {
+    static BUFFER: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// A buffer grown past this (a huge body) is freed rather than kept for the next call.
+const MAX_KEPT_BUFFER: usize = 256 * 1024;
+
+fn render(
+    out: &mut Vec<u8>,
+    types: &Types,
+    start_line: &Bound<'_, PyAny>,
+    headers: &Bound<'_, PyDict>,
+    wire_order: bool,
+    body: &[u8],
+) -> PyResult<()> {
+    write_start_line(out, start_line)?;
     if wire_order {
         for (key, value) in headers.iter() {
             let info = lookup(types, &key)?;
-            write_header(&mut out, info, &key, &value)?;
+            write_header(out, info, &key, &value)?;
         }
     } else {
         let mut entries = Vec::with_capacity(headers.len());
@@ -66,19 +92,19 @@ pub fn serialize_message<'py>(
         // Stable: headers of the same rank keep their dict order.
         entries.sort_by_key(|entry| entry.0);
         for (_, info, key, value) in &entries {
-            write_header(&mut out, *info, key, value)?;
+            write_header(out, *info, key, value)?;
         }
     }
     // RFC 3261 §20.14, §18.3: the octet count of the body, whatever the dict says.
     out.extend_from_slice(b"Content-Length: ");
-    push_uint(&mut out, body.len() as u64);
+    push_uint(out, body.len() as u64);
     out.extend_from_slice(b"\r\n\r\n");
     out.extend_from_slice(body);
-    Ok(PyBytes::new(py, &out))
+    Ok(())
 }
 
 fn lookup<'t>(types: &'t Types, key: &Bound<'_, PyAny>) -> PyResult<Option<&'t HeaderInfo>> {
-    if let Some(&i) = types.header_by_ptr.get(&(key.as_ptr() as usize)) {
+    if let Some(i) = types.header_by_ptr.get(key.as_ptr() as usize) {
         return Ok(Some(&types.headers[i]));
     }
     let name = str_of(key, "Message.headers", "str keys")?;
@@ -218,7 +244,7 @@ fn write_joined<'py>(
     if list.is_empty() && !info.empty_ok {
         return Ok(());
     }
-    start(out, &info.name);
+    out.extend_from_slice(info.line_start.as_bytes());
     for (i, item) in list.iter().enumerate() {
         if i > 0 {
             out.extend_from_slice(b", ");
@@ -239,12 +265,12 @@ fn write_typed(
     match shape {
         Shape::Text => {
             let text = str_of(value, ctx, "str")?;
-            start(out, ctx);
+            out.extend_from_slice(info.line_start.as_bytes());
             push_text(out, text, ctx)?;
         }
         Shape::Int => {
             let n = uint_of(value, ctx, "a non-negative int", u64::MAX)?;
-            start(out, ctx);
+            out.extend_from_slice(info.line_start.as_bytes());
             push_uint(out, n);
         }
         Shape::ContentLength => return Ok(()),
@@ -259,7 +285,7 @@ fn write_typed(
             if list.is_empty() {
                 return Ok(());
             }
-            start(out, ctx);
+            out.extend_from_slice(info.line_start.as_bytes());
             for (i, item) in list.iter().enumerate() {
                 if i > 0 {
                     out.push(b';');
@@ -278,7 +304,7 @@ fn write_typed(
             })
         }
         Shape::TokenParams => {
-            start(out, ctx);
+            out.extend_from_slice(info.line_start.as_bytes());
             write_token_params(out, value, ctx)?;
         }
         Shape::TokenParamsList => {
@@ -287,7 +313,7 @@ fn write_typed(
             })
         }
         Shape::MediaType => {
-            start(out, ctx);
+            out.extend_from_slice(info.line_start.as_bytes());
             write_media_type(out, value, ctx)?;
         }
         Shape::MediaTypeList => {
@@ -309,7 +335,7 @@ fn write_typed(
             let challenge = shape == Shape::Challenges;
             for item in list_of(value, ctx, "a list of Auth")?.iter() {
                 let t = tuple_of(&item, 2, ctx, "an Auth (scheme, params)")?;
-                start(out, ctx);
+                out.extend_from_slice(info.line_start.as_bytes());
                 let scheme = t.get_borrowed_item(0)?;
                 push_token(
                     out,
@@ -327,7 +353,7 @@ fn write_typed(
             return Ok(());
         }
         Shape::AuthInfo => {
-            start(out, ctx);
+            out.extend_from_slice(info.line_start.as_bytes());
             write_auth_params(out, value, ctx, false)?;
         }
         Shape::Contact => {
@@ -335,7 +361,7 @@ fn write_typed(
                 if star.to_str()? != "*" {
                     return Err(value_error(ctx, "the only str Contact value is \"*\""));
                 }
-                start(out, ctx);
+                out.extend_from_slice(info.line_start.as_bytes());
                 out.push(b'*');
             } else {
                 return write_joined(
@@ -348,7 +374,7 @@ fn write_typed(
             }
         }
         Shape::NameAddr => {
-            start(out, ctx);
+            out.extend_from_slice(info.line_start.as_bytes());
             write_name_addr(out, value, ctx)?;
         }
         Shape::NameAddrList => {
@@ -367,18 +393,18 @@ fn write_typed(
             )?;
             let method = t.get_borrowed_item(1)?;
             let method = str_of(&method, ctx, "a Method or str method")?;
-            start(out, ctx);
+            out.extend_from_slice(info.line_start.as_bytes());
             push_uint(out, seq);
             out.push(b' ');
             push_token(out, method, ctx, "method")?;
         }
         Shape::Date => {
-            start(out, ctx);
+            out.extend_from_slice(info.line_start.as_bytes());
             write_date(out, value, ctx)?;
         }
         Shape::MimeVersion => {
             let t = tuple_of(value, 2, ctx, "a MimeVersion (major, minor)")?;
-            start(out, ctx);
+            out.extend_from_slice(info.line_start.as_bytes());
             push_uint(
                 out,
                 uint_of(&*t.get_borrowed_item(0)?, ctx, "major", u64::from(u32::MAX))?,
@@ -392,7 +418,7 @@ fn write_typed(
         Shape::RetryAfter => {
             // RFC 3261 §20.33: delta-seconds [ comment ] *( SEMI retry-param ).
             let t = tuple_of(value, 3, ctx, "a RetryAfter (seconds, comment, params)")?;
-            start(out, ctx);
+            out.extend_from_slice(info.line_start.as_bytes());
             push_uint(
                 out,
                 uint_of(
@@ -413,7 +439,7 @@ fn write_typed(
         Shape::Timestamp => {
             // RFC 3261 §20.38: 1*DIGIT ["." *DIGIT] [ LWS delay ].
             let t = tuple_of(value, 2, ctx, "a Timestamp (timestamp, delay)")?;
-            start(out, ctx);
+            out.extend_from_slice(info.line_start.as_bytes());
             push_decimal(out, &*t.get_borrowed_item(0)?, ctx)?;
             let delay = t.get_borrowed_item(1)?;
             if !delay.is_none() {
@@ -441,7 +467,7 @@ fn write_typed(
         }
         Shape::DeltaParams => {
             let t = tuple_of(value, 2, ctx, "a DeltaParams (seconds, params)")?;
-            start(out, ctx);
+            out.extend_from_slice(info.line_start.as_bytes());
             push_uint(
                 out,
                 uint_of(
@@ -456,7 +482,7 @@ fn write_typed(
         Shape::RAck => {
             // RFC 3262 §7.2: response-num LWS CSeq-num LWS Method.
             let t = tuple_of(value, 3, ctx, "a RAck (rseq, cseq, method)")?;
-            start(out, ctx);
+            out.extend_from_slice(info.line_start.as_bytes());
             push_uint(
                 out,
                 uint_of(&*t.get_borrowed_item(0)?, ctx, "rseq", u64::from(u32::MAX))?,
@@ -621,6 +647,12 @@ fn write_auth_params(
             out.extend_from_slice(b", ");
         }
         let name = str_of(&name, ctx, "str parameter names")?;
+        if value.is_none() && is_token68(name) {
+            // A token68 credential (RFC 7235 §2.1: Basic, Bearer), kept by the parser as a
+            // parameter without value.
+            out.extend_from_slice(name.as_bytes());
+            continue;
+        }
         push_token(out, name, ctx, "parameter name")?;
         if value.is_none() {
             continue;

@@ -38,24 +38,50 @@ impl Hasher for Fnv {
 
 pub type FastMap<V> = HashMap<String, V, BuildHasherDefault<Fnv>>;
 
-/// Hashes an object address: multiplicative hashing of the pointer (its low bits are
-/// always zero, the high ones nearly constant).
-#[derive(Default)]
-pub struct PtrHasher(u64);
+/// Object address -> header index, open addressing over a power-of-two table: the key
+/// set is fixed at registration, so a probe is a multiply, a shift and a compare or two.
+pub struct PtrTable {
+    slots: Vec<(usize, usize)>,
+    shift: u32,
+}
 
-impl Hasher for PtrHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8 | u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+impl PtrTable {
+    fn new(entries: &[(usize, usize)]) -> Self {
+        let bits = (entries.len() * 4)
+            .next_power_of_two()
+            .trailing_zeros()
+            .max(4);
+        let mut table = PtrTable {
+            slots: vec![(0, 0); 1 << bits],
+            shift: 64 - bits,
+        };
+        for &(ptr, index) in entries {
+            let mut i = table.slot(ptr);
+            while table.slots[i].0 != 0 {
+                i = (i + 1) & (table.slots.len() - 1);
+            }
+            table.slots[i] = (ptr, index);
         }
+        table
     }
 
-    fn write_usize(&mut self, n: usize) {
-        self.0 = (n as u64 >> 4).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    fn slot(&self, ptr: usize) -> usize {
+        // Fibonacci hashing of the address (its low bits are alignment zeros).
+        ((ptr as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> self.shift) as usize
+    }
+
+    pub fn get(&self, ptr: usize) -> Option<usize> {
+        let mut i = self.slot(ptr);
+        loop {
+            let (key, index) = self.slots[i];
+            if key == ptr {
+                return Some(index);
+            }
+            if key == 0 {
+                return None;
+            }
+            i = (i + 1) & (self.slots.len() - 1);
+        }
     }
 }
 
@@ -149,6 +175,8 @@ pub struct HeaderInfo {
     pub key: Py<PyString>,
     /// Canonical wire name ("Call-ID", "WWW-Authenticate"...).
     pub name: String,
+    /// `name` followed by ": ", what starts each of its lines.
+    pub line_start: String,
     /// `None` for a registered name without a typed shape (kept as raw lines).
     pub shape: Option<Shape>,
     pub rank: Rank,
@@ -192,7 +220,7 @@ pub struct Types {
     /// Address of the interned key string -> index into `headers`. Parsed messages use
     /// these very strings, and CPython interns identifier-like literals (`"via"`), so
     /// most keys are found without hashing their text.
-    pub header_by_ptr: HashMap<usize, usize, BuildHasherDefault<PtrHasher>>,
+    pub header_by_ptr: PtrTable,
     /// The version tuple `(2, 0)`, shared by every parsed message.
     pub version_2_0: Py<PyTuple>,
 }
@@ -232,7 +260,7 @@ fn build(py: Python<'_>, types: &Bound<'_, PyDict>) -> PyResult<Types> {
     let order_last: Vec<String> = item(types, "canonical_order_last")?.extract()?;
     let mut headers = Vec::new();
     let mut header_index = FastMap::default();
-    let mut header_by_ptr = HashMap::default();
+    let mut by_ptr = Vec::new();
     for (key, name) in item(types, "canonical_names")?
         .cast_into::<PyDict>()?
         .iter()
@@ -246,11 +274,13 @@ fn build(py: Python<'_>, types: &Bound<'_, PyDict>) -> PyResult<Types> {
             Rank::Middle
         };
         let interned = PyString::intern(py, &key_text);
-        header_by_ptr.insert(interned.as_ptr() as usize, headers.len());
+        by_ptr.push((interned.as_ptr() as usize, headers.len()));
         header_index.insert(key_text.clone(), headers.len());
+        let name: String = name.extract()?;
         headers.push(HeaderInfo {
             key: interned.unbind(),
-            name: name.extract()?,
+            line_start: format!("{name}: "),
+            name,
             shape: shape_of(&key_text),
             rank,
             empty_ok: matches!(
@@ -287,7 +317,7 @@ fn build(py: Python<'_>, types: &Bound<'_, PyDict>) -> PyResult<Types> {
         methods,
         headers,
         header_index,
-        header_by_ptr,
+        header_by_ptr: PtrTable::new(&by_ptr),
         version_2_0: PyTuple::new(py, [2u32, 0])?.unbind(),
     })
 }

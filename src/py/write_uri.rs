@@ -99,7 +99,7 @@ pub fn write_uri(out: &mut Vec<u8>, uri: &Bound<'_, PyAny>, ctx: &str) -> PyResu
     if scheme.eq_ignore_ascii_case("tel") {
         // RFC 3966 §3: telephone-subscriber, then its parameters.
         let number = user.ok_or_else(|| value_error(ctx, "a tel URI needs a number (user)"))?;
-        push_escaped(out, number, UriPart::Param);
+        push_escaped(out, number, UriPart::Tel);
         return push_uri_params(out, params, ctx);
     }
 
