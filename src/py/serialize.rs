@@ -569,7 +569,12 @@ fn push_decimal(out: &mut Vec<u8>, value: &Bound<'_, PyAny>, ctx: &str) -> PyRes
 /// `;name[=value]` header parameters (RFC 3261 §25.1 generic-param). A value is written
 /// bare when it is a token (or a host for received/maddr, §20.42), quoted otherwise.
 fn write_params(out: &mut Vec<u8>, params: &Bound<'_, PyAny>, ctx: &str) -> PyResult<()> {
-    for (name, value) in dict_of(params, ctx, "a dict of parameters")?.iter() {
+    let params = dict_of(params, ctx, "a dict of parameters")?;
+    if params.is_empty() {
+        // Most name-addrs and URIs have none: skip creating an iterator.
+        return Ok(());
+    }
+    for (name, value) in params.iter() {
         let name = str_of(&name, ctx, "str parameter names")?;
         out.push(b';');
         push_token(out, name, ctx, "parameter name")?;

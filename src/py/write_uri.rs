@@ -31,6 +31,9 @@ pub fn push_host(out: &mut Vec<u8>, host: &str, ctx: &str) -> PyResult<()> {
 
 /// `;name[=value]` URI parameters, both escaped (RFC 3261 §19.1.1 uri-parameters).
 fn push_uri_params(out: &mut Vec<u8>, params: &Bound<'_, PyDict>, ctx: &str) -> PyResult<()> {
+    if params.is_empty() {
+        return Ok(());
+    }
     for (name, value) in params.iter() {
         out.push(b';');
         push_escaped(
@@ -126,6 +129,9 @@ pub fn write_uri(out: &mut Vec<u8>, uri: &Bound<'_, PyAny>, ctx: &str) -> PyResu
 
     let headers_obj = t.get_borrowed_item(6)?;
     let headers = dict_of(&headers_obj, ctx, "a dict of URI headers")?;
+    if headers.is_empty() {
+        return Ok(());
+    }
     for (i, (name, value)) in headers.iter().enumerate() {
         out.push(if i == 0 { b'?' } else { b'&' });
         push_escaped(
