@@ -29,6 +29,7 @@ DATA = REPO / "tests" / "data"
 KAMAILIO_CFG = DATA / "kamailio" / "options.cfg"
 SIPP_OPTIONS_UAC = DATA / "sipp" / "options-uac.xml"
 SIPP_OPTIONS_UAS = DATA / "sipp" / "options-uas.xml"
+SIPP_OPTIONS_UAS_SLOW = DATA / "sipp" / "options-uas-slow.xml"
 SIPP_UAC_CANCEL = DATA / "sipp" / "uac-cancel.xml"
 SIPP_UAC_REJECT = DATA / "sipp" / "uac-reject.xml"
 SIPP_UAC_BYE_UNKNOWN = DATA / "sipp" / "uac-bye-unknown.xml"
@@ -333,12 +334,20 @@ def parse_stat_csv(path: Path) -> SippStats:
 def screen_row(text: str, label: str) -> list[int]:
     """The counters of a message row of SIPp's scenario screen (the last row that matches).
 
-    `label` is the row's start, e.g. ``"486 <-"`` or ``"INVITE ->"``: for a received
-    message the columns are Messages, Retrans, Timeout, Unexpected-Msg.
+    `label` is written as SIPp draws the row: ``"486 <-"`` or ``"INVITE ->"`` in a caller's
+    screen, ``"-> OPTIONS"`` or ``"<- 200"`` in a callee's. For a received message the
+    columns are Messages, Retrans, Timeout, Unexpected-Msg.
     """
-    word, arrow = label.split()
-    dashes = "<-+" if arrow.startswith("<") else "-+>"
-    pattern = rf"^\s*{re.escape(word)} {dashes}\s+(?:E-RTD\d\s+)?([\d ]+)$"
+
+    def dashes(arrow: str) -> str:
+        return "<-+" if arrow.startswith("<") else "-+>"
+
+    first, second = label.split()
+    if first.startswith(("<", "-")):
+        head = rf"{dashes(first)} {re.escape(second)}"
+    else:
+        head = rf"{re.escape(first)} {dashes(second)}"
+    pattern = rf"^\s*{head}\s+(?:E-RTD\d\s+)?([\d ]+)$"
     rows = re.findall(pattern, text, re.MULTILINE)
     if not rows:
         raise ValueError(f"no row {label!r} in the SIPp screen")

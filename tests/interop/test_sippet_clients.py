@@ -13,10 +13,12 @@ from .sip_peers import (
     HOST,
     REPO,
     SIPP_OPTIONS_UAS,
+    SIPP_OPTIONS_UAS_SLOW,
     Kamailio,
     Sipp,
     free_udp_port,
     run_bounded,
+    screen_row,
     shown,
     sippet_command,
 )
@@ -69,6 +71,27 @@ def test_sippet_options_to_sipp(sipp_bin: str, tmp_path: Path) -> None:
     assert re.search(r"\b200\b", result.stdout), shown(result)
     assert run.stats is not None, run.report()
     assert (run.stats.successful, run.stats.failed) == (1, 0), run.report()
+
+
+def test_sippet_options_retransmits_until_answered(sipp_bin: str, tmp_path: Path) -> None:
+    # SIPp answers only after 1.2 s: RFC 3261 §17.1.2.2 (Timer E = T1 = 0.5 s) makes the
+    # client send the OPTIONS again meanwhile, then take the late 200.
+    callee = Sipp(
+        tmp_path, "sipp-options-slow", ["-sf", str(SIPP_OPTIONS_UAS_SLOW)], calls=1, timeout=30
+    ).start()
+    try:
+        callee.wait_bound()
+        result = run_bounded(
+            sippet_command("options", f"sip:{HOST}:{callee.port}", "--timeout", "5"),
+            timeout=30,
+        )
+    finally:
+        run = callee.wait()
+    assert result.returncode == 0, shown(result) + "\n" + run.report()
+    assert re.search(r"\b200\b", result.stdout), shown(result)
+    received, retransmissions, *_ = screen_row(run.screen(), "-> OPTIONS")
+    assert received == 1, run.report()
+    assert retransmissions >= 1, run.report()
 
 
 def test_uac_example_calls_sipp_uas(sipp_bin: str, tmp_path: Path) -> None:
