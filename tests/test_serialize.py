@@ -14,6 +14,8 @@ import datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sippet import (
     URI,
     Auth,
@@ -537,3 +539,36 @@ def test_token68_credentials_written_verbatim() -> None:
     # RFC 7235 §2.1: a token68 credential is kept as a parameter without value.
     msg = built({"authorization": [Auth("Bearer", {"mF_9.B5f-4.1JqM/a+b~c=": None})]})
     assert line(msg, "Authorization") == "Bearer mF_9.B5f-4.1JqM/a+b~c="
+
+
+# --- robustness: any shape in, bytes or a documented error out ----------------------------
+
+_leaf = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=8)
+_values = st.recursive(
+    _leaf,
+    lambda inner: (
+        st.lists(inner, max_size=4).map(tuple)
+        | st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    key=st.sampled_from([*CANONICAL_NAMES, "X-Raw", "content_length"]),
+    value=_values,
+)
+def test_any_value_serializes_or_raises_type_or_value_error(key: str, value: object) -> None:
+    msg = built({key: value})
+    try:
+        wire = bytes(msg)
+    except (TypeError, ValueError) as error:
+        assert str(error)  # names what was wrong
+        return
+    assert wire.endswith(b"Content-Length: 0\r\n\r\n")
+    # No value can end a line early: every line is one "Name: value" header.
+    for header_line in wire[: -len(b"\r\n\r\n")].split(b"\r\n")[1:]:
+        assert b"\r" not in header_line and b"\n" not in header_line
+        assert b": " in header_line
