@@ -110,3 +110,14 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<limits::NativeLimits>()?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn guard_turns_a_panic_into_an_internal_error() {
+        let failure = super::guard::<()>(|| panic!("deliberate")).unwrap_err();
+        assert_eq!(failure.reason, "internal_error");
+        assert_eq!(failure.status_code, 500);
+        assert_eq!(super::guard(|| Ok(7)), Ok(7));
+    }
+}
