@@ -47,7 +47,8 @@ def check_round_trip(message: sippet.Message) -> sippet.Message:
     RFC 3261 §7: the serialized form is CRLF-terminated lines, then an empty line, then the
     body; its Content-Length equals the body length in octets (§20.14), and is added when the
     message had none. The parsed copy equals ``message`` (header for header), and keeps the
-    header order of a parsed ``message`` (Content-Length moves last). Returns the parsed copy.
+    header order of a parsed ``message`` (Content-Length moves last), and serializes to the
+    same octets again. Returns the parsed copy.
     """
     wire = bytes(message)
     head, sep, body = wire.partition(b"\r\n\r\n")
@@ -64,6 +65,8 @@ def check_round_trip(message: sippet.Message) -> sippet.Message:
     # Content-Length is always written last (serializer contract); a parsed message keeps
     # the wire order of every other header.
     assert list(again.headers)[-1] == "content_length"
+    # serializing is stable: the parsed copy writes the very same octets
+    assert bytes(again) == wire
     if message.wire_order:
         kept = [key for key in again.headers if key in message.headers and key != "content_length"]
         assert kept == [key for key in message.headers if key != "content_length"]
