@@ -406,6 +406,15 @@ def test_reply_headers_on_malformed_request() -> None:
     assert reply["call_id"] == "a84b4c76e66710@pc33.atlanta.example.com"
 
 
+def test_date_beyond_datetime_is_a_parse_error() -> None:
+    # The grammar's 4DIGIT year admits 0000, which datetime cannot hold.
+    with pytest.raises(ParseError) as info:
+        Message.parse(request("Date: Sat, 13 Nov 0000 23:29:00 GMT"))
+    assert info.value.reason == "invalid_date"
+    assert info.value.header == "date"
+    assert info.value.status_code == 400
+
+
 def test_no_reply_headers_for_garbage() -> None:
     with pytest.raises(ParseError) as info:
         Message.parse(b"this is not SIP\r\n\r\n")

@@ -153,7 +153,7 @@ impl<'py, 't> Builder<'py, 't> {
     }
 
     fn date(&self, d: &Date) -> PyResult<Bound<'py, PyAny>> {
-        self.types.datetime.bind(self.py).call1((
+        let built = self.types.datetime.bind(self.py).call1((
             d.year,
             d.month,
             d.day,
@@ -162,7 +162,18 @@ impl<'py, 't> Builder<'py, 't> {
             d.second,
             0u32,
             self.types.utc.bind(self.py),
-        ))
+        ));
+        // A date the grammar allows but `datetime` cannot hold (year 0) is still a bad
+        // Date header, reported like the others.
+        built.map_err(|err| {
+            let mut failure = ParseFailure::new(
+                "invalid_date",
+                400,
+                format!("Date out of range: {}", err.value(self.py)),
+            );
+            failure.header = Some("date".to_owned());
+            self.parse_error(&failure)
+        })
     }
 
     fn key(&self, key: &HeaderKey) -> Bound<'py, PyString> {
