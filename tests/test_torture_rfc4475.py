@@ -30,6 +30,7 @@ from sippet import (
     ValidationError,
     Via,
 )
+from sippet._native import StreamFramer
 
 Load = Callable[[str], bytes]
 RoundTrip = Callable[[Message], Message]
@@ -769,3 +770,50 @@ def test_parse_error_is_picklable(rfc4475: Load) -> None:
     copy = pickle.loads(pickle.dumps(info.value))
     assert isinstance(copy, sippet.ParseError)
     assert (copy.reason, copy.status_code) == (info.value.reason, info.value.status_code)
+
+
+# ---------------------------------------------------------------------------------------
+# Over a stream (TCP): what RFC 4475 says for clerr, ncl and mcl01, and plain framing.
+
+STREAM_WHOLE = [
+    name
+    for name in sorted(set(ACCEPTED) | set(REJECTED) | {"test"})
+    if name not in ("clerr", "ncl", "mcl01", "inv2543", "dblreq", "baddn")
+]
+
+
+@pytest.mark.parametrize("name", STREAM_WHOLE)
+def test_stream_framer_cuts_each_message_by_its_content_length(name: str, rfc4475: Load) -> None:
+    # RFC 3261 §18.3: on a stream, Content-Length delimits the message. Every file except
+    # those below has a Content-Length equal to its body, so it is one frame, byte-exact
+    # (syntax is the parser's business, not the framer's).
+    data = rfc4475(name)
+    assert StreamFramer(sippet.DEFAULT_LIMITS).feed(data) == [data]
+
+
+@pytest.mark.parametrize("name", ["wsinv", "mpart01", "esc01"])
+def test_stream_framer_byte_by_byte(name: str, rfc4475: Load) -> None:
+    data = rfc4475(name)
+    framer = StreamFramer(sippet.DEFAULT_LIMITS)
+    frames = [frame for i in range(len(data)) for frame in framer.feed(data[i : i + 1])]
+    assert frames == [data]
+
+
+def test_clerr_over_a_stream_waits_for_more_data(rfc4475: Load) -> None:
+    # §3.1.2.2: over TCP, Content-Length 9999 means: keep reading.
+    framer = StreamFramer(sippet.DEFAULT_LIMITS)
+    assert framer.feed(rfc4475("clerr")) == []
+
+
+@pytest.mark.parametrize("name", ["ncl", "mcl01", "inv2543"])
+def test_unrecoverable_stream_framing_is_a_parse_error(name: str, rfc4475: Load) -> None:
+    # §3.1.2.3 (negative), §3.3.9 (two values): the framing cannot be recovered, close the
+    # connection. inv2543: Content-Length is mandatory on a stream (RFC 3261 §20.14).
+    with pytest.raises(ParseError) as info:
+        StreamFramer(sippet.DEFAULT_LIMITS).feed(rfc4475(name))
+    assert info.value.status_code == 400
+
+
+def test_baddn_without_end_of_headers_waits_on_a_stream(rfc4475: Load) -> None:
+    # The archive's baddn has no empty line after the headers (README): not a frame yet.
+    assert StreamFramer(sippet.DEFAULT_LIMITS).feed(rfc4475("baddn")) == []
