@@ -364,3 +364,17 @@ def test_invite_truncated_at_every_length(round_trip: RoundTrip) -> None:
 
 def test_bytes_past_the_body_do_not_count_as_truncation() -> None:
     assert Message.parse(INVITE + b"garbage").body == Message.parse(INVITE).body
+
+
+def test_max_message_size_counts_octets_of_str_input() -> None:
+    # A str is parsed as its UTF-8 octets: 'é' is two of them.
+    text = message("Subject: " + "é" * 300).decode()
+    limits = Limits(max_message_size=len(text) + 100)
+    assert len(text.encode()) > limits.max_message_size
+    rejects(text.encode(), limits)
+    with pytest.raises(ParseError):
+        Message.parse(text, limits)
+    assert (
+        Message.parse(text, Limits(max_message_size=len(text.encode()))).headers["subject"]
+        == "é" * 300
+    )
