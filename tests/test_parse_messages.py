@@ -1237,3 +1237,22 @@ def test_token68_credentials_are_kept_verbatim(credentials: str, round_trip: Rou
     assert auth.scheme == credentials.split()[0]
     round_trip(message)
     assert f"\r\nAuthorization: {credentials}\r\n".encode() in bytes(message)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [b"Subject: caf\xe9", b'To: "\xff\xfe" <sip:carol@chicago.com>', b"X-Raw: \xc3"],
+)
+def test_invalid_utf8_is_rejected_or_kept_exactly(line: bytes) -> None:
+    # RFC 3261 §25.1: UTF8-NONASCII is well-formed UTF-8. A message with other octets is
+    # malformed: reject it (400), or keep the octets; replacing them (U+FFFD) would
+    # forward different bytes than were received.
+    name = line.split(b":", 1)[0].decode().lower()
+    lines = [existing for existing in BASE if existing.split(":", 1)[0].lower() != name]
+    data = with_headers(*lines, "X-Marker: 1").replace(b"X-Marker: 1", line)
+    try:
+        message = Message.parse(data)
+    except ParseError as error:
+        assert error.status_code == 400
+    else:
+        assert line in bytes(message)

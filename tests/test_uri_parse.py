@@ -313,3 +313,29 @@ def test_tel_numbers_with_dtmf_and_separators(text: str, number: str) -> None:
     assert uri.user == number
     assert str(uri) == text
     assert URI.parse(str(uri)) == uri
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sip:%FF@h.example.com",  # escaped = "%" HEXDIG HEXDIG: any octet, UTF-8 or not
+        "sip:a%C3@h.example.com",  # a truncated UTF-8 sequence
+        "sip:a@h.example.com;x=%80",
+        "sip:a@h.example.com?h=%FE%FF",
+    ],
+)
+def test_escaped_octets_that_are_not_utf8_are_not_altered(text: str) -> None:
+    # RFC 3261 §25.1 allows any escaped octet. Rejecting one is a strictness; replacing
+    # it (e.g. by U+FFFD, written back as %EF%BF%BD) would change the URI a proxy forwards.
+    try:
+        uri = URI.parse(text)
+    except ParseError as error:
+        assert error.reason
+    else:
+        assert str(uri).lower() == text.lower()
+
+
+def test_port_with_leading_zeros() -> None:
+    # port = 1*DIGIT (RFC 3261 §25.1)
+    assert URI.parse("sip:a@h.example.com:05060").port == 5060
+    assert URI.parse("sip:a@h.example.com:00005060").port == 5060
