@@ -361,6 +361,32 @@ pub fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
         .map(|i| offset + i)
 }
 
+/// Position of the first CR or LF in `hay`, eight bytes at a time: one scan finds a
+/// line's end and tells whether a CR comes before it.
+pub fn find_cr_or_lf(hay: &[u8]) -> Option<usize> {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = hay.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        if let Ok(bytes) = <[u8; 8]>::try_from(chunk) {
+            let w = u64::from_le_bytes(bytes);
+            let (cr, lf) = (w ^ (LOW * u64::from(b'\r')), w ^ (LOW * u64::from(b'\n')));
+            // As in `find_byte`: the lowest flagged byte of either test is a true match.
+            let found = (cr.wrapping_sub(LOW) & !cr | lf.wrapping_sub(LOW) & !lf) & HIGH;
+            if found != 0 {
+                return Some(offset + (found.trailing_zeros() / 8) as usize);
+            }
+        }
+        offset += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .map(|i| offset + i)
+}
+
 /// ASCII-lowercased copy (names are case-insensitive: RFC 3261 §7.3.1).
 pub fn lower(b: &[u8]) -> String {
     let mut s = text(b);
@@ -411,6 +437,21 @@ mod tests {
         assert_eq!(find_byte(b"", b'\n'), None);
         assert_eq!(find_byte(b"abcdefgh\x0b\n", b'\n'), Some(9));
         assert_eq!(find_byte(b"\x01\x0a", b'\n'), Some(1));
+    }
+
+    #[test]
+    fn find_cr_or_lf_matches_position() {
+        let hay: Vec<u8> = (0..300u16).map(|i| (i * 11 % 253) as u8).collect();
+        for start in 0..60 {
+            let h = &hay[start..];
+            let want = h.iter().position(|&b| b == b'\r' || b == b'\n');
+            assert_eq!(find_cr_or_lf(h), want);
+        }
+        assert_eq!(find_cr_or_lf(b""), None);
+        assert_eq!(find_cr_or_lf(b"abcdefgh\x0c\x0e\r\n"), Some(10));
+        assert_eq!(find_cr_or_lf(b"abcdefghijk\n\r"), Some(11));
+        assert_eq!(find_cr_or_lf(b"\x0c\x0b\x0e\x0d"), Some(3));
+        assert_eq!(find_cr_or_lf(b"\x0c\x0b\x0e\x8d\x8a\x0a"), Some(5));
     }
 
     #[test]

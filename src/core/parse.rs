@@ -24,7 +24,7 @@
 
 use std::borrow::Cow;
 
-use crate::core::abnf::{err, find_byte, is_token, is_wsp, text, trim, E, R};
+use crate::core::abnf::{err, find_byte, find_cr_or_lf, is_token, is_wsp, text, trim, E, R};
 use crate::core::error::{reasons, ParseFailure};
 use crate::core::headers::{self, Kind, Lookup, SPECS};
 use crate::core::limits::Limits;
@@ -180,13 +180,33 @@ fn parse_start_line(line: &[u8]) -> R<StartLine> {
     })
 }
 
+/// One physical line, without its line end.
+#[derive(Clone, Copy)]
+struct Physical<'a> {
+    line: &'a [u8],
+    /// Whether a LF ended it (false: the data stopped inside the line).
+    terminated: bool,
+    /// Whether a CR remains inside the line (§7.3.1: CR only appears in CRLF).
+    has_cr: bool,
+}
+
+impl<'a> Physical<'a> {
+    fn clean(line: &'a [u8]) -> Self {
+        Physical {
+            line,
+            terminated: true,
+            has_cr: false,
+        }
+    }
+}
+
 /// Unfolded header lines, one at a time (§7.3.1: a line starting with SP/HT continues the
 /// previous one; the CRLF and leading whitespace become one SP).
 struct HeaderLines<'a> {
     data: &'a [u8],
     pos: usize,
     /// The next physical line, read ahead to see whether it is a continuation.
-    ahead: Option<(&'a [u8], bool)>,
+    ahead: Option<Physical<'a>>,
     /// Where the body starts, once the header section has ended.
     body_start: Option<usize>,
     max_line: usize,
@@ -203,21 +223,45 @@ impl<'a> HeaderLines<'a> {
         }
     }
 
-    /// The next physical line without its terminator, and whether it had one.
-    fn physical(&mut self) -> Option<(&'a [u8], bool)> {
+    /// The next physical line without its terminator.
+    fn physical(&mut self) -> Option<Physical<'a>> {
         if let Some(l) = self.ahead.take() {
             return Some(l);
         }
         let rest = self.data.get(self.pos..).filter(|r| !r.is_empty())?;
+        // Fast path: the first CR or LF ends the line (LF, or CR LF), so the line holds
+        // no CR and needs no second scan.
+        match find_cr_or_lf(rest) {
+            Some(i) if rest.get(i) == Some(&b'\n') => {
+                self.pos += i + 1;
+                return Some(Physical::clean(rest.get(..i).unwrap_or(&[])));
+            }
+            Some(i) if rest.get(i + 1) == Some(&b'\n') => {
+                self.pos += i + 2;
+                return Some(Physical::clean(rest.get(..i).unwrap_or(&[])));
+            }
+            _ => {}
+        }
+        // A CR not followed by LF, or no line end: the line ends at the next LF (one CR
+        // before it stripped), and may hold a stray CR.
         Some(match find_byte(rest, b'\n') {
             Some(i) => {
                 self.pos += i + 1;
                 let l = rest.get(..i).unwrap_or(&[]);
-                (l.strip_suffix(b"\r").unwrap_or(l), true)
+                let l = l.strip_suffix(b"\r").unwrap_or(l);
+                Physical {
+                    line: l,
+                    terminated: true,
+                    has_cr: l.contains(&b'\r'),
+                }
             }
             None => {
                 self.pos = self.data.len();
-                (rest, false)
+                Physical {
+                    line: rest,
+                    terminated: false,
+                    has_cr: rest.contains(&b'\r'),
+                }
             }
         })
     }
@@ -226,7 +270,12 @@ impl<'a> HeaderLines<'a> {
         if self.body_start.is_some() {
             return None;
         }
-        let Some((line, terminated)) = self.physical() else {
+        let Some(Physical {
+            line,
+            terminated,
+            has_cr,
+        }) = self.physical()
+        else {
             // The datagram ends right after a complete header line.
             self.body_start = Some(self.data.len());
             return None;
@@ -242,7 +291,7 @@ impl<'a> HeaderLines<'a> {
             self.body_start = Some(self.pos);
             return None;
         }
-        if line.contains(&b'\r') {
+        if has_cr {
             // §7.3.1, §25.1: CR only appears in CRLF; no value may hold a lone CR.
             self.body_start = Some(self.data.len());
             return Some(Err(err(reasons::INVALID_HEADER, "CR inside a header line")));
@@ -255,19 +304,20 @@ impl<'a> HeaderLines<'a> {
             )));
         }
         let mut logical = Cow::Borrowed(line);
-        while let Some((next, terminated)) = self.physical() {
+        while let Some(physical) = self.physical() {
+            let next = physical.line;
             if !next.first().copied().is_some_and(is_wsp) {
-                self.ahead = Some((next, terminated));
+                self.ahead = Some(physical);
                 break;
             }
-            if !terminated {
+            if !physical.terminated {
                 self.body_start = Some(self.data.len());
                 return Some(Err(err(
                     reasons::TRUNCATED_MESSAGE,
                     "message ends inside a header line",
                 )));
             }
-            if next.contains(&b'\r') {
+            if physical.has_cr {
                 self.body_start = Some(self.data.len());
                 return Some(Err(err(reasons::INVALID_HEADER, "CR inside a header line")));
             }
