@@ -20,6 +20,7 @@ import argparse
 import importlib.util
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,6 +47,7 @@ class Result:
     server: str
     run: SippRun
     peak_rss_kib: int | None = None
+    round: int = 1
 
 
 def native_build() -> str:
@@ -109,12 +111,12 @@ def load(workdir: Path, name: str, port: int, args: argparse.Namespace) -> SippR
     ).run()
 
 
-def bench_sippet(workdir: Path, args: argparse.Namespace) -> Result:
+def bench_sippet(workdir: Path, args: argparse.Namespace, name: str) -> Result:
     extra = [*args.uas_arg, *(["--ring", "0"] if args.scenario == "calls" else [])]
     uas = SippetUAS(workdir, extra)
     uas.start()
     try:
-        run = load(workdir, "sippet", uas.port, args)
+        run = load(workdir, name, uas.port, args)
         rss = peak_rss_kib(uas.pid)
         if not uas.alive():
             print(f"sippet uas died during the run:\n{uas.output()}", file=sys.stderr)
@@ -123,22 +125,24 @@ def bench_sippet(workdir: Path, args: argparse.Namespace) -> Result:
     return Result("sippet uas", run, rss)
 
 
-def bench_kamailio(workdir: Path, args: argparse.Namespace) -> Result:
+def bench_kamailio(workdir: Path, args: argparse.Namespace, name: str) -> Result:
     server = Kamailio(workdir)
     server.start()
     try:
-        run = load(workdir, "kamailio", server.port, args)
+        run = load(workdir, name, server.port, args)
     finally:
         server.stop()
     return Result("Kamailio (sl)", run, None)
 
 
-def bench_sipp_uas(workdir: Path, args: argparse.Namespace) -> Result:
-    callee = Sipp(workdir, "sipp-uas", ["-sn", "uas"], calls=args.calls, timeout=args.time_limit)
+def bench_sipp_uas(workdir: Path, args: argparse.Namespace, name: str) -> Result:
+    callee = Sipp(
+        workdir, f"{name}-callee", ["-sn", "uas"], calls=args.calls, timeout=args.time_limit
+    )
     callee.start()
     try:
         callee.wait_bound()
-        run = load(workdir, "to-sipp-uas", callee.port, args)
+        run = load(workdir, name, callee.port, args)
     finally:
         callee.stop()
     return Result("SIPp uas", run, None)
@@ -148,11 +152,14 @@ def row(result: Result) -> str:
     stats = result.run.stats
     rss = f"{result.peak_rss_kib / 1024:.1f} MiB" if result.peak_rss_kib else "-"
     if stats is None:
-        return f"| {result.server} | no statistics (exit {result.run.returncode}) |||||| {rss} |"
+        return (
+            f"| {result.round} | {result.server} | no statistics "
+            f"(exit {result.run.returncode}) |||||| {rss} |"
+        )
     return (
-        f"| {result.server} | {stats.created} | {stats.successful} | {stats.failed} "
-        f"| {stats.retransmissions} | {stats.elapsed:.2f} | {stats.successful_per_second:,.0f} "
-        f"| {stats.call_rate:,.0f} | {rss} |"
+        f"| {result.round} | {result.server} | {stats.created} | {stats.successful} "
+        f"| {stats.failed} | {stats.retransmissions} | {stats.elapsed:.2f} "
+        f"| {stats.successful_per_second:,.0f} | {stats.call_rate:,.0f} | {rss} |"
     )
 
 
@@ -169,6 +176,12 @@ def main() -> int:
     )
     parser.add_argument(
         "--only", choices=("sippet", "reference"), help="measure only one of the servers"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="measure each server this many times, alternating which goes first (3)",
     )
     parser.add_argument(
         "--uas-arg", action="append", default=[], help="extra argument for `sippet uas`"
@@ -189,32 +202,47 @@ def main() -> int:
         f"-m {args.calls} -r {args.rate} -l {args.limit} "
         f"(bounded by {args.time_limit:.0f} s)"
     )
+    reference = bench_kamailio if args.scenario == "options" else bench_sipp_uas
+    benches = [
+        bench
+        for bench, which in ((bench_sippet, "sippet"), (reference, "reference"))
+        if args.only in (None, which)
+    ]
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="sippet-bench-") as tmp:
         workdir = Path(tmp)
-        if args.only in (None, "sippet"):
-            results.append(bench_sippet(workdir, args))
-        if args.only in (None, "reference"):
-            reference = bench_kamailio if args.scenario == "options" else bench_sipp_uas
-            results.append(reference(workdir, args))
-        for result in results:
-            if result.run.stats is None or result.run.stats.failed:
-                print(f"--- {result.server}\n{result.run.report()}", file=sys.stderr)
+        for number in range(1, args.rounds + 1):
+            # Alternate the order: whatever else runs on the machine hits both alike.
+            for bench in benches if number % 2 else benches[::-1]:
+                result = bench(workdir, args, f"{bench.__name__}-{number}")
+                result.round = number
+                results.append(result)
+                if result.run.stats is None or result.run.stats.failed:
+                    print(f"--- {result.server}\n{result.run.report()}", file=sys.stderr)
 
     print()
     print(
-        "| server | sent | successful | failed | retransmissions | elapsed s "
+        "| round | server | sent | successful | failed | retransmissions | elapsed s "
         "| successful/s | SIPp call rate/s | peak RSS |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for result in results:
         print(row(result))
-    if len(results) == 2 and all(r.run.stats for r in results):
-        ours, theirs = (r.run.stats for r in results)
-        assert ours is not None and theirs is not None
-        if theirs.successful_per_second > 0:
-            ratio = ours.successful_per_second / theirs.successful_per_second
-            print(f"\nsippet / {results[1].server} (successful per second): {ratio:.2f}")
+    print()
+    medians: dict[str, float] = {}
+    for server in dict.fromkeys(r.server for r in results):
+        runs = [r.run.stats for r in results if r.server == server]
+        rates = [stats.successful_per_second if stats else 0.0 for stats in runs]
+        failed = sum(stats.failed if stats else args.calls for stats in runs)
+        medians[server] = statistics.median(rates)
+        print(
+            f"{server}: median {medians[server]:,.0f} successful/s over {len(runs)} rounds, "
+            f"{failed} failed in all"
+        )
+    if len(medians) == 2:
+        (_, ours), (reference_name, theirs) = medians.items()
+        if theirs > 0:
+            print(f"sippet / {reference_name} (median successful per second): {ours / theirs:.2f}")
     return 0
 
 
