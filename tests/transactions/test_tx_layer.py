@@ -4,7 +4,6 @@ generated diagrams, the sans-I/O rule, and a leak test on a fake clock."""
 from __future__ import annotations
 
 import ast
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,8 @@ from sippet import Message, Method, RequestLine, StatusLine, TransactionError
 from sippet.transactions import (
     ClientKey,
     DeliverError,
+    DeliverRequest,
+    DeliverResponse,
     Send,
     ServerKey,
     Terminated,
@@ -262,8 +263,14 @@ def test_actions_are_frozen_values_with_keyword_and_match_support() -> None:
     send = Send(message=None, destination="d", key=key)  # type: ignore[arg-type]
     assert send == Send(None, "d", key)  # type: ignore[arg-type]
     assert send != Send(None, "elsewhere", key)  # type: ignore[arg-type]
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(AttributeError):
         send.key = key  # type: ignore[misc]
+    # Values of one class: same fields in another action class are another action.
+    response = Message(StatusLine(200, "OK"), {})
+    assert DeliverResponse(response, key) != DeliverRequest(response, None)
+    assert DeliverResponse(response, None) != DeliverRequest(response, None)
+    assert DeliverResponse(response, None) == DeliverResponse(response, None)
+    assert len({Terminated(key), Terminated(key), DeliverError("x", key)}) == 2
     match DeliverError("timeout", key):
         case DeliverError(reason, matched):
             assert (reason, matched) == ("timeout", key)

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from sippet.message import Message
-from sippet.transactions.actions import Action, DeliverError, DeliverResponse, Send
+from sippet.transactions.actions import Action, DeliverError, DeliverResponse, Send, new
 from sippet.transactions.build import build_ack
 from sippet.transactions.machine import (
     INVITE_RESPONSE_EVENTS,
@@ -36,38 +36,41 @@ TERMINATED = State.TERMINATED
 def _resend_invite(t: Transaction, _: Message | None, now: float) -> list[Action]:
     # §17.1.1.2: Timer A fires: retransmit, reset A to twice its value (no cap).
     t.start_retransmit(Event.TIMER_A, 2 * t.retransmit_interval, now)
-    return [Send(t.request, t.peer, t.key)]
+    return [new(Send, (t.request, t.peer, t.key))]
 
 
 def _timeout(t: Transaction, _: Message | None, now: float) -> list[Action]:
-    return [DeliverError("timeout", t.key)]
+    return [new(DeliverError, ("timeout", t.key))]
 
 
 def _first_provisional(t: Transaction, response: Message | None, now: float) -> list[Action]:
     # §17.1.1.2: no more retransmissions in Proceeding, and Timer B only fires in Calling.
-    t.stop_timers()
-    return [DeliverResponse(response, t.key)]  # type: ignore[arg-type]
+    t.retransmit_at = t.timeout_at = None
+    return [new(DeliverResponse, (response, t.key))]
 
 
 def _to_tu(t: Transaction, response: Message | None, now: float) -> list[Action]:
-    return [DeliverResponse(response, t.key)]  # type: ignore[arg-type]
+    return [new(DeliverResponse, (response, t.key))]
 
 
 def _accept(t: Transaction, response: Message | None, now: float) -> list[Action]:
     # RFC 6026 §8.4: to the TU, no ACK (the TU sends it), Timer M = 64*T1.
-    t.stop_timers()
-    t.start_timeout(Event.TIMER_M, t.settings.timeout, now)
-    return [DeliverResponse(response, t.key)]  # type: ignore[arg-type]
+    t.retransmit_at = t.timeout_at = None
+    t.start_timeout(Event.TIMER_M, 64 * t.settings.t1, now)
+    return [new(DeliverResponse, (response, t.key))]
 
 
 def _reject(t: Transaction, response: Message | None, now: float) -> list[Action]:
     # §17.1.1.2: to the TU, then an ACK (even over reliable transports) to where the INVITE
     # went; Timer D, zero over reliable transports.
     assert response is not None
-    t.stop_timers()
+    t.retransmit_at = t.timeout_at = None
     ack = build_ack(t.request, response)
     t.last_sent = ack
-    actions: list[Action] = [DeliverResponse(response, t.key), Send(ack, t.peer, t.key)]  # type: ignore[arg-type]
+    actions: list[Action] = [
+        new(DeliverResponse, (response, t.key)),
+        new(Send, (ack, t.peer, t.key)),
+    ]
     delay = 0.0 if t.reliable else t.settings.timer_d
     actions += t.start_timeout_or_end(Event.TIMER_D, delay, now)
     return actions
@@ -76,7 +79,7 @@ def _reject(t: Transaction, response: Message | None, now: float) -> list[Action
 def _resend_ack(t: Transaction, _: Message | None, now: float) -> list[Action]:
     # §17.1.1.2: a retransmitted final response is acknowledged again, not passed up.
     assert t.last_sent is not None
-    return [Send(t.last_sent, t.peer, t.key)]
+    return [new(Send, (t.last_sent, t.peer, t.key))]
 
 
 class ClientInviteTransaction(Transaction):
@@ -119,6 +122,6 @@ class ClientInviteTransaction(Transaction):
             self.retransmit_interval = settings.t1
             self.retransmit_at = now + settings.t1
         self.timeout_event = Event.TIMER_B
-        self.timeout_delay = settings.timeout
-        self.timeout_at = now + settings.timeout
-        return [Send(self.request, self.peer, self.key)]
+        self.timeout_delay = 64 * settings.t1
+        self.timeout_at = now + 64 * settings.t1
+        return [new(Send, (self.request, self.peer, self.key))]

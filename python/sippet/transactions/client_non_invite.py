@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from sippet.message import Message
-from sippet.transactions.actions import Action, DeliverError, DeliverResponse, Send
+from sippet.transactions.actions import Action, DeliverError, DeliverResponse, Send, new
 from sippet.transactions.machine import (
     NON_INVITE_RESPONSE_EVENTS,
     Edge,
@@ -32,27 +32,27 @@ TERMINATED = State.TERMINATED
 def _resend_trying(t: Transaction, _: Message | None, now: float) -> list[Action]:
     # §17.1.2.2: E = MIN(2E, T2) while Trying.
     t.start_retransmit(Event.TIMER_E, min(2 * t.retransmit_interval, t.settings.t2), now)
-    return [Send(t.request, t.peer, t.key)]
+    return [new(Send, (t.request, t.peer, t.key))]
 
 
 def _resend_proceeding(t: Transaction, _: Message | None, now: float) -> list[Action]:
     # §17.1.2.2: in Proceeding Timer E is reset to T2.
     t.start_retransmit(Event.TIMER_E, t.settings.t2, now)
-    return [Send(t.request, t.peer, t.key)]
+    return [new(Send, (t.request, t.peer, t.key))]
 
 
 def _timeout(t: Transaction, _: Message | None, now: float) -> list[Action]:
-    return [DeliverError("timeout", t.key)]
+    return [new(DeliverError, ("timeout", t.key))]
 
 
 def _to_tu(t: Transaction, response: Message | None, now: float) -> list[Action]:
-    return [DeliverResponse(response, t.key)]  # type: ignore[arg-type]
+    return [new(DeliverResponse, (response, t.key))]
 
 
 def _complete(t: Transaction, response: Message | None, now: float) -> list[Action]:
     # §17.1.2.2: to the TU; Timer K = T4, or zero over reliable transports.
-    t.stop_timers()
-    actions: list[Action] = [DeliverResponse(response, t.key)]  # type: ignore[arg-type]
+    t.retransmit_at = t.timeout_at = None
+    actions: list[Action] = [new(DeliverResponse, (response, t.key))]
     actions += t.start_timeout_or_end(Event.TIMER_K, 0.0 if t.reliable else t.settings.t4, now)
     return actions
 
@@ -94,6 +94,6 @@ class ClientNonInviteTransaction(Transaction):
             self.retransmit_interval = settings.t1
             self.retransmit_at = now + settings.t1
         self.timeout_event = Event.TIMER_F
-        self.timeout_delay = settings.timeout
-        self.timeout_at = now + settings.timeout
-        return [Send(self.request, self.peer, self.key)]
+        self.timeout_delay = 64 * settings.t1
+        self.timeout_at = now + 64 * settings.t1
+        return [new(Send, (self.request, self.peer, self.key))]

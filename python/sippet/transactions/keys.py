@@ -61,10 +61,15 @@ class ServerKey(NamedTuple):
 TransactionKey: TypeAlias = ClientKey | ServerKey
 
 
+METHOD_TEXT: dict[str, str] = {method: method.value for method in Method}
+"""``Method`` member -> its plain text. ``METHOD_TEXT.get(m, m)`` is the text of any method
+in one C call: a ``Method`` is a ``StrEnum``, hashed and compared as its text (C code, no
+Enum Python code), and an unknown method is already a plain ``str``."""
+
+
 def method_text(method: Method | str) -> str:
     """The method as plain text (``Method.INVITE`` -> ``"INVITE"``)."""
-    # ``_value_`` rather than ``.value`` or a dict lookup: both run Python-level Enum code.
-    return method._value_ if method.__class__ is Method else method
+    return METHOD_TEXT.get(method, method)
 
 
 # Normalizing builds a new SentBy per message; the same few peers send most messages, so the
@@ -72,11 +77,14 @@ def method_text(method: Method | str) -> str:
 # grow it without end.
 _NORMALIZED: dict[tuple[SentBy, str], SentBy] = {}
 _NORMALIZED_MAX = 4096
+NORMALIZED = _NORMALIZED
+"""The memo, for the layer's hot paths: ``NORMALIZED.get((sent_by, protocol))``."""
 _new_tuple = tuple.__new__
 
 
-def _normalize(sent_by: SentBy, protocol: str) -> SentBy:
-    """Normalize a sent-by not yet in ``_NORMALIZED``, and remember it there."""
+def normalize(sent_by: SentBy, protocol: str) -> SentBy:
+    """Normalize a sent-by not yet in ``_NORMALIZED``, and remember it there. The hot paths
+    look in ``_NORMALIZED`` first and call this on a miss."""
     host, port = sent_by
     if port is None:
         port = TLS_PORT if protocol.upper() in _TLS_TRANSPORTS else DEFAULT_PORT
@@ -99,6 +107,12 @@ def client_key_of(message: Message, method: str) -> ClientKey | None:
     return _new_tuple(ClientKey, (branch, method))  # ClientKey(branch, method), faster
 
 
+def is_rfc3261_branch(branch: str | None) -> bool:
+    """§17.2.3: RFC 3261 clients start the branch with the magic cookie; a bare cookie (RFC
+    4475 badbranch) identifies nothing, so it falls back to the RFC 2543 rules too."""
+    return branch is not None and len(branch) > 7 and branch.startswith(MAGIC_COOKIE)
+
+
 def server_key_of(message: Message, method: str) -> ServerKey | None:
     """The server key of a received request or of a response the TU sends (``method``:
     INVITE for an ACK or a response to an INVITE). None when the message has no Via."""
@@ -108,13 +122,11 @@ def server_key_of(message: Message, method: str) -> ServerKey | None:
     via = vias[0]
     _version, protocol, sent_by, params = via
     branch = params.get("branch")
-    # §17.2.3: RFC 3261 clients start the branch with the magic cookie; a bare cookie (RFC
-    # 4475 badbranch) identifies nothing, so it falls back to the RFC 2543 rules too.
-    if branch is None or len(branch) <= 7 or not branch.startswith(MAGIC_COOKIE):
+    if not is_rfc3261_branch(branch):
         branch = legacy_branch(message, via, branch)
     normal = _NORMALIZED.get((sent_by, protocol))
     if normal is None:
-        normal = _normalize(sent_by, protocol)
+        normal = normalize(sent_by, protocol)
     # ServerKey(branch, method, normal), without the Python-level NamedTuple __new__.
     return _new_tuple(ServerKey, (branch, method, normal))
 

@@ -8,17 +8,22 @@ actions to carry out; ``next_deadline()`` says when to call ``handle_timers`` ne
 from __future__ import annotations
 
 from sippet.errors import TransactionError
+from sippet.headers import SentBy
 from sippet.message import Message, RequestLine, StatusLine
-from sippet.transactions.actions import Action, DeliverRequest, DeliverResponse, Terminated
+from sippet.transactions.actions import Action, DeliverRequest, DeliverResponse, Terminated, new
 from sippet.transactions.client_invite import ClientInviteTransaction
 from sippet.transactions.client_non_invite import ClientNonInviteTransaction
 from sippet.transactions.keys import (
     LEGACY_PREFIX,
+    MAGIC_COOKIE,
+    METHOD_TEXT,
+    NORMALIZED,
     ClientKey,
     ServerKey,
     TransactionKey,
     client_key_of,
     method_text,
+    normalize,
     server_key_of,
 )
 from sippet.transactions.machine import TERMINATED, Event, State, Transaction
@@ -32,14 +37,20 @@ _REQUEST = Event.REQUEST
 
 
 class TransactionLayer:
-    """Client and server transactions of one stack, keyed by ``ClientKey``/``ServerKey``."""
+    """Client and server transactions of one stack, keyed by ``ClientKey``/``ServerKey``.
+
+    Hot paths (one call per message or timer): the transactions are looked up with plain
+    tuples ``(branch, method[, sent_by])``, which hash and compare like the named-tuple keys
+    they were stored under (the method may be a ``Method``, a ``StrEnum`` equal to its
+    text); the ``ClientKey``/``ServerKey`` itself is built once, when a transaction starts.
+    """
 
     __slots__ = ("_clients", "_servers", "_timers", "settings")
 
     def __init__(self, settings: TimerSettings | None = None) -> None:
         self.settings = TimerSettings() if settings is None else settings
-        self._clients: dict[ClientKey, Transaction] = {}
-        self._servers: dict[ServerKey, Transaction] = {}
+        self._clients: dict[tuple[str, str], Transaction] = {}
+        self._servers: dict[tuple[str, str, SentBy], Transaction] = {}
         self._timers: TimerQueue[Transaction] = TimerQueue()
 
     # -- requests from the network: server transactions (§17.2.3) -----------------------
@@ -54,12 +65,38 @@ class TransactionLayer:
         line = request.start_line
         if not isinstance(line, RequestLine):
             raise TransactionError("receive_request got a response", reason="not_a_request")
-        method = method_text(line.method)
-        is_ack = method == "ACK"
-        # §17.2.3: an ACK matches the INVITE transaction it acknowledges.
-        key = server_key_of(request, "INVITE" if is_ack else method)
-        if key is None:
+        method = line.method
+        vias = request.headers.get("via")
+        if not vias:
             raise TransactionError("request without a Via", reason="invalid_message")
+        _version, protocol, sent_by, params = vias[0]
+        branch = params.get("branch")
+        # §17.2.3: an RFC 3261 branch (magic cookie and more) is the whole match; anything
+        # else takes the RFC 2543 rules (keys.py, matching.py).
+        if branch is None or len(branch) <= 7 or not branch.startswith(MAGIC_COOKIE):
+            return self._receive_legacy(request, method, source, reliable, now)
+        normal = NORMALIZED.get((sent_by, protocol))
+        if normal is None:
+            normal = normalize(sent_by, protocol)
+        if method == "ACK":
+            # §17.2.3: an ACK matches the INVITE transaction it acknowledges.
+            transaction = self._servers.get((branch, "INVITE", normal))
+            if transaction is None or not transaction.IS_INVITE:
+                return [new(DeliverRequest, (request, None))]
+            return self._settle(transaction, transaction.dispatch(_ACK, request, now))
+        transaction = self._servers.get((branch, method, normal))
+        if transaction is not None:
+            return self._settle(transaction, transaction.dispatch(_REQUEST, request, now))
+        key: ServerKey = new(ServerKey, (branch, METHOD_TEXT.get(method, method), normal))
+        return self._start_server(key, method, request, source, reliable, now)
+
+    def _receive_legacy(
+        self, request: Message, method: str, source: object, reliable: bool, now: float
+    ) -> list[Action]:
+        """``receive_request`` for a request matched by the RFC 2543 rules (§17.2.3)."""
+        is_ack = method == "ACK"
+        key = server_key_of(request, "INVITE" if is_ack else method_text(method))
+        assert key is not None  # the caller checked the Via
         transaction = self._servers.get(key)
         if is_ack:
             if (
@@ -70,7 +107,7 @@ class TransactionLayer:
                     and not legacy_ack_matches(transaction, request)
                 )
             ):
-                return [DeliverRequest(request, None)]
+                return [new(DeliverRequest, (request, None))]
             return self._settle(transaction, transaction.dispatch(_ACK, request, now))
         if transaction is not None:
             if key.branch.startswith(LEGACY_PREFIX) and not legacy_request_matches(
@@ -79,10 +116,23 @@ class TransactionLayer:
                 # Same Call-ID, From tag, CSeq and Via as a live RFC 2543 transaction, yet
                 # not its retransmission: a merged request (§8.2.2.2); the TU may answer
                 # it statelessly (482).
-                return [DeliverRequest(request, None)]
+                return [new(DeliverRequest, (request, None))]
             return self._settle(transaction, transaction.dispatch(_REQUEST, request, now))
+        return self._start_server(key, method, request, source, reliable, now)
+
+    def _start_server(
+        self,
+        key: ServerKey,
+        method: str,
+        request: Message,
+        source: object,
+        reliable: bool,
+        now: float,
+    ) -> list[Action]:
         if method == "INVITE":
-            transaction = ServerInviteTransaction(key, request, source, reliable, self.settings)
+            transaction: Transaction = ServerInviteTransaction(
+                key, request, source, reliable, self.settings
+            )
         else:
             transaction = ServerNonInviteTransaction(key, request, source, reliable, self.settings)
         self._servers[key] = transaction
@@ -92,13 +142,21 @@ class TransactionLayer:
         """A response from the TU, routed to its server transaction by top Via and CSeq
         method. Raises ``TransactionError(reason="no_transaction")`` when there is none."""
         line = response.start_line
-        cseq = response.headers.get("cseq")
-        key = (
-            server_key_of(response, method_text(cseq.method))
-            if cseq is not None and isinstance(line, StatusLine)
-            else None
-        )
-        transaction = None if key is None else self._servers.get(key)
+        headers = response.headers
+        cseq = headers.get("cseq")
+        vias = headers.get("via")
+        transaction = None
+        if cseq is not None and vias and isinstance(line, StatusLine):
+            _version, protocol, sent_by, params = vias[0]
+            branch = params.get("branch")
+            if branch is None or len(branch) <= 7 or not branch.startswith(MAGIC_COOKIE):
+                key = server_key_of(response, method_text(cseq.method))
+                transaction = None if key is None else self._servers.get(key)
+            else:
+                normal = NORMALIZED.get((sent_by, protocol))
+                if normal is None:
+                    normal = normalize(sent_by, protocol)
+                transaction = self._servers.get((branch, cseq.method, normal))
         if transaction is None:
             raise TransactionError(
                 "no server transaction for this response", reason="no_transaction"
@@ -134,7 +192,7 @@ class TransactionLayer:
         line = request.start_line
         if not isinstance(line, RequestLine):
             raise TransactionError("send_request got a response", reason="not_a_request")
-        method = method_text(line.method)
+        method = METHOD_TEXT.get(line.method, line.method)
         if method == "ACK":
             raise TransactionError("an ACK is sent without a transaction", reason="ack_not_allowed")
         key = client_key_of(request, method)
@@ -157,15 +215,15 @@ class TransactionLayer:
         """A response from the network (§17.1.3: top Via branch and CSeq method). One that
         matches no client transaction goes to the TU with key None."""
         line = response.start_line
-        cseq = response.headers.get("cseq")
-        key = (
-            client_key_of(response, method_text(cseq.method))
-            if cseq is not None and isinstance(line, StatusLine)
-            else None
-        )
-        transaction = None if key is None else self._clients.get(key)
+        headers = response.headers
+        cseq = headers.get("cseq")
+        vias = headers.get("via")
+        transaction = None
+        if cseq is not None and vias and isinstance(line, StatusLine):
+            branch = vias[0][3].get("branch")  # Via.params
+            transaction = self._clients.get((branch, cseq.method))
         if transaction is None:
-            return [DeliverResponse(response, None)]
+            return [new(DeliverResponse, (response, None))]
         event = transaction.RESPONSE_EVENTS[line.status_code // 100]  # type: ignore[union-attr]
         return self._settle(transaction, transaction.dispatch(event, response, now))
 

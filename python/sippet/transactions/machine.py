@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, NamedTuple
 
 from sippet.message import Message
-from sippet.transactions.actions import Action, DeliverError
+from sippet.transactions.actions import Action, DeliverError, new
 from sippet.transactions.keys import TransactionKey
 from sippet.transactions.timers import TimerSettings
 
@@ -179,7 +179,7 @@ class Transaction:
     def transport_error(self, reason: str, now: float) -> list[Action]:
         """RFC 3261 §17.1.4 / §17.2.4 (RFC 6026 §8.8): inform the TU, then the table says
         whether the transaction ends (client) or stays (server)."""
-        actions: list[Action] = [DeliverError(reason, self.key)]
+        actions: list[Action] = [new(DeliverError, (reason, self.key))]
         actions += self.dispatch(Event.TRANSPORT_ERROR, None, now)
         return actions
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from sippet.message import Message
-from sippet.transactions.actions import Action, DeliverError, DeliverRequest, Send
+from sippet.transactions.actions import Action, DeliverError, DeliverRequest, Send, new
 from sippet.transactions.build import build_trying
 from sippet.transactions.machine import (
     INVITE_RESPONSE_EVENTS,
@@ -38,65 +38,65 @@ TERMINATED = State.TERMINATED
 def _resend_last(t: Transaction, _: Message | None, now: float) -> list[Action]:
     # §17.2.1: a retransmitted INVITE gets the latest response again (none yet: absorbed).
     last = t.last_sent
-    return [] if last is None else [Send(last, t.peer, t.key)]
+    return [] if last is None else [new(Send, (last, t.peer, t.key))]
 
 
 def _send_trying(t: Transaction, _: Message | None, now: float) -> list[Action]:
     trying = build_trying(t.request)
     t.last_sent = trying
-    return [Send(trying, t.peer, t.key)]
+    return [new(Send, (trying, t.peer, t.key))]
 
 
 def _send_provisional(t: Transaction, response: Message | None, now: float) -> list[Action]:
     # The TU answered: no 100 (Trying) from us any more.
     t.retransmit_at = None
     t.last_sent = response
-    return [Send(response, t.peer, t.key)]  # type: ignore[arg-type]
+    return [new(Send, (response, t.peer, t.key))]
 
 
 def _accept(t: Transaction, response: Message | None, now: float) -> list[Action]:
     # RFC 6026 §8.5, §8.7: send the 2xx (never resent by us), Timer L = 64*T1.
-    t.stop_timers()
-    t.start_timeout(Event.TIMER_L, t.settings.timeout, now)
+    t.retransmit_at = t.timeout_at = None
+    t.start_timeout(Event.TIMER_L, 64 * t.settings.t1, now)
     t.last_sent = response
-    return [Send(response, t.peer, t.key)]  # type: ignore[arg-type]
+    return [new(Send, (response, t.peer, t.key))]
 
 
 def _send_response(t: Transaction, response: Message | None, now: float) -> list[Action]:
     t.last_sent = response
-    return [Send(response, t.peer, t.key)]  # type: ignore[arg-type]
+    return [new(Send, (response, t.peer, t.key))]
 
 
 def _ack_to_tu(t: Transaction, ack: Message | None, now: float) -> list[Action]:
     # RFC 6026 §7.1: an ACK in Accepted acknowledges the 2xx; the TU handles it.
-    return [DeliverRequest(ack, None)]  # type: ignore[arg-type]
+    return [new(DeliverRequest, (ack, None))]
 
 
 def _reject(t: Transaction, response: Message | None, now: float) -> list[Action]:
     # §17.2.1: Timer G = T1 over unreliable transports only; Timer H = 64*T1 always.
-    t.stop_timers()
+    t.retransmit_at = t.timeout_at = None
     settings = t.settings
     if not t.reliable:
         t.start_retransmit(Event.TIMER_G, settings.t1, now)
-    t.start_timeout(Event.TIMER_H, settings.timeout, now)
+    t.start_timeout(Event.TIMER_H, 64 * settings.t1, now)
     t.last_sent = response
-    return [Send(response, t.peer, t.key)]  # type: ignore[arg-type]
+    return [new(Send, (response, t.peer, t.key))]
 
 
 def _resend_response(t: Transaction, _: Message | None, now: float) -> list[Action]:
     # §17.2.1: G = MIN(2G, T2).
     t.start_retransmit(Event.TIMER_G, min(2 * t.retransmit_interval, t.settings.t2), now)
-    return [Send(t.last_sent, t.peer, t.key)]  # type: ignore[arg-type]
+    return [new(Send, (t.last_sent, t.peer, t.key))]
 
 
 def _confirm(t: Transaction, _: Message | None, now: float) -> list[Action]:
     # §17.2.1: G and H stop; Timer I = T4, or zero over reliable transports.
-    t.stop_timers()
+    t.retransmit_at = t.timeout_at = None
     return t.start_timeout_or_end(Event.TIMER_I, 0.0 if t.reliable else t.settings.t4, now)
 
 
 def _timeout(t: Transaction, _: Message | None, now: float) -> list[Action]:
-    return [DeliverError("timeout", t.key)]
+    return [new(DeliverError, ("timeout", t.key))]
 
 
 class ServerInviteTransaction(Transaction):
@@ -140,7 +140,7 @@ class ServerInviteTransaction(Transaction):
     }
 
     def start(self, now: float) -> list[Action]:
-        actions: list[Action] = [DeliverRequest(self.request, self.key)]  # type: ignore[arg-type]
+        actions: list[Action] = [new(DeliverRequest, (self.request, self.key))]
         delay = self.settings.trying_delay
         if delay is not None:
             if delay > 0:

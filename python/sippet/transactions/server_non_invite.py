@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from sippet.message import Message
-from sippet.transactions.actions import Action, DeliverRequest, Send
+from sippet.transactions.actions import Action, DeliverRequest, Send, new
 from sippet.transactions.machine import (
     NON_INVITE_RESPONSE_EVENTS,
     Edge,
@@ -31,19 +31,19 @@ TERMINATED = State.TERMINATED
 
 
 def _resend_last(t: Transaction, _: Message | None, now: float) -> list[Action]:
-    return [Send(t.last_sent, t.peer, t.key)]  # type: ignore[arg-type]
+    return [new(Send, (t.last_sent, t.peer, t.key))]
 
 
 def _send_provisional(t: Transaction, response: Message | None, now: float) -> list[Action]:
     t.last_sent = response
-    return [Send(response, t.peer, t.key)]  # type: ignore[arg-type]
+    return [new(Send, (response, t.peer, t.key))]
 
 
 def _complete(t: Transaction, response: Message | None, now: float) -> list[Action]:
     # §17.2.2: Timer J = 64*T1 over unreliable transports, zero over reliable ones.
     t.last_sent = response
-    actions: list[Action] = [Send(response, t.peer, t.key)]  # type: ignore[arg-type]
-    actions += t.start_timeout_or_end(Event.TIMER_J, 0.0 if t.reliable else t.settings.timeout, now)
+    actions: list[Action] = [new(Send, (response, t.peer, t.key))]
+    actions += t.start_timeout_or_end(Event.TIMER_J, 0.0 if t.reliable else 64 * t.settings.t1, now)
     return actions
 
 
@@ -72,4 +72,4 @@ class ServerNonInviteTransaction(Transaction):
     }
 
     def start(self, now: float) -> list[Action]:
-        return [DeliverRequest(self.request, self.key)]  # type: ignore[arg-type]
+        return [new(DeliverRequest, (self.request, self.key))]
