@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, Self
 
 HOST = "127.0.0.1"
 REPO = Path(__file__).resolve().parents[2]
@@ -464,22 +464,29 @@ def sippet_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "sippet", *args]
 
 
-class SippetUAS:
-    """`sippet uas --listen udp:HOST:PORT [extra]` as a subprocess, ready when it answers."""
+class SippetServer:
+    """A long-running sippet process (a CLI command or an example) listening on UDP.
+
+    Ready when it answers an OPTIONS (`probe=True`) or, for a server that forwards
+    requests rather than answering them, once its port is bound.
+    """
 
     def __init__(
         self,
         workdir: Path,
-        extra: Sequence[str] = (),
-        port: int | None = None,
+        name: str,
+        command: Sequence[str],
+        port: int,
         host: str = HOST,
+        probe: bool = True,
     ):
         self.workdir = workdir
+        self.name = name
         self.host = host
-        self.port = port if port is not None else free_udp_port(host)
-        listen = f"udp:{host_port(host, self.port)}"
-        self.command = sippet_command("uas", "--listen", listen, *extra)
-        self.log = workdir / f"sippet-uas-{self.port}.log"
+        self.port = port
+        self.command = list(command)
+        self.probe = probe
+        self.log = workdir / f"{name}-{port}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -487,7 +494,7 @@ class SippetUAS:
         assert self.process is not None
         return self.process.pid
 
-    def start(self, ready_timeout: float = 20.0) -> SippetUAS:
+    def start(self, ready_timeout: float = 20.0) -> Self:
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
                 self.command,
@@ -497,10 +504,9 @@ class SippetUAS:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        wait = wait_until_answers if self.probe else wait_port_bound
         try:
-            wait_until_answers(
-                self.port, self.process, ready_timeout, "sippet uas", self.log, self.host
-            )
+            wait(self.port, self.process, ready_timeout, self.name, self.log, self.host)
         except BaseException:
             self.stop()
             raise
@@ -516,11 +522,41 @@ class SippetUAS:
         if self.process is not None:
             stop_process(self.process)
 
-    def __enter__(self) -> SippetUAS:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class SippetUAS(SippetServer):
+    """`sippet uas --listen udp:HOST:PORT [extra]`, ready when it answers OPTIONS."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        extra: Sequence[str] = (),
+        port: int | None = None,
+        host: str = HOST,
+    ):
+        port = port if port is not None else free_udp_port(host)
+        listen = f"udp:{host_port(host, port)}"
+        command = sippet_command("uas", "--listen", listen, *extra)
+        super().__init__(workdir, "sippet-uas", command, port, host)
+
+
+class SippetProxy(SippetServer):
+    """examples/stateless_proxy.py on a free port, forwarding every request to `next_port`."""
+
+    def __init__(self, workdir: Path, next_port: int, host: str = HOST):
+        port = free_udp_port(host)
+        command = [
+            sys.executable,
+            str(REPO / "examples" / "stateless_proxy.py"),
+            host_port(host, port),
+            host_port(host, next_port),
+        ]
+        super().__init__(workdir, "sippet-proxy", command, port, host, probe=False)
 
 
 # What the `sippet_uas` fixture gives a test: start a server with these extra arguments.

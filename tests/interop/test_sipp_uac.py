@@ -1,4 +1,5 @@
-"""SIPp's built-in `uac` scenario (INVITE, ACK, BYE) calling `sippet uas`."""
+"""SIPp's built-in `uac` scenario (INVITE, ACK, BYE) calling `sippet uas`, and calling
+SIPp's uas through sippet's example proxy (examples/stateless_proxy.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .sip_peers import HOST, Sipp, SippetUASFactory
+from .sip_peers import HOST, Sipp, SippetProxy, SippetUASFactory, screen_row
 
 pytestmark = pytest.mark.interop
 
@@ -39,14 +40,20 @@ def test_sipp_uac_calls_sippet_uas(
     assert uas.alive(), uas.output()
 
 
-def test_sippet_uas_under_loss_fails_no_more_calls_than_sipp_uas(
+def test_under_loss_sippet_fails_no_more_calls_than_sipp(
     sipp_bin: str, sippet_uas: SippetUASFactory, tmp_path: Path
 ) -> None:
+    """Three SIPp callers with -lost 10 at once: to `sippet uas`, to SIPp's own uas, and to
+    the same SIPp uas through sippet's examples/stateless_proxy.py."""
     uas = sippet_uas(["--ring", "0"])
-    sipp_callee = Sipp(tmp_path, "sipp-uas", ["-sn", "uas"], calls=LOSSY_CALLS, timeout=85).start()
+    sipp_callee = Sipp(
+        tmp_path, "sipp-uas", ["-sn", "uas"], calls=2 * LOSSY_CALLS, timeout=85
+    ).start()
+    proxy = SippetProxy(tmp_path, sipp_callee.port)
     try:
         sipp_callee.wait_bound()
-        # Both callers run at the same time, so both callees see the same machine load.
+        proxy.start()
+        # All callers run at the same time, so all callees see the same machine load.
         callers = [
             Sipp(
                 tmp_path,
@@ -55,31 +62,72 @@ def test_sippet_uas_under_loss_fails_no_more_calls_than_sipp_uas(
                 calls=LOSSY_CALLS,
                 timeout=75,
             ).start()
-            for name, port in (("to-sippet", uas.port), ("to-sipp", sipp_callee.port))
+            for name, port in (
+                ("to-sippet", uas.port),
+                ("to-sipp", sipp_callee.port),
+                ("via-proxy", proxy.port),
+            )
         ]
-        to_sippet, to_sipp = (caller.wait() for caller in callers)
+        to_sippet, to_sipp, via_proxy = (caller.wait() for caller in callers)
     finally:
+        proxy.stop()
         sipp_callee.stop()
     report = (
         f"--- SIPp -> sippet uas\n{to_sippet.report()}\n"
-        f"--- SIPp -> SIPp uas\n{to_sipp.report()}\n--- sippet uas output\n{uas.output()}"
+        f"--- SIPp -> SIPp uas\n{to_sipp.report()}\n"
+        f"--- SIPp -> sippet proxy -> SIPp uas\n{via_proxy.report()}\n"
+        f"--- sippet uas output\n{uas.output()}\n--- proxy output\n{proxy.output()}"
     )
-    assert to_sippet.stats is not None and to_sipp.stats is not None, report
+    assert to_sippet.stats and to_sipp.stats and via_proxy.stats, report
     # A call that never ended (still running at SIPp's -timeout) counts as failed.
     sippet_failed = LOSSY_CALLS - to_sippet.stats.successful
     sipp_failed = LOSSY_CALLS - to_sipp.stats.successful
+    proxy_failed = LOSSY_CALLS - via_proxy.stats.successful
     print(
-        f"\n{LOSSY_CALLS} calls with -lost 10: sippet uas {sippet_failed} failed "
-        f"({to_sippet.stats.retransmissions} SIPp retransmissions), SIPp uas {sipp_failed} "
-        f"failed ({to_sipp.stats.retransmissions}); {to_sippet.stats.elapsed:.0f} s"
+        f"\n{LOSSY_CALLS} calls each with -lost 10: failed: sippet uas {sippet_failed}, "
+        f"SIPp uas {sipp_failed}, via sippet proxy {proxy_failed}; SIPp retransmissions: "
+        f"{to_sippet.stats.retransmissions}, {to_sipp.stats.retransmissions}, "
+        f"{via_proxy.stats.retransmissions}"
     )
-    # The comparison only means something if the loss really hit both runs.
-    assert to_sippet.stats.retransmissions > 0 and to_sipp.stats.retransmissions > 0, report
+    # The comparison only means something if the loss really hit every run.
+    assert all(
+        run.stats is not None and run.stats.retransmissions > 0
+        for run in (to_sippet, to_sipp, via_proxy)
+    ), report
     assert sippet_failed <= sipp_failed + LOSSY_MARGIN, (
         f"sippet uas failed {sippet_failed} calls, SIPp uas {sipp_failed} "
         f"(margin {LOSSY_MARGIN})\n{report}"
     )
+    assert proxy_failed <= sipp_failed + LOSSY_MARGIN, (
+        f"calls through the sippet proxy: {proxy_failed} failed, direct to SIPp uas "
+        f"{sipp_failed} (margin {LOSSY_MARGIN})\n{report}"
+    )
     assert uas.alive(), uas.output()
+
+
+def test_sipp_uac_calls_sipp_uas_through_sippet_proxy(sipp_bin: str, tmp_path: Path) -> None:
+    callee = Sipp(tmp_path, "sipp-uas", ["-sn", "uas"], calls=20, timeout=40).start()
+    try:
+        callee.wait_bound()
+        with SippetProxy(tmp_path, callee.port) as proxy:
+            caller = Sipp(
+                tmp_path,
+                "uac",
+                ["-sn", "uac", f"{HOST}:{proxy.port}", "-r", "20"],
+                calls=20,
+                timeout=30,
+            ).run()
+            proxy_output = proxy.output()
+    finally:
+        callee_run = callee.wait()
+    assert caller.stats is not None, caller.report()
+    assert (caller.stats.successful, caller.stats.failed) == (20, 0), (
+        caller.report() + "\nproxy:\n" + proxy_output
+    )
+    # The callee saw every call whole (INVITE, ACK and BYE all went through the proxy).
+    assert callee_run.stats is not None, callee_run.report()
+    assert callee_run.stats.successful == 20, callee_run.report()
+    assert screen_row(callee_run.screen(), "-> ACK")[0] == 20, callee_run.report()
 
 
 def ipv6_loopback() -> bool:
