@@ -16,6 +16,7 @@ from .sip_peers import (
     SIPP_OPTIONS_UAS_SLOW,
     Kamailio,
     Sipp,
+    SippetProxy,
     free_udp_port,
     run_bounded,
     screen_row,
@@ -43,6 +44,21 @@ def test_sippet_options_counts_against_kamailio(kamailio: Kamailio) -> None:
     )
     assert result.returncode == 0, shown(result)
     assert len(re.findall(r"\b200\b", result.stdout)) >= 3, shown(result)
+
+
+def test_sippet_options_to_kamailio_through_sippet_proxy(
+    kamailio: Kamailio, tmp_path: Path
+) -> None:
+    # Kamailio answers statelessly to the top Via (the proxy's); the proxy pops it and
+    # sends the 200 on to the client (RFC 3261 §16.7).
+    with SippetProxy(tmp_path, kamailio.port) as proxy:
+        result = run_bounded(
+            sippet_command("options", f"sip:{HOST}:{proxy.port}", "--timeout", "5"),
+            timeout=30,
+        )
+        proxy_output = proxy.output()
+    assert result.returncode == 0, shown(result) + "\nproxy:\n" + proxy_output
+    assert re.search(r"\b200\b", result.stdout), shown(result)
 
 
 def test_sippet_options_without_a_server_fails() -> None:
