@@ -67,6 +67,10 @@ pub struct Date {
 }
 
 /// The typed value of one header (all of its lines merged).
+///
+/// Variants whose fields would take more than 24 bytes are boxed: the value stays 32
+/// bytes, so a message's header list (16 entries reserved) stays within one small
+/// allocation that the allocator serves from its per-thread cache.
 #[derive(Debug, Clone, PartialEq)]
 pub enum HeaderValue {
     /// call_id, priority, organization, server, subject, user_agent.
@@ -77,11 +81,11 @@ pub enum HeaderValue {
     /// supported, unsupported, allow_events, privacy.
     Tokens(Vec<String>),
     /// content_disposition, event, subscription_state, replaces: `token;params`.
-    TokenParams(String, Params),
+    TokenParams(Box<(String, Params)>),
     /// accept_encoding, accept_language, reason.
     TokenParamsList(Vec<(String, Params)>),
     /// content_type: `type/subtype;params`.
-    MediaType(String, String, Params),
+    MediaType(Box<(String, String, Params)>),
     /// accept.
     MediaTypeList(Vec<(String, String, Params)>),
     /// alert_info, call_info, error_info: `<uri>;params`.
@@ -93,7 +97,7 @@ pub enum HeaderValue {
     /// contact: `*`.
     Star,
     /// from, to, reply_to, refer_to, referred_by.
-    NameAddr(NameAddr),
+    NameAddr(Box<NameAddr>),
     /// contact, route, record_route, p_asserted_identity, p_preferred_identity, path,
     /// service_route.
     NameAddrList(Vec<NameAddr>),
@@ -103,7 +107,7 @@ pub enum HeaderValue {
     /// mime_version: (major, minor).
     MimeVersion(u32, u32),
     /// retry_after: seconds, optional comment (without parentheses), params.
-    RetryAfter(u32, Option<String>, Params),
+    RetryAfter(Box<(u32, Option<String>, Params)>),
     /// timestamp: value and optional delay.
     Timestamp(f64, Option<f64>),
     Via(Vec<Via>),
@@ -112,7 +116,7 @@ pub enum HeaderValue {
     /// session_expires, min_se: delta-seconds with params.
     DeltaParams(u32, Params),
     /// rack: response-num, cseq-num, method.
-    RAck(u32, u32, String),
+    RAck(Box<(u32, u32, String)>),
     /// An unknown header, or a known one we do not type: one raw string per line,
     /// unfolded, surrounding whitespace trimmed, never split on commas.
     Raw(Vec<String>),
@@ -151,4 +155,16 @@ pub struct Message {
     pub start_line: StartLine,
     pub headers: Vec<(HeaderKey, HeaderValue)>,
     pub body: Vec<u8>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_values_stay_small() {
+        // 16 entries of (HeaderKey, HeaderValue) must fit in 1 KiB (see `HeaderValue`).
+        assert_eq!(std::mem::size_of::<HeaderValue>(), 32);
+        assert!(16 * std::mem::size_of::<(HeaderKey, HeaderValue)>() <= 1024);
+    }
 }

@@ -198,11 +198,17 @@ impl<'py, 't> Builder<'py, 't> {
                     self.list(tokens, |t| Ok(self.str(t).into_any()))?
                 }
             }
-            HeaderValue::TokenParams(token, params) => self.token_params(token, params)?,
+            HeaderValue::TokenParams(value) => {
+                let (token, params) = &**value;
+                self.token_params(token, params)?
+            }
             HeaderValue::TokenParamsList(items) => {
                 self.list(items, |(t, p)| self.token_params(t, p))?
             }
-            HeaderValue::MediaType(kind, sub, params) => self.media_type(kind, sub, params)?,
+            HeaderValue::MediaType(value) => {
+                let (kind, sub, params) = &**value;
+                self.media_type(kind, sub, params)?
+            }
             HeaderValue::MediaTypeList(items) => {
                 self.list(items, |(k, s, p)| self.media_type(k, s, p))?
             }
@@ -227,7 +233,8 @@ impl<'py, 't> Builder<'py, 't> {
                 &self.types.mime_version,
                 (*major, *minor).into_pyobject(py)?,
             )?,
-            HeaderValue::RetryAfter(seconds, comment, params) => {
+            HeaderValue::RetryAfter(value) => {
+                let (seconds, comment, params) = &**value;
                 let fields =
                     (*seconds, comment.as_deref(), self.params(params)?).into_pyobject(py)?;
                 self.record(&self.types.retry_after, fields)?
@@ -244,7 +251,8 @@ impl<'py, 't> Builder<'py, 't> {
                 let fields = (*seconds, self.params(params)?).into_pyobject(py)?;
                 self.record(&self.types.delta_params, fields)?
             }
-            HeaderValue::RAck(rseq, cseq, method) => {
+            HeaderValue::RAck(value) => {
+                let (rseq, cseq, method) = &**value;
                 let fields = (*rseq, *cseq, self.method(method)).into_pyobject(py)?;
                 self.record(&self.types.rack, fields)?
             }

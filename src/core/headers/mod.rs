@@ -196,11 +196,11 @@ fn parse_typed(kind: Kind, v: &[u8]) -> R<HeaderValue> {
         Kind::Privacy => HeaderValue::Tokens(misc::privacy(v)?),
         Kind::TokenParams => {
             let (t, p) = misc::token_params(v)?;
-            HeaderValue::TokenParams(t, p)
+            HeaderValue::TokenParams(Box::new((t, p)))
         }
         Kind::CallIdParams => {
             let (t, p) = misc::call_id_params(v)?;
-            HeaderValue::TokenParams(t, p)
+            HeaderValue::TokenParams(Box::new((t, p)))
         }
         Kind::TokenParamsList => HeaderValue::TokenParamsList(misc::token_params_list(v)?),
         Kind::TokenParamsList1 => {
@@ -208,14 +208,14 @@ fn parse_typed(kind: Kind, v: &[u8]) -> R<HeaderValue> {
         }
         Kind::MediaType => {
             let (t, s, p) = misc::media_type(v)?;
-            HeaderValue::MediaType(t, s, p)
+            HeaderValue::MediaType(Box::new((t, s, p)))
         }
         Kind::MediaTypeList => HeaderValue::MediaTypeList(misc::media_type_list(v)?),
         Kind::UriParamsList => HeaderValue::UriParamsList(addr::uri_params_list(v)?),
         Kind::Auth => HeaderValue::Auth(auth::challenges(v)?),
         Kind::AuthInfo => HeaderValue::Params(auth::info(v)?),
         Kind::Contact => addr::contact(v)?,
-        Kind::NameAddr => HeaderValue::NameAddr(addr::single(v)?),
+        Kind::NameAddr => HeaderValue::NameAddr(Box::new(addr::single(v)?)),
         Kind::NameAddrList => HeaderValue::NameAddrList(addr::list(v)?),
         Kind::CSeq => {
             let (n, m) = misc::cseq(v)?;
@@ -228,7 +228,7 @@ fn parse_typed(kind: Kind, v: &[u8]) -> R<HeaderValue> {
         }
         Kind::RetryAfter => {
             let (s, c, p) = misc::retry_after(v)?;
-            HeaderValue::RetryAfter(s, c, p)
+            HeaderValue::RetryAfter(Box::new((s, c, p)))
         }
         Kind::Timestamp => {
             let (t, d) = misc::timestamp(v)?;
@@ -242,7 +242,7 @@ fn parse_typed(kind: Kind, v: &[u8]) -> R<HeaderValue> {
         }
         Kind::RAck => {
             let (a, b, m) = misc::rack(v)?;
-            HeaderValue::RAck(a, b, m)
+            HeaderValue::RAck(Box::new((a, b, m)))
         }
     })
 }
