@@ -1256,3 +1256,42 @@ def test_invalid_utf8_is_rejected_or_kept_exactly(line: bytes) -> None:
         assert error.status_code == 400
     else:
         assert line in bytes(message)
+
+
+@pytest.mark.parametrize(
+    "date",
+    [
+        "Sat, 31 Dec 2016 23:59:60 GMT",  # a leap second: beyond 23:59:59 (RFC 2616 §3.3.1)
+        "Sat, 00 Jan 2016 00:00:00 GMT",
+        "Mon, 30 Feb 2015 00:00:00 GMT",
+        "Mon, 01 Jan 0000 00:00:00 GMT",  # no year 0 in datetime
+        "Mon, 01 Jan 2010 24:00:00 GMT",
+        "Mon, 01 Jan 2010 00:60:00 GMT",
+        "Mon, 01 Foo 2010 00:00:00 GMT",
+        "Mon, 01 Jan 99999 00:00:00 GMT",
+        "Mon, 01 Jan 2010 00:00 GMT",
+    ],
+)
+def test_impossible_dates_are_400(date: str) -> None:
+    # Never a ValueError from datetime: a ParseError the server can answer with a 400.
+    with pytest.raises(ParseError) as info:
+        Message.parse(with_headers(*BASE, f"Date: {date}"))
+    assert info.value.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("date", "expected"),
+    [
+        ("Mon, 29 Feb 2016 00:00:00 GMT", datetime.datetime(2016, 2, 29, tzinfo=datetime.UTC)),
+        (
+            "Fri, 31 Dec 9999 23:59:59 GMT",
+            datetime.datetime(9999, 12, 31, 23, 59, 59, tzinfo=datetime.UTC),
+        ),
+        ("Mon, 01 Jan 0001 00:00:00 GMT", datetime.datetime(1, 1, 1, tzinfo=datetime.UTC)),
+    ],
+)
+def test_edge_dates(date: str, expected: datetime.datetime, round_trip: RoundTrip) -> None:
+    message = Message.parse(with_headers(*BASE, f"Date: {date}"))
+    assert message.headers["date"] == expected
+    round_trip(message)
+    assert f"\r\nDate: {date}\r\n".encode() in bytes(message)
