@@ -145,6 +145,41 @@ pub fn text(b: &[u8]) -> String {
     }
 }
 
+/// The longest UTF-8 prefix of a message, checked once: a `String` of bytes inside it
+/// is a copy of a `str` slice, without validating those bytes again.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Utf8<'a>(&'a str);
+
+impl<'a> Utf8<'a> {
+    pub fn of(data: &'a [u8]) -> Self {
+        match std::str::from_utf8(data) {
+            Ok(s) => Utf8(s),
+            Err(e) => Utf8(
+                data.get(..e.valid_up_to())
+                    .and_then(|p| std::str::from_utf8(p).ok())
+                    .unwrap_or(""),
+            ),
+        }
+    }
+
+    /// `text(b)`, sliced from the checked text when `b` lies inside it (same address,
+    /// whole characters).
+    pub fn text(self, b: &[u8]) -> String {
+        let offset = (b.as_ptr() as usize).wrapping_sub(self.0.as_ptr() as usize);
+        match self.0.get(offset..offset.wrapping_add(b.len())) {
+            Some(s) if s.as_ptr() == b.as_ptr() => s.to_owned(),
+            _ => text(b),
+        }
+    }
+
+    /// ASCII-lowercased `text(b)`.
+    pub fn lower(self, b: &[u8]) -> String {
+        let mut s = self.text(b);
+        s.make_ascii_lowercase();
+        s
+    }
+}
+
 pub fn trim(mut b: &[u8]) -> &[u8] {
     while let [first, rest @ ..] = b {
         if is_wsp(*first) {
@@ -168,11 +203,22 @@ pub fn trim(mut b: &[u8]) -> &[u8] {
 pub struct Cursor<'a> {
     pub s: &'a [u8],
     pub pos: usize,
+    /// Checked text `s` may lie in (see `Utf8`).
+    pub utf8: Utf8<'a>,
 }
 
 impl<'a> Cursor<'a> {
     pub fn new(s: &'a [u8]) -> Self {
-        Cursor { s, pos: 0 }
+        Cursor {
+            s,
+            pos: 0,
+            utf8: Utf8::default(),
+        }
+    }
+
+    /// A cursor over `s`, which may lie inside the checked text `utf8`.
+    pub fn within(s: &'a [u8], utf8: Utf8<'a>) -> Self {
+        Cursor { s, pos: 0, utf8 }
     }
 
     pub fn peek(&self) -> Option<u8> {
@@ -257,7 +303,7 @@ impl<'a> Cursor<'a> {
                     self.pos += 1;
                     return Ok(match out {
                         Some(v) => text(&v),
-                        None => text(raw),
+                        None => self.utf8.text(raw),
                     });
                 }
                 Some(b'\\') => {
@@ -294,7 +340,7 @@ impl<'a> Cursor<'a> {
             } else {
                 None
             };
-            out.push((lower(name), value));
+            out.push((self.utf8.lower(name), value));
         }
         Ok(())
     }
@@ -308,7 +354,7 @@ impl<'a> Cursor<'a> {
         if v.is_empty() {
             return Err(bad("empty parameter value"));
         }
-        Ok(text(v))
+        Ok(self.utf8.text(v))
     }
 
     /// After one element of a comma list: `true` if a comma follows (another element),
@@ -452,6 +498,26 @@ mod tests {
         assert_eq!(find_cr_or_lf(b"abcdefghijk\n\r"), Some(11));
         assert_eq!(find_cr_or_lf(b"\x0c\x0b\x0e\x0d"), Some(3));
         assert_eq!(find_cr_or_lf(b"\x0c\x0b\x0e\x8d\x8a\x0a"), Some(5));
+    }
+
+    #[test]
+    fn utf8_slices_equal_text() {
+        let data = "Subject: caf\u{e9} \u{263a}\r\n".as_bytes().to_vec();
+        let mut bad = data.clone();
+        bad.extend_from_slice(b"X: \xff\xfe tail");
+        for whole in [&data[..], &bad[..]] {
+            let u = Utf8::of(whole);
+            for a in 0..whole.len() {
+                for b in a..=whole.len() {
+                    assert_eq!(u.text(&whole[a..b]), text(&whole[a..b]), "{a}..{b}");
+                }
+            }
+        }
+        // Bytes outside the checked text, and an empty checked text.
+        let other = b"caf\xc3\xa9 \xff".to_vec();
+        assert_eq!(Utf8::of(&data).text(&other), text(&other));
+        assert_eq!(Utf8::default().text(b"abc"), "abc");
+        assert_eq!(Utf8::of(&bad).lower(b"AbC"), "abc");
     }
 
     #[test]

@@ -24,12 +24,12 @@
 
 use std::borrow::Cow;
 
-use crate::core::abnf::{err, find_byte, find_cr_or_lf, is_token, is_wsp, text, trim, E, R};
+use crate::core::abnf::{err, find_byte, find_cr_or_lf, is_token, is_wsp, trim, Utf8, E, R};
 use crate::core::error::{reasons, ParseFailure};
 use crate::core::headers::{self, Kind, Lookup, SPECS};
 use crate::core::limits::Limits;
 use crate::core::model::{HeaderKey, HeaderValue, Message, StartLine};
-use crate::core::uri::parse_uri_bytes;
+use crate::core::uri::parse_uri_in;
 
 /// Parses one whole message (a UDP datagram, or a message cut out by the stream framer).
 pub fn parse_message(data: &[u8], limits: &Limits) -> Result<Message, ParseFailure> {
@@ -55,13 +55,15 @@ pub fn parse_message(data: &[u8], limits: &Limits) -> Result<Message, ParseFailu
     };
     let first = first.strip_suffix(b"\r").unwrap_or(first);
     let is_request = !starts_with_sip_version(first);
+    // Checked once here; every value copied out of the message is then a `str` slice.
+    let utf8 = Utf8::of(data);
     let result = if first.len() > limits.max_line_length {
         Err((err(reasons::LINE_TOO_LONG, "start line too long"), None))
     } else {
-        parse_start_line(first)
+        parse_start_line(first, utf8)
             .map_err(|e| (e, None))
             .and_then(|start_line| {
-                let (headers, body) = parse_rest(data, header_start, limits)?;
+                let (headers, body) = parse_rest(data, header_start, limits, utf8)?;
                 Ok(Message {
                     start_line,
                     headers,
@@ -120,7 +122,7 @@ fn parse_version(b: &[u8]) -> R<(u32, u32)> {
     Ok(v)
 }
 
-fn parse_start_line(line: &[u8]) -> R<StartLine> {
+fn parse_start_line<'a>(line: &'a [u8], utf8: Utf8<'a>) -> R<StartLine> {
     const MALFORMED: E = err(reasons::MALFORMED_START_LINE, "malformed start line");
     if line.contains(&b'\r') {
         return Err(MALFORMED);
@@ -149,7 +151,7 @@ fn parse_start_line(line: &[u8]) -> R<StartLine> {
         return Ok(StartLine::Status {
             version,
             code,
-            reason: text(reason),
+            reason: utf8.text(reason),
         });
     }
     // Request-Line = Method SP Request-URI SP SIP-Version (§7.1): exactly one SP each.
@@ -165,7 +167,7 @@ fn parse_start_line(line: &[u8]) -> R<StartLine> {
     if !method.iter().all(|&c| is_token(c)) {
         return Err(err(reasons::INVALID_METHOD, "method is not a token"));
     }
-    let uri = parse_uri_bytes(uri)?;
+    let uri = parse_uri_in(uri, utf8)?;
     if !uri.headers.is_empty() {
         return Err(err(
             reasons::REQUEST_URI_HEADERS,
@@ -174,7 +176,7 @@ fn parse_start_line(line: &[u8]) -> R<StartLine> {
     }
     let version = parse_version(version)?;
     Ok(StartLine::Request {
-        method: text(method),
+        method: utf8.text(method),
         uri,
         version,
     })
@@ -369,7 +371,7 @@ impl Headers {
         }
     }
 
-    fn add(&mut self, line: &[u8], limits: &Limits) -> Result<(), Fail> {
+    fn add<'a>(&mut self, line: &'a [u8], limits: &Limits, utf8: Utf8<'a>) -> Result<(), Fail> {
         let (name, value) = split_header(line).map_err(|e| (e, None))?;
         match headers::lookup(name) {
             Lookup::Known(i) => {
@@ -386,13 +388,13 @@ impl Headers {
                 }
                 let at_slot = usize::try_from(slot).unwrap_or(usize::MAX);
                 if let Some((_, existing)) = self.list.get_mut(at_slot) {
-                    let more = headers::parse_value(spec.kind, value).map_err(at)?;
+                    let more = headers::parse_value_in(spec.kind, value, utf8).map_err(at)?;
                     headers::merge(existing, more).map_err(at)?;
                 } else {
                     // Parsed straight into the list: header values are large, moves cost.
                     let key = HeaderKey::Known(spec.key);
-                    self.list
-                        .push((key, headers::parse_value(spec.kind, value).map_err(at)?));
+                    let parsed = headers::parse_value_in(spec.kind, value, utf8).map_err(at)?;
+                    self.list.push((key, parsed));
                     if let Some(s) = self.slots.get_mut(i) {
                         *s = u32::try_from(self.list.len() - 1).unwrap_or(NO_SLOT);
                     }
@@ -406,23 +408,23 @@ impl Headers {
                     }
                 }
             }
-            Lookup::Registered(canonical) => self.add_raw(canonical.as_bytes(), value),
-            Lookup::Unknown => self.add_raw(name, value),
+            Lookup::Registered(canonical) => self.add_raw(canonical.as_bytes(), value, utf8),
+            Lookup::Unknown => self.add_raw(name, value, utf8),
         }
         Ok(())
     }
 
     /// An untyped header: one trimmed string per line, under the name first seen.
-    fn add_raw(&mut self, name: &[u8], value: &[u8]) {
+    fn add_raw(&mut self, name: &[u8], value: &[u8], utf8: Utf8<'_>) {
         let existing = self.list.iter_mut().find(|(k, _)| match k {
             HeaderKey::Raw(n) => n.as_bytes().eq_ignore_ascii_case(name),
             HeaderKey::Known(_) => false,
         });
         match existing {
-            Some((_, HeaderValue::Raw(lines))) => lines.push(text(value)),
+            Some((_, HeaderValue::Raw(lines))) => lines.push(utf8.text(value)),
             _ => self.list.push((
-                HeaderKey::Raw(text(name)),
-                HeaderValue::Raw(vec![text(value)]),
+                HeaderKey::Raw(utf8.text(name)),
+                HeaderValue::Raw(vec![utf8.text(value)]),
             )),
         }
     }
@@ -443,6 +445,7 @@ fn parse_rest<'a>(
     data: &'a [u8],
     header_start: usize,
     limits: &Limits,
+    utf8: Utf8<'a>,
 ) -> Result<(HeaderList, &'a [u8]), Fail> {
     let mut lines = HeaderLines::new(data, header_start, limits.max_line_length);
     let mut headers = Headers::new();
@@ -456,7 +459,7 @@ fn parse_rest<'a>(
                 None,
             ));
         }
-        headers.add(&line, limits)?;
+        headers.add(&line, limits, utf8)?;
     }
     let rest = data
         .get(lines.body_start.unwrap_or(data.len())..)

@@ -8,7 +8,9 @@
 
 use std::net::Ipv6Addr;
 
-use crate::core::abnf::{err, is, text, Cursor, HCHAR, HOSTNAME, PARAMCHAR, PASSWORD, R, USER};
+use crate::core::abnf::{
+    err, is, text, Cursor, Utf8, HCHAR, HOSTNAME, PARAMCHAR, PASSWORD, R, USER,
+};
 use crate::core::error::{reasons, ParseFailure};
 use crate::core::model::Uri;
 
@@ -22,6 +24,11 @@ const fn bad_uri(msg: &'static str) -> crate::core::abnf::E {
 }
 
 pub(crate) fn parse_uri_bytes(b: &[u8]) -> R<Uri> {
+    parse_uri_in(b, Utf8::default())
+}
+
+/// `parse_uri_bytes` for bytes that may lie inside the checked text `utf8`.
+pub(crate) fn parse_uri_in<'a>(b: &'a [u8], utf8: Utf8<'a>) -> R<Uri> {
     let colon = b
         .iter()
         .position(|&c| c == b':')
@@ -40,11 +47,11 @@ pub(crate) fn parse_uri_bytes(b: &[u8]) -> R<Uri> {
         _ => return Err(bad_uri("invalid URI scheme")),
     }
     if scheme_raw.eq_ignore_ascii_case(b"sip") {
-        parse_sip("sip", rest)
+        parse_sip("sip", rest, utf8)
     } else if scheme_raw.eq_ignore_ascii_case(b"sips") {
-        parse_sip("sips", rest)
+        parse_sip("sips", rest, utf8)
     } else if scheme_raw.eq_ignore_ascii_case(b"tel") {
-        parse_tel(rest)
+        parse_tel(rest, utf8)
     } else {
         parse_opaque(scheme_raw, rest)
     }
@@ -78,10 +85,10 @@ fn hex(b: Option<&u8>) -> Option<u8> {
 
 /// Checks `b` against `allowed` and decodes `%HH` escapes. An invalid escape (`%Z`) or a
 /// disallowed character is an error.
-fn decode(b: &[u8], allowed: fn(u8) -> bool) -> R<String> {
+fn decode(b: &[u8], allowed: fn(u8) -> bool, utf8: Utf8<'_>) -> R<String> {
     if !b.contains(&b'%') {
         if b.iter().all(|&c| allowed(c)) {
-            return Ok(text(b));
+            return Ok(utf8.text(b));
         }
         return Err(bad_uri("invalid character in URI"));
     }
@@ -104,8 +111,8 @@ fn decode(b: &[u8], allowed: fn(u8) -> bool) -> R<String> {
     Ok(text(&out))
 }
 
-fn lower_decode(b: &[u8], allowed: fn(u8) -> bool) -> R<String> {
-    let mut s = decode(b, allowed)?;
+fn lower_decode(b: &[u8], allowed: fn(u8) -> bool, utf8: Utf8<'_>) -> R<String> {
+    let mut s = decode(b, allowed, utf8)?;
     s.make_ascii_lowercase();
     Ok(s)
 }
@@ -130,7 +137,7 @@ pub(crate) fn scan_host(c: &mut Cursor<'_>) -> R<String> {
     if h.is_empty() {
         return Err(bad_uri("missing host"));
     }
-    Ok(text(h))
+    Ok(c.utf8.text(h))
 }
 
 /// RFC 5118 §4.10: the RFC 3261 ABNF (from RFC 2373) allows `2001:db8:::192.0.2.1`; it
@@ -167,17 +174,18 @@ fn uri_params(c: &mut Cursor<'_>, uri: &mut Uri) -> R<()> {
             if v.is_empty() {
                 return Err(bad_uri("empty URI parameter value"));
             }
-            Some(decode(v, is_paramchar)?)
+            Some(decode(v, is_paramchar, c.utf8)?)
         } else {
             None
         };
-        uri.params.push((lower_decode(name, is_paramchar)?, value));
+        uri.params
+            .push((lower_decode(name, is_paramchar, c.utf8)?, value));
     }
     Ok(())
 }
 
 /// SIP-URI = "sip:" [ userinfo ] hostport uri-parameters [ headers ] (RFC 3261 §25).
-fn parse_sip(scheme: &str, rest: &[u8]) -> R<Uri> {
+fn parse_sip<'a>(scheme: &str, rest: &'a [u8], utf8: Utf8<'a>) -> R<Uri> {
     let mut uri = Uri {
         scheme: scheme.to_owned(),
         ..Uri::default()
@@ -196,10 +204,10 @@ fn parse_sip(scheme: &str, rest: &[u8]) -> R<Uri> {
         if user.is_empty() {
             return Err(bad_uri("empty user in URI"));
         }
-        uri.user = Some(decode(user, is_user)?);
-        uri.password = password.map(|p| decode(p, is_password)).transpose()?;
+        uri.user = Some(decode(user, is_user, utf8)?);
+        uri.password = password.map(|p| decode(p, is_password, utf8)).transpose()?;
     }
-    let mut c = Cursor::new(hostport);
+    let mut c = Cursor::within(hostport, utf8);
     uri.host = Some(scan_host(&mut c)?);
     if c.eat(b':') {
         uri.port = Some(scan_port(&mut c)?);
@@ -216,8 +224,10 @@ fn parse_sip(scheme: &str, rest: &[u8]) -> R<Uri> {
             } else {
                 &[]
             };
-            uri.headers
-                .push((decode(name, is_hchar)?, decode(value, is_hchar)?));
+            uri.headers.push((
+                decode(name, is_hchar, utf8)?,
+                decode(value, is_hchar, utf8)?,
+            ));
             if !c.eat(b'&') {
                 break;
             }
@@ -231,8 +241,8 @@ fn parse_sip(scheme: &str, rest: &[u8]) -> R<Uri> {
 
 /// telephone-uri = "tel:" telephone-subscriber (RFC 3966 §3). The number is kept as
 /// written, visual separators included; parameters are parsed like SIP URI parameters.
-fn parse_tel(rest: &[u8]) -> R<Uri> {
-    let mut c = Cursor::new(rest);
+fn parse_tel<'a>(rest: &'a [u8], utf8: Utf8<'a>) -> R<Uri> {
+    let mut c = Cursor::within(rest, utf8);
     let number = c.take_while(|b| {
         b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.' | b'(' | b')' | b'*' | b'#')
     });
@@ -241,7 +251,7 @@ fn parse_tel(rest: &[u8]) -> R<Uri> {
     }
     let mut uri = Uri {
         scheme: "tel".to_owned(),
-        user: Some(text(number)),
+        user: Some(utf8.text(number)),
         ..Uri::default()
     };
     uri_params(&mut c, &mut uri)?;

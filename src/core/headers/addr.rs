@@ -2,13 +2,13 @@
 //! Record-Route, Reply-To, Refer-To, Path..., and the `<uri>;params` of Alert-Info,
 //! Call-Info and Error-Info.
 
-use crate::core::abnf::{bad, is_wsp, text, Cursor, R};
+use crate::core::abnf::{bad, is_wsp, text, Cursor, Utf8, R};
 use crate::core::model::{HeaderValue, NameAddr, Params, Uri};
-use crate::core::uri::parse_uri_bytes;
+use crate::core::uri::parse_uri_in;
 
 /// A URI error inside a header keeps its `invalid_uri` reason.
-fn uri(b: &[u8]) -> R<Uri> {
-    parse_uri_bytes(b)
+fn uri<'a>(b: &'a [u8], utf8: Utf8<'a>) -> R<Uri> {
+    parse_uri_in(b, utf8)
 }
 
 /// `<` URI `>` with the cursor on `<`. Nothing may separate the brackets from the URI
@@ -24,7 +24,7 @@ fn bracketed(c: &mut Cursor<'_>) -> R<Uri> {
         .ok_or(bad("missing >"))?;
     let inner = rest.get(..end).unwrap_or(&[]);
     c.pos += end + 1;
-    uri(inner)
+    uri(inner, c.utf8)
 }
 
 /// The display name written as tokens separated by LWS (`token1~` token2'+_ <...>`, RFC 4475
@@ -97,7 +97,7 @@ fn addr_spec(c: &mut Cursor<'_>) -> R<Uri> {
     if spec.is_empty() {
         return Err(bad("missing URI"));
     }
-    let u = uri(spec)?;
+    let u = uri(spec, c.utf8)?;
     if !u.headers.is_empty() {
         return Err(bad("a URI with headers must be enclosed in <>"));
     }
@@ -106,16 +106,16 @@ fn addr_spec(c: &mut Cursor<'_>) -> R<Uri> {
 }
 
 /// A single name-addr header (From, To, Reply-To, Refer-To, Referred-By).
-pub fn single(v: &[u8]) -> R<NameAddr> {
-    let mut c = Cursor::new(v);
+pub fn single<'a>(v: &'a [u8], utf8: Utf8<'a>) -> R<NameAddr> {
+    let mut c = Cursor::within(v, utf8);
     let na = name_addr(&mut c)?;
     c.expect_end()?;
     Ok(na)
 }
 
 /// A comma list of name-addrs (Route, Record-Route, Path, P-Asserted-Identity...).
-pub fn list(v: &[u8]) -> R<Vec<NameAddr>> {
-    let mut c = Cursor::new(v);
+pub fn list<'a>(v: &'a [u8], utf8: Utf8<'a>) -> R<Vec<NameAddr>> {
+    let mut c = Cursor::within(v, utf8);
     let mut out = Vec::with_capacity(1);
     loop {
         out.push(name_addr(&mut c)?);
@@ -126,11 +126,11 @@ pub fn list(v: &[u8]) -> R<Vec<NameAddr>> {
 }
 
 /// Contact: `*` or a list of name-addrs (RFC 3261 §20.10).
-pub fn contact(v: &[u8]) -> R<HeaderValue> {
+pub fn contact<'a>(v: &'a [u8], utf8: Utf8<'a>) -> R<HeaderValue> {
     if v == b"*" {
         return Ok(HeaderValue::Star);
     }
-    Ok(HeaderValue::NameAddrList(list(v)?))
+    Ok(HeaderValue::NameAddrList(list(v, utf8)?))
 }
 
 /// Alert-Info, Call-Info, Error-Info: `<absoluteURI> *( SEMI param )` values.
@@ -154,7 +154,7 @@ mod tests {
     use super::*;
 
     fn one(v: &str) -> NameAddr {
-        single(v.as_bytes()).unwrap_or_else(|e| panic!("{v}: {e:?}"))
+        single(v.as_bytes(), Utf8::default()).unwrap_or_else(|e| panic!("{v}: {e:?}"))
     }
 
     #[test]
@@ -194,10 +194,10 @@ mod tests {
             "\"a\" sip:a@b",
             "",
         ] {
-            assert!(single(v.as_bytes()).is_err(), "{v}");
+            assert!(single(v.as_bytes(), Utf8::default()).is_err(), "{v}");
         }
         assert_eq!(
-            single(br#""Mr. J. User <sip:j.user@example.com>"#)
+            single(br#""Mr. J. User <sip:j.user@example.com>"#, Utf8::default())
                 .unwrap_err()
                 .reason,
             "unclosed_qstring"
@@ -206,14 +206,14 @@ mod tests {
 
     #[test]
     fn lists_and_star() {
-        let v = contact(b"<sip:a@b>;q=0.5, \"X\" <sip:c@d>").unwrap();
+        let v = contact(b"<sip:a@b>;q=0.5, \"X\" <sip:c@d>", Utf8::default()).unwrap();
         let HeaderValue::NameAddrList(l) = v else {
             panic!("not a list")
         };
         assert_eq!(l.len(), 2);
         assert_eq!(l[1].display_name, "X");
-        assert_eq!(contact(b"*").unwrap(), HeaderValue::Star);
-        assert!(contact(b"<sip:a@b>,").is_err());
+        assert_eq!(contact(b"*", Utf8::default()).unwrap(), HeaderValue::Star);
+        assert!(contact(b"<sip:a@b>,", Utf8::default()).is_err());
         let l = uri_params_list(
             b"<http://wwww.example.com/alice/photo.jpg> ;purpose=icon, <http://x/y>",
         )

@@ -1,13 +1,13 @@
 //! The smaller header grammars of RFC 3261 §25 and its extensions: numbers, token lists,
 //! media types, CSeq, Retry-After, Timestamp, Warning, RAck, Session-Expires...
 
-use crate::core::abnf::{bad, err, is_token, is_word, lower, text, trim, uint, Cursor, R, U32_MAX};
+use crate::core::abnf::{bad, err, is_token, is_word, text, trim, uint, Cursor, Utf8, R, U32_MAX};
 use crate::core::error::reasons;
 use crate::core::model::Params;
 
-fn whole_token(v: &[u8]) -> R<String> {
+fn whole_token(v: &[u8], utf8: Utf8<'_>) -> R<String> {
     if !v.is_empty() && v.iter().all(|&b| is_token(b)) {
-        Ok(text(v))
+        Ok(utf8.text(v))
     } else {
         Err(bad("expected a token"))
     }
@@ -18,16 +18,16 @@ fn is_call_id(b: u8) -> bool {
 }
 
 /// callid = word [ "@" word ] (RFC 3261 §25; RFC 4475 intmeth uses every word char).
-pub fn call_id(v: &[u8]) -> R<String> {
+pub fn call_id(v: &[u8], utf8: Utf8<'_>) -> R<String> {
     if !v.is_empty() && v.iter().all(|&b| is_call_id(b)) {
-        Ok(text(v))
+        Ok(utf8.text(v))
     } else {
         Err(bad("invalid Call-ID"))
     }
 }
 
 pub fn single_token(v: &[u8]) -> R<String> {
-    whole_token(v)
+    whole_token(v, Utf8::default())
 }
 
 pub fn int(v: &[u8], max: u64) -> R<u64> {
@@ -56,15 +56,19 @@ pub fn non_empty<T>(v: Vec<T>) -> R<Vec<T>> {
 
 /// In-Reply-To = callid *( COMMA callid ): at least one.
 pub fn call_id_list(v: &[u8]) -> R<Vec<String>> {
-    non_empty(comma_items(v).map(call_id).collect::<R<Vec<_>>>()?)
+    non_empty(
+        comma_items(v)
+            .map(|id| call_id(id, Utf8::default()))
+            .collect::<R<Vec<_>>>()?,
+    )
 }
 
 /// option-tag / Method / content-coding lists: tokens separated by commas.
-pub fn tokens(v: &[u8]) -> R<Vec<String>> {
+pub fn tokens(v: &[u8], utf8: Utf8<'_>) -> R<Vec<String>> {
     // Sized once: Allow lists often have ten methods.
     let mut out = Vec::with_capacity(v.iter().filter(|&&b| b == b',').count() + 1);
     for item in comma_items(v) {
-        out.push(whole_token(item)?);
+        out.push(whole_token(item, utf8)?);
     }
     Ok(out)
 }
@@ -73,21 +77,21 @@ pub fn tokens(v: &[u8]) -> R<Vec<String>> {
 /// separators too: several Privacy lines may be folded into one comma list (§7.3.1).
 pub fn privacy(v: &[u8]) -> R<Vec<String>> {
     v.split(|&b| b == b';' || b == b',')
-        .map(|t| whole_token(trim(t)))
+        .map(|t| whole_token(trim(t), Utf8::default()))
         .collect()
 }
 
 fn token_params_at(c: &mut Cursor<'_>) -> R<(String, Params)> {
     c.skip_ws();
-    let t = text(c.expect_token("expected a token")?);
+    let t = c.utf8.text(c.expect_token("expected a token")?);
     let mut p = Params::new();
     c.params(&mut p)?;
     Ok((t, p))
 }
 
 /// `token *( SEMI generic-param )`: Event, Subscription-State, Content-Disposition.
-pub fn token_params(v: &[u8]) -> R<(String, Params)> {
-    let mut c = Cursor::new(v);
+pub fn token_params<'a>(v: &'a [u8], utf8: Utf8<'a>) -> R<(String, Params)> {
+    let mut c = Cursor::within(v, utf8);
     let r = token_params_at(&mut c)?;
     c.expect_end()?;
     Ok(r)
@@ -97,7 +101,7 @@ pub fn token_params(v: &[u8]) -> R<(String, Params)> {
 pub fn call_id_params(v: &[u8]) -> R<(String, Params)> {
     let mut c = Cursor::new(v);
     let id = c.take_while(|b| is_call_id(b) && b != b'"');
-    let id = call_id(id)?;
+    let id = call_id(id, Utf8::default())?;
     let mut p = Params::new();
     c.params(&mut p)?;
     c.expect_end()?;
@@ -125,26 +129,26 @@ pub fn token_params_list(v: &[u8]) -> R<Vec<(String, Params)>> {
 /// `("application", "sdp")` work; parameter values keep their case.
 fn media_type_at(c: &mut Cursor<'_>) -> R<(String, String, Params)> {
     c.skip_ws();
-    let t = lower(c.expect_token("expected a media type")?);
+    let t = c.utf8.lower(c.expect_token("expected a media type")?);
     if !c.sep(b'/') {
         return Err(bad("expected / in a media type"));
     }
-    let s = lower(c.expect_token("expected a media subtype")?);
+    let s = c.utf8.lower(c.expect_token("expected a media subtype")?);
     let mut p = Params::new();
     c.params(&mut p)?;
     Ok((t, s, p))
 }
 
-pub fn media_type(v: &[u8]) -> R<(String, String, Params)> {
-    let mut c = Cursor::new(v);
+pub fn media_type<'a>(v: &'a [u8], utf8: Utf8<'a>) -> R<(String, String, Params)> {
+    let mut c = Cursor::within(v, utf8);
     let r = media_type_at(&mut c)?;
     c.expect_end()?;
     Ok(r)
 }
 
 /// Accept = HCOLON [ accept-range *(COMMA accept-range) ]: may be empty.
-pub fn media_type_list(v: &[u8]) -> R<Vec<(String, String, Params)>> {
-    let mut c = Cursor::new(v);
+pub fn media_type_list<'a>(v: &'a [u8], utf8: Utf8<'a>) -> R<Vec<(String, String, Params)>> {
+    let mut c = Cursor::within(v, utf8);
     let mut out = Vec::new();
     if v.is_empty() {
         return Ok(out);
@@ -164,13 +168,13 @@ fn seq32(c: &mut Cursor<'_>) -> R<u32> {
 
 /// CSeq = 1*DIGIT LWS Method; the number fits 32 bits (RFC 3261 §8.1.1.5, RFC 4475
 /// scalar02). The method is kept as written.
-pub fn cseq(v: &[u8]) -> R<(u32, String)> {
-    let mut c = Cursor::new(v);
+pub fn cseq<'a>(v: &'a [u8], utf8: Utf8<'a>) -> R<(u32, String)> {
+    let mut c = Cursor::within(v, utf8);
     let n = seq32(&mut c)?;
     if !c.skip_ws() {
         return Err(bad("expected LWS between CSeq number and method"));
     }
-    let m = text(c.expect_token("missing CSeq method")?);
+    let m = c.utf8.text(c.expect_token("missing CSeq method")?);
     c.expect_end()?;
     Ok((n, m))
 }
@@ -317,8 +321,8 @@ pub fn warnings(v: &[u8]) -> R<Vec<(u16, String, String)>> {
 }
 
 /// Session-Expires / Min-SE = delta-seconds *( SEMI param ) (RFC 4028 §4).
-pub fn delta_params(v: &[u8]) -> R<(u32, Params)> {
-    let mut c = Cursor::new(v);
+pub fn delta_params<'a>(v: &'a [u8], utf8: Utf8<'a>) -> R<(u32, Params)> {
+    let mut c = Cursor::within(v, utf8);
     let s = seq32(&mut c)?;
     let mut p = Params::new();
     c.params(&mut p)?;
@@ -333,11 +337,11 @@ mod tests {
     #[test]
     fn token_lists() {
         assert_eq!(
-            tokens(b"INVITE, ACK ,BYE").unwrap(),
+            tokens(b"INVITE, ACK ,BYE", Utf8::default()).unwrap(),
             vec!["INVITE", "ACK", "BYE"]
         );
-        assert_eq!(tokens(b"").unwrap(), Vec::<String>::new());
-        assert!(tokens(b"a b").is_err());
+        assert_eq!(tokens(b"", Utf8::default()).unwrap(), Vec::<String>::new());
+        assert!(tokens(b"a b", Utf8::default()).is_err());
         assert_eq!(privacy(b"id;user").unwrap(), vec!["id", "user"]);
         assert_eq!(
             privacy(b"header, session").unwrap(),
@@ -345,33 +349,42 @@ mod tests {
         );
         assert!(privacy(b"id;;user").is_err());
         assert_eq!(call_id_list(b"a@b, c").unwrap(), vec!["a@b", "c"]);
-        assert!(call_id(b"a b").is_err());
+        assert!(call_id(b"a b", Utf8::default()).is_err());
     }
 
     #[test]
     fn media_types() {
         assert_eq!(
-            media_type(b"Application/SDP ; charset=UTF-8").unwrap(),
+            media_type(b"Application/SDP ; charset=UTF-8", Utf8::default()).unwrap(),
             (
                 "application".into(),
                 "sdp".into(),
                 vec![("charset".into(), Some("UTF-8".into()))]
             )
         );
-        let l = media_type_list(b"text/nobodyKnowsThis, */*;q=0.1, application/sdp").unwrap();
+        let l = media_type_list(
+            b"text/nobodyKnowsThis, */*;q=0.1, application/sdp",
+            Utf8::default(),
+        )
+        .unwrap();
         assert_eq!(l.len(), 3);
         assert_eq!((l[1].0.as_str(), l[1].1.as_str()), ("*", "*"));
-        assert!(media_type(b"text").is_err());
+        assert!(media_type(b"text", Utf8::default()).is_err());
     }
 
     #[test]
     fn numbers() {
-        assert_eq!(cseq(b"0009 INVITE"), Ok((9, "INVITE".into())));
         assert_eq!(
-            cseq(b"36893488147419103232 INVITE").unwrap_err().reason,
+            cseq(b"0009 INVITE", Utf8::default()),
+            Ok((9, "INVITE".into()))
+        );
+        assert_eq!(
+            cseq(b"36893488147419103232 INVITE", Utf8::default())
+                .unwrap_err()
+                .reason,
             "value_out_of_range"
         );
-        assert!(cseq(b"9INVITE").is_err());
+        assert!(cseq(b"9INVITE", Utf8::default()).is_err());
         assert_eq!(rack(b"776656 1 INVITE"), Ok((776656, 1, "INVITE".into())));
         assert_eq!(mime_version(b"1.0"), Ok((1, 0)));
         assert_eq!(
@@ -427,13 +440,18 @@ mod tests {
     #[test]
     fn token_params_and_replaces() {
         assert_eq!(
-            token_params(b"presence;id=1").unwrap(),
+            token_params(b"presence;id=1", Utf8::default()).unwrap(),
             ("presence".into(), vec![("id".into(), Some("1".into()))])
         );
         let (id, p) =
             call_id_params(b"98732@sip.example.com;from-tag=r33th4x0r;to-tag=ff87ff").unwrap();
         assert_eq!((id.as_str(), p.len()), ("98732@sip.example.com", 2));
         assert_eq!(token_params_list(b"").unwrap(), vec![]);
-        assert_eq!(delta_params(b"1800;refresher=uac").unwrap().0, 1800);
+        assert_eq!(
+            delta_params(b"1800;refresher=uac", Utf8::default())
+                .unwrap()
+                .0,
+            1800
+        );
     }
 }

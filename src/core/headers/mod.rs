@@ -12,7 +12,7 @@ mod date;
 mod misc;
 mod via;
 
-use crate::core::abnf::{err, R, U32_MAX};
+use crate::core::abnf::{err, Utf8, R, U32_MAX};
 use crate::core::error::reasons;
 use crate::core::model::HeaderValue;
 
@@ -137,7 +137,12 @@ pub fn lookup(name: &[u8]) -> Lookup {
 
 /// Parses one header line's value (unfolded, trimmed) into the kind's typed value.
 pub fn parse_value(kind: Kind, v: &[u8]) -> R<HeaderValue> {
-    parse_typed(kind, v).map_err(|e| {
+    parse_value_in(kind, v, Utf8::default())
+}
+
+/// `parse_value` for a value that may lie inside the checked text `utf8`.
+pub fn parse_value_in<'a>(kind: Kind, v: &'a [u8], utf8: Utf8<'a>) -> R<HeaderValue> {
+    parse_typed(kind, v, utf8).map_err(|e| {
         // `To: <sip:a@b>, <sip:c@d>` or `Content-Length: 13, 5`: a second value of a
         // single-valued header is `multiple_definition`, like a second line (RFC 4475
         // multi01, mcl01), when what precedes the comma is a whole value. (`Bell,
@@ -147,7 +152,7 @@ pub fn parse_value(kind: Kind, v: &[u8]) -> R<HeaderValue> {
             return e;
         }
         match top_level_comma(v).and_then(|i| v.get(..i)) {
-            Some(first) if parse_typed(kind, crate::core::abnf::trim(first)).is_ok() => err(
+            Some(first) if parse_typed(kind, crate::core::abnf::trim(first), utf8).is_ok() => err(
                 reasons::MULTIPLE_DEFINITION,
                 "header may have only one value",
             ),
@@ -182,20 +187,19 @@ fn top_level_comma(v: &[u8]) -> Option<usize> {
     None
 }
 
-fn parse_typed(kind: Kind, v: &[u8]) -> R<HeaderValue> {
-    use crate::core::abnf::text;
+fn parse_typed<'a>(kind: Kind, v: &'a [u8], utf8: Utf8<'a>) -> R<HeaderValue> {
     Ok(match kind {
-        Kind::Text => HeaderValue::Text(text(v)),
-        Kind::CallId => HeaderValue::Text(misc::call_id(v)?),
+        Kind::Text => HeaderValue::Text(utf8.text(v)),
+        Kind::CallId => HeaderValue::Text(misc::call_id(v, utf8)?),
         Kind::Priority => HeaderValue::Text(misc::single_token(v)?),
         Kind::Int(max) => HeaderValue::Int(misc::int(v, max)?),
         Kind::ContentLength => HeaderValue::Int(misc::content_length(v)?),
-        Kind::Tokens => HeaderValue::Tokens(misc::tokens(v)?),
-        Kind::Tokens1 => HeaderValue::Tokens(misc::non_empty(misc::tokens(v)?)?),
+        Kind::Tokens => HeaderValue::Tokens(misc::tokens(v, utf8)?),
+        Kind::Tokens1 => HeaderValue::Tokens(misc::non_empty(misc::tokens(v, utf8)?)?),
         Kind::CallIdList => HeaderValue::Tokens(misc::call_id_list(v)?),
         Kind::Privacy => HeaderValue::Tokens(misc::privacy(v)?),
         Kind::TokenParams => {
-            let (t, p) = misc::token_params(v)?;
+            let (t, p) = misc::token_params(v, utf8)?;
             HeaderValue::TokenParams(Box::new((t, p)))
         }
         Kind::CallIdParams => {
@@ -207,18 +211,18 @@ fn parse_typed(kind: Kind, v: &[u8]) -> R<HeaderValue> {
             HeaderValue::TokenParamsList(misc::non_empty(misc::token_params_list(v)?)?)
         }
         Kind::MediaType => {
-            let (t, s, p) = misc::media_type(v)?;
+            let (t, s, p) = misc::media_type(v, utf8)?;
             HeaderValue::MediaType(Box::new((t, s, p)))
         }
-        Kind::MediaTypeList => HeaderValue::MediaTypeList(misc::media_type_list(v)?),
+        Kind::MediaTypeList => HeaderValue::MediaTypeList(misc::media_type_list(v, utf8)?),
         Kind::UriParamsList => HeaderValue::UriParamsList(addr::uri_params_list(v)?),
         Kind::Auth => HeaderValue::Auth(auth::challenges(v)?),
         Kind::AuthInfo => HeaderValue::Params(auth::info(v)?),
-        Kind::Contact => addr::contact(v)?,
-        Kind::NameAddr => HeaderValue::NameAddr(Box::new(addr::single(v)?)),
-        Kind::NameAddrList => HeaderValue::NameAddrList(addr::list(v)?),
+        Kind::Contact => addr::contact(v, utf8)?,
+        Kind::NameAddr => HeaderValue::NameAddr(Box::new(addr::single(v, utf8)?)),
+        Kind::NameAddrList => HeaderValue::NameAddrList(addr::list(v, utf8)?),
         Kind::CSeq => {
-            let (n, m) = misc::cseq(v)?;
+            let (n, m) = misc::cseq(v, utf8)?;
             HeaderValue::CSeq(n, m)
         }
         Kind::Date => HeaderValue::Date(date::parse(v)?),
@@ -234,10 +238,10 @@ fn parse_typed(kind: Kind, v: &[u8]) -> R<HeaderValue> {
             let (t, d) = misc::timestamp(v)?;
             HeaderValue::Timestamp(t, d)
         }
-        Kind::Via => HeaderValue::Via(via::list(v)?),
+        Kind::Via => HeaderValue::Via(via::list(v, utf8)?),
         Kind::Warning => HeaderValue::Warning(misc::warnings(v)?),
         Kind::DeltaParams => {
-            let (s, p) = misc::delta_params(v)?;
+            let (s, p) = misc::delta_params(v, utf8)?;
             HeaderValue::DeltaParams(s, p)
         }
         Kind::RAck => {

@@ -1,7 +1,7 @@
 //! Via (RFC 3261 §20.42, §25): `SIP / 2.0 / UDP host[:port] *( SEMI via-params )`, LWS
 //! allowed around `/` and `:` (RFC 4475 wsinv); several values per line.
 
-use crate::core::abnf::{bad, uint, upper, Cursor, E, R};
+use crate::core::abnf::{bad, uint, Cursor, Utf8, E, R};
 use crate::core::error::reasons;
 use crate::core::model::{Params, Via};
 use crate::core::uri::{scan_host, scan_port};
@@ -38,7 +38,8 @@ fn one(c: &mut Cursor<'_>) -> R<Via> {
     if !c.sep(b'/') {
         return Err(bad("malformed Via sent-protocol"));
     }
-    let transport = upper(c.expect_token("missing Via transport")?);
+    let mut transport = c.utf8.text(c.expect_token("missing Via transport")?);
+    transport.make_ascii_uppercase();
     if !c.skip_ws() {
         return Err(bad("missing LWS before the Via sent-by"));
     }
@@ -59,8 +60,8 @@ fn one(c: &mut Cursor<'_>) -> R<Via> {
     })
 }
 
-pub fn list(v: &[u8]) -> R<Vec<Via>> {
-    let mut c = Cursor::new(v);
+pub fn list<'a>(v: &'a [u8], utf8: Utf8<'a>) -> R<Vec<Via>> {
+    let mut c = Cursor::within(v, utf8);
     let mut out = Vec::with_capacity(1);
     loop {
         out.push(one(&mut c)?);
@@ -76,7 +77,7 @@ mod tests {
 
     #[test]
     fn lws_around_slashes_and_lists() {
-        let l = list(b"SIP  / 2.0  / tcp     spindle.example.com   ; branch  =   z9hG4bK9ikj8  , SIP  /    2.0   / UDP  192.168.255.111   ; branch= z9hG4bK30239").unwrap();
+        let l = list(b"SIP  / 2.0  / tcp     spindle.example.com   ; branch  =   z9hG4bK9ikj8  , SIP  /    2.0   / UDP  192.168.255.111   ; branch= z9hG4bK30239", Utf8::default()).unwrap();
         assert_eq!(l.len(), 2);
         assert_eq!(l[0].transport, "TCP");
         assert_eq!(l[0].host, "spindle.example.com");
@@ -94,6 +95,7 @@ mod tests {
     fn rfc5118_ipv6_via() {
         let l = list(
             b"SIP/2.0/UDP [2001:db8::9:1]:5070;branch=z9hG4bKas3-111;received=2001:db8::9:255",
+            Utf8::default(),
         )
         .unwrap();
         assert_eq!(l[0].host, "2001:db8::9:1");
@@ -102,8 +104,8 @@ mod tests {
             l[0].params[1],
             ("received".into(), Some("2001:db8::9:255".into()))
         );
-        assert!(list(b"SIP/2.0/UDP 2001:db8::9:1;branch=x").is_err());
-        assert!(list(b"SIP/2.0/UDP [2001:db8::9:1;branch=x").is_err());
+        assert!(list(b"SIP/2.0/UDP 2001:db8::9:1;branch=x", Utf8::default()).is_err());
+        assert!(list(b"SIP/2.0/UDP [2001:db8::9:1;branch=x", Utf8::default()).is_err());
     }
 
     #[test]
@@ -120,7 +122,7 @@ mod tests {
             "SIP/1000.0/UDP h",
             "SIP/2.1000/UDP h",
         ] {
-            assert!(list(v.as_bytes()).is_err(), "{v}");
+            assert!(list(v.as_bytes(), Utf8::default()).is_err(), "{v}");
         }
     }
 }
