@@ -1295,3 +1295,21 @@ def test_edge_dates(date: str, expected: datetime.datetime, round_trip: RoundTri
     assert message.headers["date"] == expected
     round_trip(message)
     assert f"\r\nDate: {date}\r\n".encode() in bytes(message)
+
+
+@pytest.mark.parametrize(
+    ("comment", "text"),
+    [
+        ("(I'm in a meeting)", "I'm in a meeting"),
+        ("(nested (comment) here)", "nested (comment) here"),
+        # comment = LPAREN *(ctext / quoted-pair / comment) RPAREN (RFC 3261 §25.1): a
+        # quoted-pair stands for its character, as in a quoted-string
+        ("(a \\) b)", "a ) b"),
+        ('(say \\"hi\\")', 'say "hi"'),
+        ("(back\\\\slash)", "back\\slash"),
+    ],
+)
+def test_retry_after_comments(comment: str, text: str, round_trip: RoundTrip) -> None:
+    message = Message.parse(with_headers(*BASE, f"Retry-After: 300 {comment};duration=60"))
+    assert message.headers["retry_after"] == RetryAfter(300, text, {"duration": "60"})
+    round_trip(message)
