@@ -266,11 +266,10 @@ impl<'a> Cursor<'a> {
 
     /// The longest run of bytes satisfying `f` (possibly empty).
     pub fn take_while(&mut self, f: impl Fn(u8) -> bool) -> &'a [u8] {
-        let start = self.pos;
-        while self.peek().is_some_and(&f) {
-            self.pos += 1;
-        }
-        self.s.get(start..self.pos).unwrap_or(&[])
+        let rest = self.rest();
+        let n = rest.iter().position(|&b| !f(b)).unwrap_or(rest.len());
+        self.pos += n;
+        rest.get(..n).unwrap_or(&[])
     }
 
     pub fn token(&mut self) -> Option<&'a [u8]> {

@@ -44,10 +44,14 @@ fn token_display_name(c: &mut Cursor<'_>) -> Option<String> {
         c.pos = save;
         return None;
     }
+    let written = c.s.get(start..end).unwrap_or(&[]);
+    if !written.iter().copied().any(is_wsp) {
+        return Some(c.utf8.text(written));
+    }
     // Inner LWS runs collapse to one SP.
     let mut out = Vec::with_capacity(end - start);
     let mut in_ws = false;
-    for &b in c.s.get(start..end).unwrap_or(&[]) {
+    for &b in written {
         if is_wsp(b) {
             in_ws = true;
         } else {
