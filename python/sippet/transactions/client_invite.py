@@ -31,6 +31,7 @@ PROCEEDING = State.PROCEEDING
 ACCEPTED = State.ACCEPTED
 COMPLETED = State.COMPLETED
 TERMINATED = State.TERMINATED
+TIMER_M = Event.TIMER_M
 
 
 def _resend_invite(t: Transaction, _: Message | None, now: float) -> list[Action]:
@@ -56,7 +57,9 @@ def _to_tu(t: Transaction, response: Message | None, now: float) -> list[Action]
 def _accept(t: Transaction, response: Message | None, now: float) -> list[Action]:
     # RFC 6026 §8.4: to the TU, no ACK (the TU sends it), Timer M = 64*T1.
     t.retransmit_at = t.timeout_at = None
-    t.start_timeout(Event.TIMER_M, 64 * t.settings.t1, now)
+    t.timeout_event = TIMER_M
+    t.timeout_delay = delay = 64 * t.settings.t1
+    t.timeout_at = now + delay
     return [new(DeliverResponse, (response, t.key))]
 
 

@@ -21,7 +21,6 @@ from sippet.transactions.keys import (
     ClientKey,
     ServerKey,
     TransactionKey,
-    client_key_of,
     method_text,
     normalize,
     server_key_of,
@@ -83,10 +82,10 @@ class TransactionLayer:
             transaction = self._servers.get((branch, "INVITE", normal))
             if transaction is None or not transaction.IS_INVITE:
                 return [new(DeliverRequest, (request, None))]
-            return self._settle(transaction, transaction.dispatch(_ACK, request, now))
+            return self._input(transaction, _ACK, request, now)
         transaction = self._servers.get((branch, method, normal))
         if transaction is not None:
-            return self._settle(transaction, transaction.dispatch(_REQUEST, request, now))
+            return self._input(transaction, _REQUEST, request, now)
         key: ServerKey = new(ServerKey, (branch, METHOD_TEXT.get(method, method), normal))
         return self._start_server(key, method, request, source, reliable, now)
 
@@ -108,7 +107,7 @@ class TransactionLayer:
                 )
             ):
                 return [new(DeliverRequest, (request, None))]
-            return self._settle(transaction, transaction.dispatch(_ACK, request, now))
+            return self._input(transaction, _ACK, request, now)
         if transaction is not None:
             if key.branch.startswith(LEGACY_PREFIX) and not legacy_request_matches(
                 transaction, request
@@ -117,7 +116,7 @@ class TransactionLayer:
                 # not its retransmission: a merged request (§8.2.2.2); the TU may answer
                 # it statelessly (482).
                 return [new(DeliverRequest, (request, None))]
-            return self._settle(transaction, transaction.dispatch(_REQUEST, request, now))
+            return self._input(transaction, _REQUEST, request, now)
         return self._start_server(key, method, request, source, reliable, now)
 
     def _start_server(
@@ -162,7 +161,7 @@ class TransactionLayer:
                 "no server transaction for this response", reason="no_transaction"
             )
         event = transaction.RESPONSE_EVENTS[line.status_code // 100]  # type: ignore[union-attr]
-        return self._settle(transaction, transaction.dispatch(event, response, now))
+        return self._input(transaction, event, response, now)
 
     def find_invite_for_cancel(self, cancel: Message) -> ServerKey | None:
         """RFC 3261 §9.2: the INVITE server transaction a CANCEL cancels, matched by the
@@ -195,9 +194,11 @@ class TransactionLayer:
         method = METHOD_TEXT.get(line.method, line.method)
         if method == "ACK":
             raise TransactionError("an ACK is sent without a transaction", reason="ack_not_allowed")
-        key = client_key_of(request, method)
-        if key is None:
+        vias = request.headers.get("via")
+        branch = vias[0][3].get("branch") if vias else None  # Via.params
+        if branch is None:
             raise TransactionError("request without a top Via branch", reason="no_branch")
+        key: ClientKey = new(ClientKey, (branch, method))
         if key in self._clients:
             raise TransactionError(f"transaction {key} already started", reason="already_started")
         if method == "INVITE":
@@ -225,7 +226,7 @@ class TransactionLayer:
         if transaction is None:
             return [new(DeliverResponse, (response, None))]
         event = transaction.RESPONSE_EVENTS[line.status_code // 100]  # type: ignore[union-attr]
-        return self._settle(transaction, transaction.dispatch(event, response, now))
+        return self._input(transaction, event, response, now)
 
     # -- both kinds ------------------------------------------------------------------------
 
@@ -243,11 +244,19 @@ class TransactionLayer:
         deadline, so retransmission instants do not drift when the stack calls late."""
         actions: list[Action] = []
         pop_due = self._timers.pop_due
+        run = self._input
         while (due := pop_due(now)) is not None:
             deadline, transaction = due
             transaction.entry = None
-            actions += transaction.fire(deadline)
-            self._settle(transaction, actions)
+            # The entry stands for the earlier of the two slots; the timeout wins a tie, so
+            # a request is not resent at the instant the transaction gives up.
+            timeout_at = transaction.timeout_at
+            if timeout_at is not None and timeout_at <= deadline:
+                transaction.timeout_at = None
+                actions += run(transaction, transaction.timeout_event, None, deadline)
+            else:
+                transaction.retransmit_at = None
+                actions += run(transaction, transaction.retransmit_event, None, deadline)
         return actions
 
     def next_deadline(self) -> float | None:
@@ -291,6 +300,65 @@ class TransactionLayer:
             return self._servers.get(key)
         return self._clients.get(key)
 
+    def _input(
+        self, transaction: Transaction, event: Event, message: Message | None, now: float
+    ) -> list[Action]:
+        """Run one input through the transaction's table (``Transaction.dispatch``), then
+        settle it (``_settle``): both inlined, as this runs for every message and timer."""
+        edge = transaction.TABLE.get((transaction.state, event))
+        if edge is None:
+            # Absorbed (no entry in the table): nothing changed. A timer that fired has no
+            # queue entry any more: settle files the other slot, if it runs.
+            return [] if transaction.entry is not None else self._settle(transaction, [])
+        target = edge[0]
+        transaction.state = target
+        if target is TERMINATED:
+            transaction.retransmit_at = transaction.timeout_at = None
+            actions = edge[1](transaction, message, now)
+            entry = transaction.entry
+            if entry is not None:
+                self._timers.cancel(entry)
+                transaction.entry = None
+            key = transaction.key
+            if transaction.IS_SERVER:
+                del self._servers[key]  # type: ignore[arg-type]
+            else:
+                del self._clients[key]  # type: ignore[arg-type]
+            actions.append(new(Terminated, (key,)))
+            return actions
+        actions = edge[1](transaction, message, now)
+        if transaction.state is TERMINATED:  # a zero wait ended it in the same input
+            return self._settle(transaction, actions)
+        # The earlier of the two timer slots, with the delay it was started with.
+        deadline = transaction.retransmit_at
+        timeout_at = transaction.timeout_at
+        if deadline is None or (timeout_at is not None and timeout_at <= deadline):
+            if timeout_at is None:
+                entry = transaction.entry
+                if entry is not None:
+                    self._timers.cancel(entry)
+                    transaction.entry = None
+                return actions
+            deadline = timeout_at
+            delay = transaction.timeout_delay
+        else:
+            delay = transaction.retransmit_interval
+        entry = transaction.entry
+        timers = self._timers
+        if entry is not None:
+            if entry[0] == deadline:
+                return actions
+            timers.cancel(entry)
+        # TimerQueue.push, its common case inlined.
+        transaction.entry = entry = [deadline, transaction]
+        fifo = timers._fifos.get(delay)
+        if fifo is not None and fifo[-1][0] <= deadline:
+            fifo.append(entry)
+            timers._size += 1
+        else:
+            timers.push_entry(entry, delay)
+        return actions
+
     def _settle(self, transaction: Transaction, actions: list[Action]) -> list[Action]:
         """After an input: remove a finished transaction (RFC 3261 §17: "destroyed
         immediately") or move its queue entry to its next timer."""
@@ -304,7 +372,7 @@ class TransactionLayer:
                 del self._servers[key]  # type: ignore[arg-type]
             else:
                 del self._clients[key]  # type: ignore[arg-type]
-            actions.append(Terminated(key))
+            actions.append(new(Terminated, (key,)))
             return actions
         # The earlier of the two timer slots, with the delay it was started with.
         deadline = transaction.retransmit_at

@@ -133,6 +133,14 @@ class Transaction:
     RESPONSE_EVENTS: ClassVar[tuple[Event, ...]]
     """The input of a response, indexed by status class (``status // 100``)."""
 
+    # Set together with their slot's deadline (start_retransmit, start_timeout) and read
+    # only while it is set; the layer files the deadline under the interval or delay (see
+    # TimerQueue).
+    retransmit_event: Event
+    retransmit_interval: float
+    timeout_event: Event
+    timeout_delay: float
+
     def __init__(
         self,
         key: TransactionKey,
@@ -143,24 +151,17 @@ class Transaction:
     ) -> None:
         self.key = key
         self.request = request
+        # Client: where the request goes. Server: where the request came from.
         self.peer = peer
-        """Client: where the request goes. Server: where the request came from."""
         self.reliable = reliable
         self.settings = settings
         self.state = self.INITIAL
+        # Server: the last response sent. Client INVITE: the ACK of a 300-699.
         self.last_sent: Message | None = None
-        """Server: the last response sent. Client INVITE: the ACK of a 300-699."""
         self.retransmit_at: float | None = None
         self.timeout_at: float | None = None
+        # This transaction's entry in the layer's timer queue, if any.
         self.entry: list[object] | None = None
-        """This transaction's entry in the layer's timer queue, if any."""
-        # The event and interval (or delay) of a slot are set together with its deadline
-        # (start_retransmit, start_timeout) and read only while it is set. The layer files
-        # the deadline under the interval or delay (see TimerQueue).
-        self.retransmit_event: Event
-        self.retransmit_interval: float
-        self.timeout_event: Event
-        self.timeout_delay: float
 
     def start(self, now: float) -> list[Action]:
         """The actions of entering the initial state."""

@@ -33,6 +33,8 @@ ACCEPTED = State.ACCEPTED
 COMPLETED = State.COMPLETED
 CONFIRMED = State.CONFIRMED
 TERMINATED = State.TERMINATED
+TIMER_H = Event.TIMER_H
+TIMER_L = Event.TIMER_L
 
 
 def _resend_last(t: Transaction, _: Message | None, now: float) -> list[Action]:
@@ -57,7 +59,9 @@ def _send_provisional(t: Transaction, response: Message | None, now: float) -> l
 def _accept(t: Transaction, response: Message | None, now: float) -> list[Action]:
     # RFC 6026 §8.5, §8.7: send the 2xx (never resent by us), Timer L = 64*T1.
     t.retransmit_at = t.timeout_at = None
-    t.start_timeout(Event.TIMER_L, 64 * t.settings.t1, now)
+    t.timeout_event = TIMER_L
+    t.timeout_delay = delay = 64 * t.settings.t1
+    t.timeout_at = now + delay
     t.last_sent = response
     return [new(Send, (response, t.peer, t.key))]
 
@@ -78,7 +82,9 @@ def _reject(t: Transaction, response: Message | None, now: float) -> list[Action
     settings = t.settings
     if not t.reliable:
         t.start_retransmit(Event.TIMER_G, settings.t1, now)
-    t.start_timeout(Event.TIMER_H, 64 * settings.t1, now)
+    t.timeout_event = TIMER_H
+    t.timeout_delay = delay = 64 * settings.t1
+    t.timeout_at = now + delay
     t.last_sent = response
     return [new(Send, (response, t.peer, t.key))]
 

@@ -14,6 +14,10 @@ from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
+_COMPACT_MIN = 1024
+"""Cancelled entries are dropped in bulk once there are more than this many, and more
+cancelled than live ones."""
+
 
 @dataclass(frozen=True, slots=True)
 class TimerSettings:
@@ -70,8 +74,6 @@ class TimerQueue(Generic[T]):
 
     __slots__ = ("_dead", "_fifos", "_heads", "_heap", "_sequence", "_size")
 
-    _COMPACT_MIN = 1024
-
     def __init__(self) -> None:
         # An entry is a mutable list [deadline, owner]; cancelling sets owner to None.
         self._fifos: dict[float, deque[list[Any]]] = {}
@@ -87,6 +89,14 @@ class TimerQueue(Generic[T]):
     def push(self, deadline: float, owner: T, delay: float = 0.0) -> list[Any]:
         """Add ``owner`` at ``deadline`` (``now + delay``); returns the entry to cancel."""
         entry: list[Any] = [deadline, owner]
+        self.push_entry(entry, delay)
+        return entry
+
+    def push_entry(self, entry: list[Any], delay: float) -> None:
+        """``push`` of a ready-made ``[deadline, owner]`` entry. The layer inlines the
+        common case (the FIFO of ``delay`` exists and ``deadline`` is not before its last
+        entry: append it, add one to ``_size``) and calls this for the others."""
+        deadline = entry[0]
         fifo = self._fifos.get(delay)
         if fifo is None:
             self._fifos[delay] = deque((entry,))
@@ -96,13 +106,12 @@ class TimerQueue(Generic[T]):
         else:
             heapq.heappush(self._heap, (deadline, next(self._sequence), entry))
         self._size += 1
-        return entry
 
     def cancel(self, entry: list[Any]) -> None:
         if entry[1] is not None:
             entry[1] = None
             self._dead += 1
-            if self._dead > self._COMPACT_MIN and self._dead * 2 > self._size:
+            if self._dead > _COMPACT_MIN and self._dead * 2 > self._size:
                 self._compact()
 
     def pop_due(self, now: float) -> tuple[float, T] | None:
