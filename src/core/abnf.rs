@@ -425,6 +425,21 @@ pub fn find_cr_or_lf(hay: &[u8]) -> Option<usize> {
         }
         offset += 8;
     }
+    // The last 0..8 bytes: one more word ending at the end of `hay`, overlapping bytes
+    // already found clean, so its first match is the first of the remainder.
+    if offset < hay.len() {
+        if let Some(bytes) = hay
+            .len()
+            .checked_sub(8)
+            .and_then(|start| hay.get(start..))
+            .and_then(|tail| <[u8; 8]>::try_from(tail).ok())
+        {
+            let w = u64::from_le_bytes(bytes);
+            let (cr, lf) = (w ^ (LOW * u64::from(b'\r')), w ^ (LOW * u64::from(b'\n')));
+            let found = (cr.wrapping_sub(LOW) & !cr | lf.wrapping_sub(LOW) & !lf) & HIGH;
+            return (found != 0).then(|| hay.len() - 8 + (found.trailing_zeros() / 8) as usize);
+        }
+    }
     chunks
         .remainder()
         .iter()
@@ -491,6 +506,14 @@ mod tests {
             let h = &hay[start..];
             let want = h.iter().position(|&b| b == b'\r' || b == b'\n');
             assert_eq!(find_cr_or_lf(h), want);
+        }
+        let short = b"ab\rcdefghij\nklmnopqrstuvw\r\nxyz0123456789";
+        for start in 0..short.len() {
+            for end in start..=short.len() {
+                let h = &short[start..end];
+                let want = h.iter().position(|&b| b == b'\r' || b == b'\n');
+                assert_eq!(find_cr_or_lf(h), want, "{start}..{end}");
+            }
         }
         assert_eq!(find_cr_or_lf(b""), None);
         assert_eq!(find_cr_or_lf(b"abcdefgh\x0c\x0e\r\n"), Some(10));

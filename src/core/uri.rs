@@ -29,6 +29,10 @@ pub(crate) fn parse_uri_bytes(b: &[u8]) -> R<Uri> {
 
 /// `parse_uri_bytes` for bytes that may lie inside the checked text `utf8`.
 pub(crate) fn parse_uri_in<'a>(b: &'a [u8], utf8: Utf8<'a>) -> R<Uri> {
+    // Most URIs on the wire are written `sip:` exactly.
+    if let Some(rest) = b.strip_prefix(b"sip:") {
+        return parse_sip("sip", rest, utf8);
+    }
     let colon = b
         .iter()
         .position(|&c| c == b':')
@@ -86,11 +90,12 @@ fn hex(b: Option<&u8>) -> Option<u8> {
 /// Checks `b` against `allowed` and decodes `%HH` escapes. An invalid escape (`%Z`) or a
 /// disallowed character is an error.
 fn decode(b: &[u8], allowed: fn(u8) -> bool, utf8: Utf8<'_>) -> R<String> {
-    if !b.contains(&b'%') {
-        if b.iter().all(|&c| allowed(c)) {
-            return Ok(utf8.text(b));
-        }
-        return Err(bad_uri("invalid character in URI"));
+    // One scan: no `allowed` class holds `%`, so the first byte outside the class is
+    // either an escape (decode from the start) or an invalid character.
+    match b.iter().position(|&c| !allowed(c)) {
+        None => return Ok(utf8.text(b)),
+        Some(i) if b.get(i) != Some(&b'%') => return Err(bad_uri("invalid character in URI")),
+        Some(_) => {}
     }
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
