@@ -344,6 +344,18 @@ impl<'a> HeaderLines<'a> {
 /// Splits `name: value`; the name is a token, LWS allowed before the colon (§7.3.1,
 /// RFC 4475 wsinv `TO :`).
 fn split_header(line: &[u8]) -> R<(&[u8], &[u8])> {
+    // Fast path, one scan: the name runs up to the colon (`Via:`). Anything else (`TO :`,
+    // no colon, a bad name) takes the general path below.
+    let n = line
+        .iter()
+        .position(|&b| !is_token(b))
+        .unwrap_or(line.len());
+    if n > 0 && line.get(n) == Some(&b':') {
+        return Ok((
+            line.get(..n).unwrap_or(&[]),
+            trim(line.get(n + 1..).unwrap_or(&[])),
+        ));
+    }
     let colon = line
         .iter()
         .position(|&b| b == b':')

@@ -63,14 +63,27 @@ pub fn call_id_list(v: &[u8]) -> R<Vec<String>> {
     )
 }
 
-/// option-tag / Method / content-coding lists: tokens separated by commas.
+/// option-tag / Method / content-coding lists: tokens separated by commas; empty
+/// elements are skipped, like `comma_items` does.
 pub fn tokens(v: &[u8], utf8: Utf8<'_>) -> R<Vec<String>> {
     // Sized once: Allow lists often have ten methods.
     let mut out = Vec::with_capacity(v.iter().filter(|&&b| b == b',').count() + 1);
-    for item in comma_items(v) {
-        out.push(whole_token(item, utf8)?);
+    let mut c = Cursor::within(v, utf8);
+    loop {
+        c.skip_ws();
+        if c.at_end() {
+            return Ok(out);
+        }
+        if c.eat(b',') {
+            continue;
+        }
+        let t = c.expect_token("expected a token")?;
+        c.skip_ws();
+        if !c.at_end() && !c.eat(b',') {
+            return Err(bad("expected a token"));
+        }
+        out.push(utf8.text(t));
     }
-    Ok(out)
 }
 
 /// Privacy = priv-value *( ";" priv-value ) (RFC 3323 §4.2). Commas are accepted as
@@ -350,6 +363,40 @@ mod tests {
         assert!(privacy(b"id;;user").is_err());
         assert_eq!(call_id_list(b"a@b, c").unwrap(), vec!["a@b", "c"]);
         assert!(call_id(b"a b", Utf8::default()).is_err());
+    }
+
+    #[test]
+    fn token_lists_match_split_and_trim() {
+        // The one-pass scanner against the definition: split on commas, trim, skip empty
+        // elements, every other element one token.
+        let reference = |v: &[u8]| -> Option<Vec<String>> {
+            comma_items(v)
+                .map(|t| whole_token(t, Utf8::default()).ok())
+                .collect()
+        };
+        for v in [
+            "",
+            " ",
+            ",",
+            " , ,",
+            "a",
+            "a,b",
+            "a, ,b",
+            ",a,",
+            "a ,b",
+            "a\t,\tb ",
+            "a b",
+            "a,b c",
+            "a;b",
+            "a,,",
+            "  INVITE ,ACK",
+            "a,\"b\"",
+            "a ,",
+            "\t",
+        ] {
+            let got = tokens(v.as_bytes(), Utf8::of(v.as_bytes())).ok();
+            assert_eq!(got, reference(v.as_bytes()), "{v:?}");
+        }
     }
 
     #[test]
