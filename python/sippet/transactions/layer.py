@@ -25,7 +25,7 @@ from sippet.transactions.keys import (
     normalize,
     server_key_of,
 )
-from sippet.transactions.machine import TERMINATED, Event, State, Transaction
+from sippet.transactions.machine import TERMINATED, Event, State, Transaction, absorb
 from sippet.transactions.matching import legacy_ack_matches, legacy_request_matches
 from sippet.transactions.server_invite import ServerInviteTransaction
 from sippet.transactions.server_non_invite import ServerNonInviteTransaction
@@ -135,7 +135,10 @@ class TransactionLayer:
         else:
             transaction = ServerNonInviteTransaction(key, request, source, reliable, self.settings)
         self._servers[key] = transaction
-        return self._settle(transaction, transaction.start(now))
+        actions = transaction.start(now)
+        if transaction.retransmit_at is None and transaction.timeout_at is None:
+            return actions
+        return self._settle(transaction, actions)
 
     def send_response(self, response: Message, now: float) -> list[Action]:
         """A response from the TU, routed to its server transaction by top Via and CSeq
@@ -310,11 +313,12 @@ class TransactionLayer:
             # Absorbed (no entry in the table): nothing changed. A timer that fired has no
             # queue entry any more: settle files the other slot, if it runs.
             return [] if transaction.entry is not None else self._settle(transaction, [])
-        target = edge[0]
+        target, action, _label = edge
         transaction.state = target
         if target is TERMINATED:
             transaction.retransmit_at = transaction.timeout_at = None
-            actions = edge[1](transaction, message, now)
+            # Most ends (Timers D, I, J, K, L, M) do nothing but end: skip the call.
+            actions = [] if action is absorb else action(transaction, message, now)
             entry = transaction.entry
             if entry is not None:
                 self._timers.cancel(entry)
@@ -326,7 +330,7 @@ class TransactionLayer:
                 del self._clients[key]  # type: ignore[arg-type]
             actions.append(new(Terminated, (key,)))
             return actions
-        actions = edge[1](transaction, message, now)
+        actions = action(transaction, message, now)
         if transaction.state is TERMINATED:  # a zero wait ended it in the same input
             return self._settle(transaction, actions)
         # The earlier of the two timer slots, with the delay it was started with.
@@ -386,7 +390,16 @@ class TransactionLayer:
             if entry[0] == deadline:
                 return actions
             self._timers.cancel(entry)
-        transaction.entry = (
-            None if deadline is None else self._timers.push(deadline, transaction, delay)
-        )
+        if deadline is None:
+            transaction.entry = None
+            return actions
+        # TimerQueue.push, its common case inlined (as in _input).
+        timers = self._timers
+        transaction.entry = entry = [deadline, transaction]
+        fifo = timers._fifos.get(delay)
+        if fifo is not None and fifo[-1][0] <= deadline:
+            fifo.append(entry)
+            timers._size += 1
+        else:
+            timers.push_entry(entry, delay)
         return actions

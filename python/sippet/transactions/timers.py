@@ -78,8 +78,10 @@ class TimerQueue(Generic[T]):
         # An entry is a mutable list [deadline, owner]; cancelling sets owner to None.
         self._fifos: dict[float, deque[list[Any]]] = {}
         """Delay -> its entries in deadline order; only non-empty FIFOs are kept."""
-        self._heads: list[tuple[float, float]] = []
-        """Heap of (deadline of the FIFO's first entry, delay), one per FIFO."""
+        self._heads: list[list[Any]] = []
+        """Heap of ``[deadline of the FIFO's first entry, delay, FIFO]``, one per FIFO. A
+        list, so that popping updates the head in place; the delays differ, so the FIFOs
+        themselves are never compared."""
         self._heap: list[tuple[float, int, list[Any]]] = []
         """Entries that arrived out of their FIFO's order: (deadline, sequence, entry)."""
         self._sequence = itertools.count()
@@ -99,8 +101,8 @@ class TimerQueue(Generic[T]):
         deadline = entry[0]
         fifo = self._fifos.get(delay)
         if fifo is None:
-            self._fifos[delay] = deque((entry,))
-            heapq.heappush(self._heads, (deadline, delay))
+            self._fifos[delay] = fifo = deque((entry,))
+            heapq.heappush(self._heads, [deadline, delay, fifo])
         elif fifo[-1][0] <= deadline:
             fifo.append(entry)
         else:
@@ -116,21 +118,28 @@ class TimerQueue(Generic[T]):
 
     def pop_due(self, now: float) -> tuple[float, T] | None:
         """Remove and return the earliest live (deadline, owner) due at ``now``, else None."""
-        # _earliest and _remove_earliest, inlined: this runs once per timer that fires.
         heads = self._heads
         heap = self._heap
         while True:
+            # The earliest entry: the first of the earliest FIFO, or of the fallback heap.
             if heads and (not heap or heads[0][0] <= heap[0][0]):
-                deadline, delay = heads[0]
-                if deadline > now:
+                head = heads[0]
+                if head[0] > now:
                     return None
-                fifo = self._fifos[delay]
+                fifo = head[2]
                 entry = fifo.popleft()
                 if fifo:
-                    heapq.heapreplace(heads, (fifo[0][0], delay))
+                    # The head moves to the FIFO's next entry; it only sinks in the heap
+                    # when another FIFO is now earlier (rarely: most pops come in runs).
+                    head[0] = deadline = fifo[0][0]
+                    count = len(heads)
+                    if (count > 1 and heads[1][0] < deadline) or (
+                        count > 2 and heads[2][0] < deadline
+                    ):
+                        heapq.heapreplace(heads, head)
                 else:
                     heapq.heappop(heads)
-                    del self._fifos[delay]
+                    del self._fifos[head[1]]
             elif heap:
                 if heap[0][0] > now:
                     return None
@@ -167,21 +176,22 @@ class TimerQueue(Generic[T]):
         heads = self._heads
         heap = self._heap
         if heads and (not heap or heads[0][0] <= heap[0][0]):
-            return self._fifos[heads[0][1]][0]
+            return heads[0][2][0]  # type: ignore[no-any-return]
         return heap[0][2] if heap else None
 
     def _remove_earliest(self) -> None:
         heads = self._heads
         heap = self._heap
         if heads and (not heap or heads[0][0] <= heap[0][0]):
-            delay = heads[0][1]
-            fifo = self._fifos[delay]
+            head = heads[0]
+            fifo = head[2]
             fifo.popleft()
             if fifo:
-                heapq.heapreplace(heads, (fifo[0][0], delay))
+                head[0] = fifo[0][0]
+                heapq.heapreplace(heads, head)
             else:
                 heapq.heappop(heads)
-                del self._fifos[delay]
+                del self._fifos[head[1]]
         else:
             heapq.heappop(heap)
         self._size -= 1
@@ -193,7 +203,7 @@ class TimerQueue(Generic[T]):
                 self._fifos[delay] = live
             else:
                 del self._fifos[delay]
-        self._heads = [(fifo[0][0], delay) for delay, fifo in self._fifos.items()]
+        self._heads = [[fifo[0][0], delay, fifo] for delay, fifo in self._fifos.items()]
         heapq.heapify(self._heads)
         self._heap = [item for item in self._heap if item[2][1] is not None]
         heapq.heapify(self._heap)
