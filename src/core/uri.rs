@@ -9,7 +9,7 @@
 use std::net::Ipv6Addr;
 
 use crate::core::abnf::{
-    err, is, text, Cursor, Utf8, HCHAR, HOSTNAME, PARAMCHAR, PASSWORD, R, USER,
+    err, find_byte, is, text, Cursor, Utf8, HCHAR, HOSTNAME, PARAMCHAR, PASSWORD, R, USER,
 };
 use crate::core::error::{reasons, ParseFailure};
 use crate::core::model::Uri;
@@ -199,7 +199,7 @@ fn parse_sip<'a>(scheme: &str, rest: &'a [u8], utf8: Utf8<'a>) -> R<Uri> {
     // No character after the userinfo may be `@` (not in host, paramchar or hvalue), so
     // the first `@` ends the userinfo even when the user holds `;`, `?` or `/` (RFC 4475
     // intmeth, semiuri).
-    if let Some(at) = rest.iter().position(|&c| c == b'@') {
+    if let Some(at) = find_byte(rest, b'@') {
         let userinfo = rest.get(..at).unwrap_or(&[]);
         hostport = rest.get(at + 1..).unwrap_or(&[]);
         let (user, password) = match userinfo.iter().position(|&c| c == b':') {

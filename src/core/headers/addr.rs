@@ -2,7 +2,7 @@
 //! Record-Route, Reply-To, Refer-To, Path..., and the `<uri>;params` of Alert-Info,
 //! Call-Info and Error-Info.
 
-use crate::core::abnf::{bad, is_wsp, text, Cursor, Utf8, R};
+use crate::core::abnf::{bad, find_byte, is_wsp, text, Cursor, Utf8, R};
 use crate::core::model::{HeaderValue, NameAddr, Params, Uri};
 use crate::core::uri::parse_uri_in;
 
@@ -18,10 +18,7 @@ fn bracketed(c: &mut Cursor<'_>) -> R<Uri> {
         return Err(bad("expected <"));
     }
     let rest = c.rest();
-    let end = rest
-        .iter()
-        .position(|&b| b == b'>')
-        .ok_or(bad("missing >"))?;
+    let end = find_byte(rest, b'>').ok_or(bad("missing >"))?;
     let inner = rest.get(..end).unwrap_or(&[]);
     c.pos += end + 1;
     uri(inner, c.utf8)
