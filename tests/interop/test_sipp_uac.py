@@ -58,7 +58,13 @@ def test_under_loss_sippet_fails_no_more_calls_than_sipp(
             Sipp(
                 tmp_path,
                 name,
-                ["-sn", "uac", f"{HOST}:{port}", "-r", str(LOSSY_RATE), "-lost", "10"],
+                [
+                    *("-sn", "uac", f"{HOST}:{port}", "-r", str(LOSSY_RATE), "-lost", "10"),
+                    # A call whose callee gave up on it would wait forever for a 200 (the
+                    # built-in uac has no receive timeout, and SIPp's -timeout does not end a
+                    # run with calls waiting): fail such a call after 40 s instead.
+                    *("-recv_timeout", "40s"),
+                ],
                 calls=LOSSY_CALLS,
                 timeout=75,
             ).start()
