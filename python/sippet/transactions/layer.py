@@ -258,6 +258,12 @@ class TransactionLayer:
                 transaction.timeout_at = None
                 actions += run(transaction, transaction.timeout_event, None, deadline)
             else:
+                retransmit_at = transaction.retransmit_at
+                if retransmit_at is None or retransmit_at > deadline:
+                    # Not a slot's deadline (the entry is re-filed whenever a slot changes,
+                    # so this is not expected): file the entry again, fire nothing.
+                    self._settle(transaction, actions)
+                    continue
                 transaction.retransmit_at = None
                 actions += run(transaction, transaction.retransmit_event, None, deadline)
         return actions

@@ -184,19 +184,6 @@ class Transaction:
         actions += self.dispatch(Event.TRANSPORT_ERROR, None, now)
         return actions
 
-    def fire(self, deadline: float) -> list[Action]:
-        """Run the timer due at ``deadline`` (the earlier slot; the timeout on a tie, so a
-        request is not resent at the instant the transaction gives up)."""
-        timeout_at = self.timeout_at
-        if timeout_at is not None and timeout_at <= deadline:
-            self.timeout_at = None
-            return self.dispatch(self.timeout_event, None, deadline)
-        retransmit_at = self.retransmit_at
-        if retransmit_at is not None and retransmit_at <= deadline:
-            self.retransmit_at = None
-            return self.dispatch(self.retransmit_event, None, deadline)
-        return []
-
     def start_retransmit(self, event: Event, interval: float, now: float) -> None:
         self.retransmit_event = event
         self.retransmit_interval = interval
