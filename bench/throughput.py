@@ -4,9 +4,11 @@ Not a test: prints a table. `--scenario options` (the default): SIPp
 (tests/data/sipp/options-uac.xml) sends OPTIONS at --rate per second, at most --limit
 outstanding, --calls in all, to `sippet uas`, then the same load to Kamailio answering
 statelessly (sl_send_reply, tests/data/kamailio/options.cfg), in the same run, and the
-ratio is printed. `--scenario calls`: SIPp's built-in uac scenario (INVITE, 180, 200, ACK,
-BYE, 200) against `sippet uas --ring 0`, then against SIPp's own built-in uas. Every SIPp
-run is bounded by --time-limit seconds.
+ratio is printed. `--scenario options-stateful`: the same with an X-Stateful header, which
+makes Kamailio answer through a transaction (tm t_reply), as sippet does.
+`--scenario calls`: SIPp's built-in uac scenario (INVITE, 180, 200, ACK, BYE, 200) against
+`sippet uas --ring 0`, then against SIPp's own built-in uas. Every SIPp run is bounded by
+--time-limit seconds.
 
     python bench/throughput.py --calls 40000 --rate 20000 --limit 2000
     python bench/throughput.py --scenario calls --calls 5000 --rate 1000 --limit 500
@@ -33,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "interop"
 from sip_peers import (
     HOST,
     SIPP_OPTIONS_UAC,
+    SIPP_OPTIONS_UAC_STATEFUL,
     Kamailio,
     Sipp,
     SippetUAS,
@@ -96,6 +99,7 @@ def machine() -> str:
 # Per scenario: SIPp's scenario arguments, and the defaults of --calls, --rate, --limit.
 SCENARIOS: dict[str, tuple[list[str], tuple[int, int, int]]] = {
     "options": (["-sf", str(SIPP_OPTIONS_UAC)], (40000, 20000, 2000)),
+    "options-stateful": (["-sf", str(SIPP_OPTIONS_UAC_STATEFUL)], (40000, 20000, 2000)),
     "calls": (["-sn", "uac"], (5000, 1000, 500)),
 }
 
@@ -126,13 +130,14 @@ def bench_sippet(workdir: Path, args: argparse.Namespace, name: str) -> Result:
 
 
 def bench_kamailio(workdir: Path, args: argparse.Namespace, name: str) -> Result:
-    server = Kamailio(workdir)
+    server = Kamailio(workdir, shm_mb=1024)
     server.start()
     try:
         run = load(workdir, name, server.port, args)
     finally:
         server.stop()
-    return Result("Kamailio (sl)", run, None)
+    label = "Kamailio (tm)" if args.scenario == "options-stateful" else "Kamailio (sl)"
+    return Result(label, run, None)
 
 
 def bench_sipp_uas(workdir: Path, args: argparse.Namespace, name: str) -> Result:
@@ -202,7 +207,7 @@ def main() -> int:
         f"-m {args.calls} -r {args.rate} -l {args.limit} "
         f"(bounded by {args.time_limit:.0f} s)"
     )
-    reference = bench_kamailio if args.scenario == "options" else bench_sipp_uas
+    reference = bench_sipp_uas if args.scenario == "calls" else bench_kamailio
     benches = [
         bench
         for bench, which in ((bench_sippet, "sippet"), (reference, "reference"))

@@ -28,6 +28,7 @@ REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data"
 KAMAILIO_CFG = DATA / "kamailio" / "options.cfg"
 SIPP_OPTIONS_UAC = DATA / "sipp" / "options-uac.xml"
+SIPP_OPTIONS_UAC_STATEFUL = DATA / "sipp" / "options-uac-stateful.xml"
 SIPP_OPTIONS_UAS = DATA / "sipp" / "options-uas.xml"
 SIPP_OPTIONS_UAS_SLOW = DATA / "sipp" / "options-uas-slow.xml"
 SIPP_UAC_CANCEL = DATA / "sipp" / "uac-cancel.xml"
@@ -205,8 +206,17 @@ class Kamailio:
     session, with a pidfile; ``stop`` kills the pid from the pidfile, then the whole group.
     """
 
-    def __init__(self, workdir: Path, port: int | None = None, config: Path = KAMAILIO_CFG):
+    def __init__(
+        self,
+        workdir: Path,
+        port: int | None = None,
+        config: Path = KAMAILIO_CFG,
+        shm_mb: int | None = None,
+    ):
         self.binary = find_tool("kamailio")
+        # Shared memory (-m, MB): the default 64 MB runs out when tm keeps tens of
+        # thousands of transactions (the stateful benchmark).
+        self.shm_mb = shm_mb
         self.workdir = workdir
         self.port = port if port is not None else free_udp_port()
         self.config_path = workdir / f"kamailio-{self.port}.cfg"
@@ -234,6 +244,7 @@ class Kamailio:
                     str(self.workdir),
                     "-Y",
                     str(self.workdir),
+                    *(["-m", str(self.shm_mb)] if self.shm_mb else []),
                     "-DD",
                     "-E",
                 ],

@@ -9,18 +9,29 @@ from pathlib import Path
 
 import pytest
 
-from .sip_peers import HOST, SIPP_OPTIONS_UAC, Kamailio, Sipp, options_probe, screen_row
+from .sip_peers import (
+    HOST,
+    SIPP_OPTIONS_UAC,
+    SIPP_OPTIONS_UAC_STATEFUL,
+    Kamailio,
+    Sipp,
+    options_probe,
+    screen_row,
+)
 
 pytestmark = pytest.mark.interop
 
 
+@pytest.mark.parametrize(
+    "scenario", [SIPP_OPTIONS_UAC, SIPP_OPTIONS_UAC_STATEFUL], ids=["stateless", "stateful"]
+)
 def test_kamailio_answers_sipp_options_load(
-    sipp_bin: str, kamailio: Kamailio, tmp_path: Path
+    sipp_bin: str, kamailio: Kamailio, tmp_path: Path, scenario: Path
 ) -> None:
     run = Sipp(
         tmp_path,
         "options",
-        ["-sf", str(SIPP_OPTIONS_UAC), f"{HOST}:{kamailio.port}", "-r", "500", "-l", "100"],
+        ["-sf", str(scenario), f"{HOST}:{kamailio.port}", "-r", "500", "-l", "100"],
         calls=500,
         timeout=30,
     ).run()
