@@ -228,6 +228,10 @@ class Kamailio:
         )
         if count != 1:
             raise ValueError(f"{config} must have exactly one `listen=` line")
+        # Debian puts the modules under the multiarch triplet (x86_64-linux-gnu, ...).
+        modules = sorted(Path("/usr/lib").glob("*/kamailio/modules"))
+        if modules:
+            text = re.sub(r'^mpath=".*"$', f'mpath="{modules[0]}/"', text, flags=re.MULTILINE)
         self.config_path.write_text(text)
         self.process: subprocess.Popen[bytes] | None = None
 
