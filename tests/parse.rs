@@ -229,7 +229,7 @@ fn limits() {
         ..Limits::default()
     };
     let e = parse_message(with("").as_bytes(), &small).unwrap_err();
-    assert_eq!((e.reason, e.status_code), (reasons::MESSAGE_TOO_LARGE, 413));
+    assert_eq!((e.reason, e.status_code), (reasons::MESSAGE_TOO_LARGE, 513));
 
     let few = Limits {
         max_header_count: 6,

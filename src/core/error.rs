@@ -7,8 +7,9 @@ use crate::core::model::{HeaderKey, HeaderValue};
 ///
 /// | reason | status | when |
 /// |---|---|---|
-/// | `message_too_large` | 413 | datagram or framed message above `Limits::max_message_size`, or stream buffer above `max_stream_buffer` |
+/// | `message_too_large` | 513 | datagram or framed message above `Limits::max_message_size`, or stream buffer above `max_stream_buffer` |
 /// | `too_many_headers` | 400 | more header fields than `Limits::max_header_count` |
+/// | `invalid_utf8` | 400 | an octet sequence that is not UTF-8 in the start line or header section (RFC 3261 §25.1: TEXT-UTF8 is UTF-8; the body may hold any octets) |
 /// | `line_too_long` | 400 | a start line or unfolded header line above `Limits::max_line_length` |
 /// | `too_many_vias` | 400 | more Via values than `Limits::max_via_count` |
 /// | `empty_message` | 400 | nothing but CRLFs |
@@ -31,6 +32,7 @@ use crate::core::model::{HeaderKey, HeaderValue};
 pub mod reasons {
     pub const MESSAGE_TOO_LARGE: &str = "message_too_large";
     pub const TOO_MANY_HEADERS: &str = "too_many_headers";
+    pub const INVALID_UTF8: &str = "invalid_utf8";
     pub const LINE_TOO_LONG: &str = "line_too_long";
     pub const TOO_MANY_VIAS: &str = "too_many_vias";
     pub const EMPTY_MESSAGE: &str = "empty_message";
@@ -55,6 +57,7 @@ pub mod reasons {
     pub const ALL: &[&str] = &[
         MESSAGE_TOO_LARGE,
         TOO_MANY_HEADERS,
+        INVALID_UTF8,
         LINE_TOO_LONG,
         TOO_MANY_VIAS,
         EMPTY_MESSAGE,
@@ -79,7 +82,8 @@ pub mod reasons {
     /// The SIP status a server should answer a request failing with `reason`.
     pub fn status_for(reason: &str) -> u16 {
         match reason {
-            MESSAGE_TOO_LARGE => 413,
+            // RFC 3261 §21.5.14: 513 Message Too Large.
+            MESSAGE_TOO_LARGE => 513,
             UNSUPPORTED_VERSION => 505,
             _ => 400,
         }
@@ -90,7 +94,7 @@ pub mod reasons {
 pub struct ParseFailure {
     /// Stable reason code, e.g. "invalid_status_code", "multiple_definition".
     pub reason: &'static str,
-    /// The response a server should send for a request that fails this way (400, 505, 413...).
+    /// The response a server should send for a request that fails this way (400, 505, 513...).
     pub status_code: u16,
     /// Human-readable detail.
     pub message: String,
@@ -136,11 +140,13 @@ mod tests {
         for r in reasons::ALL {
             assert!(seen.insert(r), "{r} listed twice");
             assert!(
-                r.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                r.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
                 "{r}"
             );
         }
-        assert_eq!(reasons::status_for(reasons::MESSAGE_TOO_LARGE), 413);
+        assert_eq!(reasons::status_for(reasons::MESSAGE_TOO_LARGE), 513);
+        assert_eq!(reasons::status_for(reasons::INVALID_UTF8), 400);
         assert_eq!(reasons::status_for(reasons::UNSUPPORTED_VERSION), 505);
         assert_eq!(reasons::status_for(reasons::MULTIPLE_DEFINITION), 400);
     }
@@ -158,7 +164,9 @@ mod tests {
                     for piece in src.split("reasons::").skip(1) {
                         let name: String = piece
                             .chars()
-                            .take_while(|c| c.is_ascii_uppercase() || *c == '_')
+                            .take_while(|c| {
+                                c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_'
+                            })
                             .collect();
                         if !name.is_empty() && name != "ALL" {
                             used.push(name.to_ascii_lowercase());
