@@ -96,6 +96,22 @@ def test_next_deadline_ignores_cancelled_timers() -> None:
     assert drain(layer, 40.0) == [(32.0, DeliverError("timeout", other)), (32.0, Terminated(other))]
 
 
+def test_timer_queue_removes_the_last_pushed_entry_at_once() -> None:
+    queue: TimerQueue[str] = TimerQueue()
+    first = queue.push(1.0, "a", 1.0)
+    queue.push(2.0, "b", 1.0)
+    last = queue.push(3.0, "c", 1.0)
+    queue.cancel(last)  # the tail of its FIFO: gone at once
+    assert len(queue) == 2 and queue.live == 2
+    queue.cancel(first)  # not the tail: dropped lazily
+    assert len(queue) == 2 and queue.live == 1
+    queue.cancel(last)  # a second cancel changes nothing
+    assert len(queue) == 2 and queue.live == 1
+    assert queue.pop_due(10.0) == (2.0, "b")
+    assert queue.pop_due(10.0) is None
+    assert len(queue) == 0
+
+
 def test_timer_queue_drops_cancelled_entries_in_bulk() -> None:
     queue: TimerQueue[str] = TimerQueue()
     entries = [queue.push(float(i), f"t{i}") for i in range(5000)]

@@ -360,7 +360,7 @@ class TransactionLayer:
                 return actions
             timers.cancel(entry)
         # TimerQueue.push, its common case inlined.
-        transaction.entry = entry = [deadline, transaction]
+        transaction.entry = entry = [deadline, transaction, delay]
         fifo = timers._fifos.get(delay)
         if fifo is not None and fifo[-1][0] <= deadline:
             fifo.append(entry)
@@ -401,7 +401,7 @@ class TransactionLayer:
             return actions
         # TimerQueue.push, its common case inlined (as in _input).
         timers = self._timers
-        transaction.entry = entry = [deadline, transaction]
+        transaction.entry = entry = [deadline, transaction, delay]
         fifo = timers._fifos.get(delay)
         if fifo is not None and fifo[-1][0] <= deadline:
             fifo.append(entry)

@@ -75,7 +75,7 @@ class TimerQueue(Generic[T]):
     __slots__ = ("_dead", "_fifos", "_heads", "_heap", "_sequence", "_size")
 
     def __init__(self) -> None:
-        # An entry is a mutable list [deadline, owner]; cancelling sets owner to None.
+        # An entry is a mutable list [deadline, owner, delay]; cancelling sets owner to None.
         self._fifos: dict[float, deque[list[Any]]] = {}
         """Delay -> its entries in deadline order; only non-empty FIFOs are kept."""
         self._heads: list[list[Any]] = []
@@ -90,12 +90,12 @@ class TimerQueue(Generic[T]):
 
     def push(self, deadline: float, owner: T, delay: float = 0.0) -> list[Any]:
         """Add ``owner`` at ``deadline`` (``now + delay``); returns the entry to cancel."""
-        entry: list[Any] = [deadline, owner]
+        entry: list[Any] = [deadline, owner, delay]
         self.push_entry(entry, delay)
         return entry
 
     def push_entry(self, entry: list[Any], delay: float) -> None:
-        """``push`` of a ready-made ``[deadline, owner]`` entry. The layer inlines the
+        """``push`` of a ready-made ``[deadline, owner, delay]`` entry. The layer inlines the
         common case (the FIFO of ``delay`` exists and ``deadline`` is not before its last
         entry: append it, add one to ``_size``) and calls this for the others."""
         deadline = entry[0]
@@ -112,6 +112,15 @@ class TimerQueue(Generic[T]):
     def cancel(self, entry: list[Any]) -> None:
         if entry[1] is not None:
             entry[1] = None
+            # The entry pushed last with its delay (a response that soon follows its
+            # request stops the timer just started) leaves its FIFO at once instead of
+            # waiting, dead, for its deadline. Not the FIFO's only entry: the head that
+            # orders that FIFO stays as it is.
+            fifo = self._fifos.get(entry[2])
+            if fifo is not None and len(fifo) > 1 and fifo[-1] is entry:
+                fifo.pop()
+                self._size -= 1
+                return
             self._dead += 1
             if self._dead > _COMPACT_MIN and self._dead * 2 > self._size:
                 self._compact()
