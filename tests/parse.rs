@@ -376,12 +376,92 @@ fn header_lines() {
         get(&m, "supported"),
         &HeaderValue::Tokens(vec!["a".into(), "b".into()])
     );
-    // Non-UTF-8 text is replaced, not fatal.
-    let mut raw = with("Subject: caf\u{e9}\r\n").into_bytes();
+}
+
+/// `text` with `\u{e9}` (`é`) replaced by the given octets.
+fn with_octets(text: &str, octets: &[u8]) -> Vec<u8> {
+    let mut raw = text.as_bytes().to_vec();
     let i = raw.windows(2).position(|w| w == [0xc3, 0xa9]).unwrap();
-    raw.splice(i..i + 2, [0xe9]);
-    let m = parse_message(&raw, &Limits::default()).unwrap();
-    assert_eq!(get(&m, "subject"), &HeaderValue::Text("caf\u{fffd}".into()));
+    raw.splice(i..i + 2, octets.iter().copied());
+    raw
+}
+
+#[test]
+fn header_section_must_be_utf8() {
+    // RFC 3261 §25.1: TEXT-UTF8 / UTF8-NONASCII are well-formed UTF-8.
+    let m = parse(&with("Subject: caf\u{e9} \u{263a}\r\n")).unwrap();
+    assert_eq!(
+        get(&m, "subject"),
+        &HeaderValue::Text("caf\u{e9} \u{263a}".into())
+    );
+    let body = "\r\nContent-Length: 0\r\n\r\n";
+    for (text, octets) in [
+        (with("Subject: caf\u{e9}\r\n"), &b"\xe9"[..]),
+        (with("Subject: caf\u{e9}\r\n"), b"\xc3"),
+        (with("Subject: caf\u{e9}\r\n"), b"\xed\xa0\x80"), // a surrogate
+        (with("Subject: caf\u{e9}\r\n"), b"\xc0\xaf"),     // overlong
+        (with("X-Raw: \u{e9}\r\n"), b"\xff\xfe"),
+        (with("X-\u{e9}: 1\r\n"), b"\x80"),
+        (
+            with("Reply-To: \"\u{e9}\" <sip:c@example.com>\r\n"),
+            b"\xff",
+        ),
+        (with("Subject: a\r\n \u{e9}\r\n"), b"\xff"), // a folded line
+        (format!("{HEAD}Subject: \u{e9}"), b"\xe9"),  // no empty line
+        (format!("{HEAD}Subject: \u{e9}\r\n"), b"\xe9"),
+        (
+            "SIP/2.0 200 caf\u{e9}\r\nCall-ID: x\r\n\r\n".to_owned(),
+            b"\xe9",
+        ),
+        (format!("OPTIONS sip:\u{e9}@h SIP/2.0{body}"), b"\xe9"),
+        (format!("OPTIONS sip:\u{e9}@h SIP/2.0\r\n\r\n"), b"\xe9"),
+    ] {
+        let raw = with_octets(&text, octets);
+        let e = parse_message(&raw, &Limits::default()).unwrap_err();
+        assert_eq!(
+            (e.reason, e.status_code),
+            (reasons::INVALID_UTF8, 400),
+            "{}",
+            String::from_utf8_lossy(&raw)
+        );
+    }
+    // A request still offers what a stateless 400 needs (RFC 3261 §8.2.6).
+    let raw = with_octets(&with("Subject: caf\u{e9}\r\n"), b"\xe9");
+    let e = parse_message(&raw, &Limits::default()).unwrap_err();
+    assert_eq!(e.reply_headers.len(), 5);
+    // ... leaving out a value that is not UTF-8 itself.
+    let raw = with_octets(
+        &format!("OPTIONS sip:b@h SIP/2.0\r\nCall-ID: \u{e9}\r\nCSeq: 1 OPTIONS\r\n\r\n"),
+        b"\xe9",
+    );
+    let e = parse_message(&raw, &Limits::default()).unwrap_err();
+    assert_eq!(
+        e.reply_headers,
+        vec![(
+            HeaderKey::Known("cseq"),
+            HeaderValue::CSeq(1, "OPTIONS".into())
+        )]
+    );
+}
+
+#[test]
+fn body_may_hold_any_octets() {
+    // RFC 4475 mpart01: a binary body part.
+    for end in ["\r\n\r\n", "\n\n", "\r\n\n", "\n\r\n"] {
+        let text = format!(
+            "{}Content-Length: 4{end}\u{e9}\u{e9}",
+            HEAD.replace("\r\n", "\n")
+        );
+        let raw = with_octets(&text, b"\xff\x00");
+        let m = parse_message(&raw, &Limits::default()).unwrap();
+        assert_eq!(m.body, b"\xff\x00\xc3\xa9", "{end:?}");
+    }
+    // Without Content-Length the body is the rest of the datagram, octets unchanged.
+    let raw = with_octets(&format!("{HEAD}\r\n\u{e9}"), b"\x80\xc3");
+    assert_eq!(
+        parse_message(&raw, &Limits::default()).unwrap().body,
+        b"\x80\xc3"
+    );
 }
 
 #[test]

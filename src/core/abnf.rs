@@ -136,8 +136,11 @@ pub fn is_param_value(b: u8) -> bool {
     is(b, PARAM_VALUE)
 }
 
-/// Lossy UTF-8: SIP text is UTF-8 (RFC 3261 §7.3.1), but a stray Latin-1 byte in a display
-/// name should not cost a whole message; it becomes U+FFFD.
+/// Bytes to a `String`. Every caller passes UTF-8: the message parser rejects a start line
+/// or header section that is not UTF-8 (`invalid_utf8`, RFC 3261 §25.1), the URI parser
+/// rejects escapes that decode to something else (`invalid_uri`). The lossy branch is a
+/// fallback that keeps this function total; it is never taken for a parsed message (the
+/// fuzz target `parse_message` checks that no U+FFFD appears that was not sent).
 pub fn text(b: &[u8]) -> String {
     match std::str::from_utf8(b) {
         Ok(s) => s.to_owned(),
@@ -151,6 +154,12 @@ pub fn text(b: &[u8]) -> String {
 pub struct Utf8<'a>(&'a str);
 
 impl<'a> Utf8<'a> {
+    /// Text already checked (a `str`).
+    pub fn new(s: &'a str) -> Self {
+        Utf8(s)
+    }
+
+    /// The longest UTF-8 prefix of `data`.
     pub fn of(data: &'a [u8]) -> Self {
         match std::str::from_utf8(data) {
             Ok(s) => Utf8(s),

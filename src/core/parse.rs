@@ -20,7 +20,10 @@
 //!   (baddn), an addr-spec with `?headers` outside `<>` (regbadct), a non-GMT Date
 //!   (baddate) are rejected.
 //! - A typed header whose value does not parse fails the whole message.
-//! - Non-UTF-8 bytes in text become U+FFFD.
+//! - The start line and header section must be UTF-8 (RFC 3261 §25.1: TEXT-UTF8,
+//!   UTF8-NONASCII), `invalid_utf8` otherwise: replacing octets (U+FFFD) would make a
+//!   proxy forward other bytes than it received. The body may hold any octets (RFC 4475
+//!   mpart01).
 
 use std::borrow::Cow;
 
@@ -56,11 +59,12 @@ pub fn parse_message(data: &[u8], limits: &Limits) -> Result<Message, ParseFailu
     let first = first.strip_suffix(b"\r").unwrap_or(first);
     let is_request = !starts_with_sip_version(first);
     // Checked once here; every value copied out of the message is then a `str` slice.
-    let utf8 = Utf8::of(data);
-    let result = if first.len() > limits.max_line_length {
-        Err((err(reasons::LINE_TOO_LONG, "start line too long"), None))
-    } else {
-        parse_start_line(first, utf8)
+    let result = match header_text(data, header_start) {
+        Err(e) => Err((e, None)),
+        Ok(_) if first.len() > limits.max_line_length => {
+            Err((err(reasons::LINE_TOO_LONG, "start line too long"), None))
+        }
+        Ok(utf8) => parse_start_line(first, utf8)
             .map_err(|e| (e, None))
             .and_then(|start_line| {
                 let (headers, body) = parse_rest(data, header_start, limits, utf8)?;
@@ -69,7 +73,7 @@ pub fn parse_message(data: &[u8], limits: &Limits) -> Result<Message, ParseFailu
                     headers,
                     body: body.to_vec(),
                 })
-            })
+            }),
     };
     result.map_err(|(e, header)| {
         let mut f = ParseFailure::of(e.reason, e.msg);
@@ -82,6 +86,37 @@ pub fn parse_message(data: &[u8], limits: &Limits) -> Result<Message, ParseFailu
         }
         f
     })
+}
+
+/// The start line and header section as checked text (RFC 3261 §25.1: UTF-8), in one
+/// pass over a message that is UTF-8 throughout. When it is not, the first bad octet must
+/// lie in the body (after the first empty line, RFC 4475 mpart01), and the header section
+/// alone is checked again (`from_utf8` gives no `str` for a prefix on failure).
+fn header_text(data: &[u8], header_start: usize) -> R<Utf8<'_>> {
+    const INVALID: E = err(reasons::INVALID_UTF8, "start line or header not UTF-8");
+    let bad = match std::str::from_utf8(data) {
+        Ok(s) => return Ok(Utf8::new(s)),
+        Err(e) => e.valid_up_to(),
+    };
+    let end = header_end(data.get(..bad).unwrap_or(&[]), header_start).ok_or(INVALID)?;
+    data.get(..end)
+        .and_then(|h| std::str::from_utf8(h).ok())
+        .map(Utf8::new)
+        .ok_or(INVALID)
+}
+
+/// Where the body starts: after the first empty line (LF LF or LF CR LF, as `HeaderLines`
+/// reads them) that ends the start line or a header line; `None` if `data` has none.
+fn header_end(data: &[u8], header_start: usize) -> Option<usize> {
+    let mut lf = header_start.checked_sub(1)?;
+    loop {
+        let after = data.get(lf + 1..)?;
+        match after {
+            [b'\n', ..] => return Some(lf + 2),
+            [b'\r', b'\n', ..] => return Some(lf + 3),
+            _ => lf += 1 + find_byte(after, b'\n')?,
+        }
+    }
 }
 
 /// An error with the header it belongs to (snake_case key or wire name).
@@ -527,7 +562,11 @@ fn reply_headers(
         let Some(spec) = SPECS.get(i).filter(|_| WANTED.contains(&i)) else {
             continue;
         };
-        let Ok(v) = headers::parse_value(spec.kind, value) else {
+        // A value that is not UTF-8 is left out rather than answered altered.
+        let Ok(value) = std::str::from_utf8(value) else {
+            continue;
+        };
+        let Ok(v) = headers::parse_value_in(spec.kind, value.as_bytes(), Utf8::new(value)) else {
             continue;
         };
         if let HeaderValue::Via(l) = &v {
