@@ -414,7 +414,7 @@ fn header_section_must_be_utf8() {
             b"\xe9",
         ),
         (format!("OPTIONS sip:\u{e9}@h SIP/2.0{body}"), b"\xe9"),
-        (format!("OPTIONS sip:\u{e9}@h SIP/2.0\r\n\r\n"), b"\xe9"),
+        ("OPTIONS sip:\u{e9}@h SIP/2.0\r\n\r\n".to_owned(), b"\xe9"),
     ] {
         let raw = with_octets(&text, octets);
         let e = parse_message(&raw, &Limits::default()).unwrap_err();
@@ -431,7 +431,7 @@ fn header_section_must_be_utf8() {
     assert_eq!(e.reply_headers.len(), 5);
     // ... leaving out a value that is not UTF-8 itself.
     let raw = with_octets(
-        &format!("OPTIONS sip:b@h SIP/2.0\r\nCall-ID: \u{e9}\r\nCSeq: 1 OPTIONS\r\n\r\n"),
+        "OPTIONS sip:b@h SIP/2.0\r\nCall-ID: \u{e9}\r\nCSeq: 1 OPTIONS\r\n\r\n",
         b"\xe9",
     );
     let e = parse_message(&raw, &Limits::default()).unwrap_err();
