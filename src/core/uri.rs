@@ -3,7 +3,9 @@
 //!
 //! Percent-escapes are decoded only where RFC 3261 §25 allows `escaped` (user, password,
 //! URI parameters, URI headers); `%00` decodes to a NUL character and never truncates
-//! (RFC 4475 escnull). Hosts are kept as written, IPv6 references without brackets
+//! (RFC 4475 escnull). Escapes whose octets are not UTF-8 (`%FF`, a cut sequence `%C3`)
+//! are `invalid_uri`: the decoded parts are text, and replacing the octets (U+FFFD) would
+//! change the URI a proxy forwards. Hosts are kept as written, IPv6 references without brackets
 //! (RFC 5118).
 
 use std::net::Ipv6Addr;
@@ -113,7 +115,7 @@ fn decode(b: &[u8], allowed: fn(u8) -> bool, utf8: Utf8<'_>) -> R<String> {
             return Err(bad_uri("invalid character in URI"));
         }
     }
-    Ok(text(&out))
+    String::from_utf8(out).map_err(|_| bad_uri("%-escapes that are not UTF-8 in URI"))
 }
 
 fn lower_decode(b: &[u8], allowed: fn(u8) -> bool, utf8: Utf8<'_>) -> R<String> {
@@ -157,13 +159,15 @@ fn ipv6_three_colons(s: &str) -> Option<String> {
     fixed.parse::<Ipv6Addr>().ok().map(|_| fixed)
 }
 
-/// port = 1*DIGIT, 0..=65535.
+/// port = 1*DIGIT (RFC 3261 §25.1: leading zeros allowed, `05060` is 5060), 0..=65535.
 pub(crate) fn scan_port(c: &mut Cursor<'_>) -> R<u16> {
     let d = c.take_while(|b| b.is_ascii_digit());
-    if d.is_empty() || d.len() > 5 {
+    if d.is_empty() {
         return Err(bad_uri("invalid port"));
     }
-    let v = d.iter().fold(0u32, |a, &x| a * 10 + u32::from(x - b'0'));
+    let v = d.iter().fold(0u32, |a, &x| {
+        a.saturating_mul(10).saturating_add(u32::from(x - b'0'))
+    });
     u16::try_from(v).map_err(|_| bad_uri("port out of range"))
 }
 
@@ -367,6 +371,32 @@ mod tests {
     }
 
     #[test]
+    fn escapes_must_decode_to_utf8() {
+        assert_eq!(p("sip:caf%C3%A9@h").user.as_deref(), Some("caf\u{e9}"));
+        assert_eq!(
+            p("sip:h;x=%E2%98%BA?s=%F0%9F%98%80").params,
+            vec![("x".into(), Some("\u{263a}".into()))]
+        );
+        for s in [
+            "sip:%FF@h.example.com",
+            "sip:a%C3@h.example.com",
+            "sip:a:%C3x@h.example.com",
+            "sip:a@h.example.com;x=%80",
+            "sip:a@h.example.com;%80=1",
+            "sip:a@h.example.com?h=%FE%FF",
+            "sip:a@h.example.com?%C0%AF=1",
+            "sip:%ED%A0%80@h", // a surrogate
+            "tel:+1;x=%FF",
+        ] {
+            assert_eq!(
+                parse_uri(s).unwrap_err().reason,
+                reasons::INVALID_URI,
+                "{s}"
+            );
+        }
+    }
+
+    #[test]
     fn user_part_may_hold_semicolons_and_question_marks() {
         let u = p("sip:user;par=u%40example.net@example.com");
         assert_eq!(u.user.as_deref(), Some("user;par=u@example.net"));
@@ -413,6 +443,13 @@ mod tests {
         assert_eq!(p("sip:h:0").port, Some(0));
         assert_eq!(p("sip:h:65535").port, Some(65535));
         fails("sip:h:65536");
+        // port = 1*DIGIT: leading zeros are legal.
+        assert_eq!(p("sip:a@h:05060").port, Some(5060));
+        assert_eq!(p("sip:a@h:00005060").port, Some(5060));
+        assert_eq!(p("sip:[::1]:000000000000000000000065535").port, Some(65535));
+        assert_eq!(p("sip:h:00").port, Some(0));
+        fails("sip:h:065536");
+        fails("sip:h:99999999999999999999999");
         fails("sip:h:");
         fails("sip:");
         fails("sip:@h");

@@ -105,6 +105,20 @@ mod tests {
             ("received".into(), Some("2001:db8::9:255".into()))
         );
         assert!(list(b"SIP/2.0/UDP 2001:db8::9:1;branch=x", Utf8::default()).is_err());
+    }
+
+    #[test]
+    fn sent_by_port_may_have_leading_zeros() {
+        // port = 1*DIGIT (RFC 3261 §25.1)
+        for (v, port) in [
+            ("SIP/2.0/UDP h:05060;branch=z9hG4bK1", 5060),
+            ("SIP/2.0/UDP [2001:db8::1] : 00005060", 5060),
+        ] {
+            assert_eq!(
+                list(v.as_bytes(), Utf8::default()).unwrap()[0].port,
+                Some(port)
+            );
+        }
         assert!(list(b"SIP/2.0/UDP [2001:db8::9:1;branch=x", Utf8::default()).is_err());
     }
 
@@ -114,6 +128,7 @@ mod tests {
             "SIP/2.0/UDP 192.0.2.15;;,;,,",
             "SIP/2.0/UDP",
             "SIP/2.0/UDP h:99999",
+            "SIP/2.0/UDP h:065536",
             "HTTP/2.0/UDP h",
             "SIP/2.0 UDP h",
             "SIP/2.0/UDPh",
