@@ -594,6 +594,35 @@ fn every_typed_shape() {
     assert!(matches!(get(&m, "subscription_state"), V::TokenParams(tp) if tp.0 == "active"));
 }
 
+#[test]
+fn timestamp_and_retry_after_comment_in_a_message() {
+    let m = parse(&with(
+        "Timestamp: 54.25 0.5\r\nRetry-After: 300 (a \\) (b) \\\\c) ;duration=60\r\n",
+    ))
+    .unwrap();
+    assert_eq!(
+        get(&m, "timestamp"),
+        &HeaderValue::Timestamp(54.25, Some(0.5))
+    );
+    let HeaderValue::RetryAfter(r) = get(&m, "retry_after") else {
+        panic!()
+    };
+    assert_eq!((r.0, r.1.as_deref()), (300, Some(r"a ) (b) \c")));
+    for (value, want) in [
+        ("inf", reasons::INVALID_HEADER),
+        ("1 NaN", reasons::INVALID_HEADER),
+        ("1e5", reasons::INVALID_HEADER),
+        (&"9".repeat(400), reasons::VALUE_OUT_OF_RANGE),
+    ] {
+        let e = parse(&with(&format!("Timestamp: {value}\r\n"))).unwrap_err();
+        assert_eq!(
+            (e.reason, e.header.as_deref()),
+            (want, Some("timestamp")),
+            "{value}"
+        );
+    }
+}
+
 /// Rough speed check, not an assertion: `cargo test --release --test parse -- --ignored
 /// --nocapture`. The binding's budget for the whole parse is a few microseconds.
 #[test]

@@ -220,34 +220,52 @@ pub fn mime_version(v: &[u8]) -> R<(u32, u32)> {
     Ok((a, b))
 }
 
-/// comment = LPAREN *(ctext / quoted-pair / comment) RPAREN, cursor on `(`. Nesting is
-/// tracked with a counter, not recursion. Returns the content without the outer parens.
+/// comment = LPAREN *(ctext / quoted-pair / comment) RPAREN (RFC 3261 §25.1), cursor on
+/// `(`. Nesting is tracked with a counter, not recursion. Returns the content without the
+/// outer parens: quoted-pairs stand for their character (`\)` is `)`, as in a
+/// quoted-string), nested comments keep their parens.
 fn comment(c: &mut Cursor<'_>) -> R<String> {
     if !c.eat(b'(') {
         return Err(bad("expected ("));
     }
     let start = c.pos;
+    // Built only once a quoted-pair is seen; until then the content is a plain slice.
+    let mut out: Option<Vec<u8>> = None;
     let mut depth = 1usize;
     loop {
-        match c.peek() {
-            None => return Err(bad("unterminated comment")),
-            Some(b'\\') => c.pos += 2,
-            Some(b'(') => {
-                depth += 1;
-                c.pos += 1;
+        let Some(b) = c.peek() else {
+            return Err(bad("unterminated comment"));
+        };
+        match b {
+            b'\\' => {
+                let buf = out.get_or_insert_with(|| c.s.get(start..c.pos).unwrap_or(&[]).to_vec());
+                // Lines are unfolded already: the quoted octet is never CR or LF.
+                let q =
+                    c.s.get(c.pos + 1)
+                        .copied()
+                        .ok_or(bad("unterminated comment"))?;
+                buf.push(q);
+                c.pos += 2;
+                continue;
             }
-            Some(b')') => {
+            b'(' => depth += 1,
+            b')' => {
                 depth -= 1;
-                c.pos += 1;
                 if depth == 0 {
-                    let inner =
-                        c.s.get(start..c.pos - 1)
-                            .ok_or(bad("unterminated comment"))?;
-                    return Ok(text(inner));
+                    let inner = c.s.get(start..c.pos).unwrap_or(&[]);
+                    c.pos += 1;
+                    return Ok(match out {
+                        Some(v) => text(&v),
+                        None => text(inner),
+                    });
                 }
             }
-            Some(_) => c.pos += 1,
+            _ => {}
         }
+        if let Some(buf) = out.as_mut() {
+            buf.push(b);
+        }
+        c.pos += 1;
     }
 }
 
@@ -267,7 +285,9 @@ pub fn retry_after(v: &[u8]) -> R<(u32, Option<String>, Params)> {
     Ok((secs, note, p))
 }
 
-/// `1*DIGIT [ "." *DIGIT ]` as a float.
+/// `1*DIGIT [ "." *DIGIT ]` as a finite float. Only this grammar is read (Rust's float
+/// parser would also take `inf`, `nan`, `1e5`); a number too large for a float (400
+/// digits) is `value_out_of_range`, never infinity.
 fn decimal(c: &mut Cursor<'_>) -> R<f64> {
     let start = c.pos;
     if c.take_while(|b| b.is_ascii_digit()).is_empty() {
@@ -279,9 +299,14 @@ fn decimal(c: &mut Cursor<'_>) -> R<f64> {
     let s = c.s.get(start..c.pos).unwrap_or(&[]);
     let s = std::str::from_utf8(s).map_err(|_| bad("expected a number"))?;
     // "54." is legal in the grammar; Rust's float parser wants a digit after the dot.
-    s.trim_end_matches('.')
+    let v = s
+        .trim_end_matches('.')
         .parse::<f64>()
-        .map_err(|_| bad("expected a number"))
+        .map_err(|_| bad("expected a number"))?;
+    if !v.is_finite() {
+        return Err(err(reasons::VALUE_OUT_OF_RANGE, "number out of range"));
+    }
+    Ok(v)
 }
 
 /// Timestamp = 1*(DIGIT) [ "." *(DIGIT) ] [ LWS delay ] (RFC 3261 §20.38).
@@ -460,8 +485,44 @@ mod tests {
             "value_out_of_range"
         );
         assert!(retry_after(b"1 (open").is_err());
+        assert!(retry_after(b"1 (open\\").is_err());
+        assert!(retry_after(b"1 (open\\)").is_err());
+        assert!(retry_after(b"1 (a (b)").is_err());
+        // RFC 3261 §25.1: quoted-pairs resolved, nested comments kept.
+        for (v, want) in [
+            (&br"1 (a \) b)"[..], "a ) b"),
+            (br#"1 (say \"hi\")"#, "say \"hi\""),
+            (br"1 (back\\slash)", "back\\slash"),
+            (br"1 (\(x)", "(x"),
+            (br"1 (a (b \) c) d)", "a (b ) c) d"),
+            (br"1 ()", ""),
+            ("1 (caf\u{e9} \\\u{e9})".as_bytes(), "caf\u{e9} \u{e9}"),
+        ] {
+            assert_eq!(retry_after(v).unwrap().1.as_deref(), Some(want), "{v:?}");
+        }
         assert_eq!(timestamp(b"54.3 0.5"), Ok((54.3, Some(0.5))));
         assert_eq!(timestamp(b"54."), Ok((54.0, None)));
+        // RFC 3261 §20.38: 1*(DIGIT) [ "." *(DIGIT) ] for value and delay, nothing else.
+        for v in [
+            "inf", "nan", "1e5", "1E5", "+1", "-1", ".5", "1 inf", "1 nan", "1 1e5", "0x10",
+            "1.5.2", "infinity", "1 .5",
+        ] {
+            assert_eq!(
+                timestamp(v.as_bytes()).unwrap_err().reason,
+                "invalid_header",
+                "{v}"
+            );
+        }
+        let huge = "9".repeat(400);
+        for v in [huge.clone(), format!("1 {huge}"), format!("{huge}.5 1")] {
+            assert_eq!(
+                timestamp(v.as_bytes()).unwrap_err().reason,
+                "value_out_of_range"
+            );
+        }
+        let long_fraction = format!("0.{huge}");
+        assert_eq!(timestamp(long_fraction.as_bytes()), Ok((1.0, None)));
+        assert_eq!(timestamp(b"0 00.000"), Ok((0.0, Some(0.0))));
         assert_eq!(
             warnings(
                 br#"307 isi.edu "Session parameter 'foo' not understood", 301 [::1]:5060 "x""#
