@@ -96,32 +96,50 @@ def test_next_deadline_ignores_cancelled_timers() -> None:
     assert drain(layer, 40.0) == [(32.0, DeliverError("timeout", other)), (32.0, Terminated(other))]
 
 
+class Owner:
+    """A timer owner for the queue tests: ``entry`` is its live entry (TimerOwner)."""
+
+    __slots__ = ("entry", "name")
+
+    def __init__(self, name: object) -> None:
+        self.name = name
+        self.entry: tuple[float, Any, float] | None = None
+
+
+def popped(queue: TimerQueue[Owner], now: float) -> tuple[float, object] | None:
+    due = queue.pop_due(now)
+    if due is None:
+        return None
+    assert due[1].entry is None  # no longer live
+    return due[0], due[1].name
+
+
 def test_timer_queue_removes_the_last_pushed_entry_at_once() -> None:
-    queue: TimerQueue[str] = TimerQueue()
-    first = queue.push(1.0, "a", 1.0)
-    queue.push(2.0, "b", 1.0)
-    last = queue.push(3.0, "c", 1.0)
+    queue: TimerQueue[Owner] = TimerQueue()
+    first = queue.push(1.0, Owner("a"), 1.0)
+    queue.push(2.0, Owner("b"), 1.0)
+    last = queue.push(3.0, Owner("c"), 1.0)
     queue.cancel(last)  # the tail of its FIFO: gone at once
     assert len(queue) == 2 and queue.live == 2
     queue.cancel(first)  # not the tail: dropped lazily
     assert len(queue) == 2 and queue.live == 1
     queue.cancel(last)  # a second cancel changes nothing
     assert len(queue) == 2 and queue.live == 1
-    assert queue.pop_due(10.0) == (2.0, "b")
-    assert queue.pop_due(10.0) is None
+    assert popped(queue, 10.0) == (2.0, "b")
+    assert popped(queue, 10.0) is None
     assert len(queue) == 0
 
 
 def test_timer_queue_drops_cancelled_entries_in_bulk() -> None:
-    queue: TimerQueue[str] = TimerQueue()
-    entries = [queue.push(float(i), f"t{i}") for i in range(5000)]
+    queue: TimerQueue[Owner] = TimerQueue()
+    entries = [queue.push(float(i), Owner(f"t{i}")) for i in range(5000)]
     for entry in entries[:4000]:
         queue.cancel(entry)
     assert len(queue) < 5000  # rebuilt once the cancelled outnumbered the live
     assert queue.live == 1000
     assert queue.next_deadline() == 4000.0
-    assert queue.pop_due(4000.5) == (4000.0, "t4000")
-    assert queue.pop_due(4000.5) is None
+    assert popped(queue, 4000.5) == (4000.0, "t4000")
+    assert popped(queue, 4000.5) is None
 
 
 def test_timer_settings_are_checked_and_derived() -> None:
@@ -310,17 +328,17 @@ def test_timer_queue_pops_live_entries_in_deadline_order(
     pushes: list[tuple[float, float, bool]],
 ) -> None:
     # Bases in any order: entries that break their FIFO's order take the fallback heap.
-    queue: TimerQueue[int] = TimerQueue()
+    queue: TimerQueue[Owner] = TimerQueue()
     expected = []
     for i, (base, delay, cancelled) in enumerate(pushes):
-        entry = queue.push(base + delay, i, delay)
+        entry = queue.push(base + delay, Owner(i), delay)
         if cancelled:
             queue.cancel(entry)
         else:
             expected.append((base + delay, i))
-    popped = []
-    while (due := queue.pop_due(200.0)) is not None:
-        popped.append(due)
-    assert [d for d, _ in popped] == sorted(d for d, _ in expected)
-    assert sorted(popped) == sorted(expected)
+    fired = []
+    while (due := popped(queue, 200.0)) is not None:
+        fired.append(due)
+    assert [d for d, _ in fired] == sorted(d for d, _ in expected)
+    assert sorted(fired) == sorted(expected)  # type: ignore[type-var]
     assert len(queue) == 0 and queue.next_deadline() is None

@@ -249,8 +249,7 @@ class TransactionLayer:
         pop_due = self._timers.pop_due
         run = self._input
         while (due := pop_due(now)) is not None:
-            deadline, transaction = due
-            transaction.entry = None
+            deadline, transaction, _delay = due
             # The entry stands for the earlier of the two slots; the timeout wins a tie, so
             # a request is not resent at the instant the transaction gives up.
             timeout_at = transaction.timeout_at
@@ -328,7 +327,6 @@ class TransactionLayer:
             entry = transaction.entry
             if entry is not None:
                 self._timers.cancel(entry)
-                transaction.entry = None
             key = transaction.key
             if transaction.IS_SERVER:
                 del self._servers[key]  # type: ignore[arg-type]
@@ -347,7 +345,6 @@ class TransactionLayer:
                 entry = transaction.entry
                 if entry is not None:
                     self._timers.cancel(entry)
-                    transaction.entry = None
                 return actions
             deadline = timeout_at
             delay = transaction.timeout_delay
@@ -360,7 +357,7 @@ class TransactionLayer:
                 return actions
             timers.cancel(entry)
         # TimerQueue.push, its common case inlined.
-        transaction.entry = entry = [deadline, transaction, delay]
+        transaction.entry = entry = (deadline, transaction, delay)
         fifo = timers._fifos.get(delay)
         if fifo is not None and fifo[-1][0] <= deadline:
             fifo.append(entry)
@@ -376,7 +373,6 @@ class TransactionLayer:
         if transaction.state is TERMINATED:
             if entry is not None:
                 self._timers.cancel(entry)
-                transaction.entry = None
             key = transaction.key
             if transaction.IS_SERVER:
                 del self._servers[key]  # type: ignore[arg-type]
@@ -401,7 +397,7 @@ class TransactionLayer:
             return actions
         # TimerQueue.push, its common case inlined (as in _input).
         timers = self._timers
-        transaction.entry = entry = [deadline, transaction, delay]
+        transaction.entry = entry = (deadline, transaction, delay)
         fifo = timers._fifos.get(delay)
         if fifo is not None and fifo[-1][0] <= deadline:
             fifo.append(entry)

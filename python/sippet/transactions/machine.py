@@ -161,7 +161,7 @@ class Transaction:
         self.retransmit_at: float | None = None
         self.timeout_at: float | None = None
         # This transaction's entry in the layer's timer queue, if any.
-        self.entry: list[object] | None = None
+        self.entry: tuple[float, Any, float] | None = None
 
     def start(self, now: float) -> list[Action]:
         """The actions of entering the initial state."""

@@ -10,7 +10,7 @@ import heapq
 import itertools
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeAlias, TypeVar
 
 T = TypeVar("T")
 
@@ -56,6 +56,16 @@ class TimerSettings:
         return 64 * self.t1
 
 
+class TimerOwner(Protocol):
+    """What a timer entry belongs to: its ``entry`` is the one entry of it that is live."""
+
+    entry: tuple[float, Any, float] | None
+
+
+Entry: TypeAlias = tuple[float, Any, float]
+"""``(deadline, owner, delay)``; live while ``owner.entry is`` it."""
+
+
 class TimerQueue(Generic[T]):
     """Pending deadlines, each with an owner, popped earliest first; O(1) cancellation.
 
@@ -67,35 +77,40 @@ class TimerQueue(Generic[T]):
     in cache misses. A deadline that would break its FIFO's order (a retransmission
     rescheduled from a timer that fired late) goes to an ordinary heap instead.
 
-    Cancelling marks the entry dead (lazy deletion); dead entries are dropped when they
-    reach the front, or all at once when they outnumber the live ones, so a busy layer that
-    ends most transactions early (a 2xx stops Timer B) does not carry them for 32 s.
+    An entry is a plain tuple ``(deadline, owner, delay)``: one allocation, one cache line.
+    The owner holds at most one live entry, in its ``entry`` attribute (``TimerOwner``);
+    an entry its owner no longer points to is dead. Cancelling a FIFO's last entry (a
+    response that soon follows its request stops the timer just started) removes it at
+    once; other dead entries are dropped when they reach the front, or all at once when
+    they outnumber the live ones, so a busy layer that ends most transactions early (a 2xx
+    stops Timer B) does not carry them for 32 s.
     """
 
     __slots__ = ("_dead", "_fifos", "_heads", "_heap", "_sequence", "_size")
 
     def __init__(self) -> None:
-        # An entry is a mutable list [deadline, owner, delay]; cancelling sets owner to None.
-        self._fifos: dict[float, deque[list[Any]]] = {}
+        self._fifos: dict[float, deque[Entry]] = {}
         """Delay -> its entries in deadline order; only non-empty FIFOs are kept."""
         self._heads: list[list[Any]] = []
         """Heap of ``[deadline of the FIFO's first entry, delay, FIFO]``, one per FIFO. A
         list, so that popping updates the head in place; the delays differ, so the FIFOs
         themselves are never compared."""
-        self._heap: list[tuple[float, int, list[Any]]] = []
+        self._heap: list[tuple[float, int, Entry]] = []
         """Entries that arrived out of their FIFO's order: (deadline, sequence, entry)."""
         self._sequence = itertools.count()
         self._dead = 0
         self._size = 0
 
-    def push(self, deadline: float, owner: T, delay: float = 0.0) -> list[Any]:
-        """Add ``owner`` at ``deadline`` (``now + delay``); returns the entry to cancel."""
-        entry: list[Any] = [deadline, owner, delay]
+    def push(self, deadline: float, owner: T, delay: float = 0.0) -> Entry:
+        """Add ``owner`` at ``deadline`` (``now + delay``) as its live entry (an entry it
+        held before must have been cancelled or popped)."""
+        entry = (deadline, owner, delay)
+        owner.entry = entry  # type: ignore[attr-defined]
         self.push_entry(entry, delay)
         return entry
 
-    def push_entry(self, entry: list[Any], delay: float) -> None:
-        """``push`` of a ready-made ``[deadline, owner, delay]`` entry. The layer inlines the
+    def push_entry(self, entry: Entry, delay: float) -> None:
+        """``push`` of a ready-made entry its owner already points to. The layer inlines the
         common case (the FIFO of ``delay`` exists and ``deadline`` is not before its last
         entry: append it, add one to ``_size``) and calls this for the others."""
         deadline = entry[0]
@@ -109,33 +124,35 @@ class TimerQueue(Generic[T]):
             heapq.heappush(self._heap, (deadline, next(self._sequence), entry))
         self._size += 1
 
-    def cancel(self, entry: list[Any]) -> None:
-        if entry[1] is not None:
-            entry[1] = None
-            # The entry pushed last with its delay (a response that soon follows its
-            # request stops the timer just started) leaves its FIFO at once instead of
-            # waiting, dead, for its deadline. Not the FIFO's only entry: the head that
-            # orders that FIFO stays as it is.
-            fifo = self._fifos.get(entry[2])
-            if fifo is not None and len(fifo) > 1 and fifo[-1] is entry:
-                fifo.pop()
-                self._size -= 1
-                return
-            self._dead += 1
-            if self._dead > _COMPACT_MIN and self._dead * 2 > self._size:
-                self._compact()
+    def cancel(self, entry: Entry) -> None:
+        """Make ``entry`` dead (its owner's ``entry`` becomes None); no-op if it is not live."""
+        owner = entry[1]
+        if owner.entry is not entry:
+            return
+        owner.entry = None
+        # Not the FIFO's only entry: the head that orders that FIFO stays as it is.
+        fifo = self._fifos.get(entry[2])
+        if fifo is not None and len(fifo) > 1 and fifo[-1] is entry:
+            fifo.pop()
+            self._size -= 1
+            return
+        self._dead += 1
+        if self._dead > _COMPACT_MIN and self._dead * 2 > self._size:
+            self._compact()
 
-    def pop_due(self, now: float) -> tuple[float, T] | None:
-        """Remove and return the earliest live (deadline, owner) due at ``now``, else None."""
+    def pop_due(self, now: float) -> Entry | None:
+        """Remove and return the earliest live entry due at ``now`` (its owner's ``entry``
+        becomes None), else None."""
         heads = self._heads
         heap = self._heap
+        entry: Entry
         while True:
             # The earliest entry: the first of the earliest FIFO, or of the fallback heap.
             if heads and (not heap or heads[0][0] <= heap[0][0]):
                 head = heads[0]
                 if head[0] > now:
                     return None
-                fifo = head[2]
+                fifo: deque[Entry] = head[2]
                 entry = fifo.popleft()
                 if fifo:
                     # The head moves to the FIFO's next entry; it only sinks in the heap
@@ -157,19 +174,19 @@ class TimerQueue(Generic[T]):
                 return None
             self._size -= 1
             owner = entry[1]
-            if owner is None:
-                self._dead -= 1
-                continue
-            entry[1] = None
-            return entry[0], owner
+            if owner.entry is entry:
+                owner.entry = None
+                return entry  # type: ignore[no-any-return]  # narrowed to owner.entry's Any
+            self._dead -= 1
 
     def next_deadline(self) -> float | None:
         while True:
             entry = self._earliest()
             if entry is None:
                 return None
-            if entry[1] is not None:
-                return entry[0]  # type: ignore[no-any-return]
+            if entry[1].entry is entry:
+                deadline: float = entry[0]
+                return deadline
             self._remove_earliest()
             self._dead -= 1
 
@@ -181,7 +198,7 @@ class TimerQueue(Generic[T]):
     def live(self) -> int:
         return self._size - self._dead
 
-    def _earliest(self) -> list[Any] | None:
+    def _earliest(self) -> Entry | None:
         heads = self._heads
         heap = self._heap
         if heads and (not heap or heads[0][0] <= heap[0][0]):
@@ -207,14 +224,14 @@ class TimerQueue(Generic[T]):
 
     def _compact(self) -> None:
         for delay, fifo in list(self._fifos.items()):
-            live = deque(entry for entry in fifo if entry[1] is not None)
+            live = deque(entry for entry in fifo if entry[1].entry is entry)
             if live:
                 self._fifos[delay] = live
             else:
                 del self._fifos[delay]
         self._heads = [[fifo[0][0], delay, fifo] for delay, fifo in self._fifos.items()]
         heapq.heapify(self._heads)
-        self._heap = [item for item in self._heap if item[2][1] is not None]
+        self._heap = [item for item in self._heap if item[2][1].entry is item[2]]
         heapq.heapify(self._heap)
         self._size -= self._dead
         self._dead = 0
