@@ -102,7 +102,7 @@ async def call(target: URI, hold: float, timeout: float) -> int:
         try:
             answer = await asyncio.wait_for(caller.expect(key), timeout)
         except (TimeoutError, RuntimeError) as exc:
-            print(f"INVITE failed: {exc or 'timeout'}", flush=True)
+            print(f"INVITE failed: {str(exc) or 'timeout'}", flush=True)
             return 2
         if not 200 <= answer.start_line.status_code < 300:  # type: ignore[union-attr]
             return 1  # the transaction has sent the ACK of the non-2xx itself (§17.1.1.3)
@@ -118,7 +118,7 @@ async def call(target: URI, hold: float, timeout: float) -> int:
         try:
             done = await asyncio.wait_for(caller.expect(bye_key), timeout)
         except (TimeoutError, RuntimeError) as exc:
-            print(f"BYE failed: {exc or 'timeout'}", flush=True)
+            print(f"BYE failed: {str(exc) or 'timeout'}", flush=True)
             return 2
         return 0 if 200 <= done.start_line.status_code < 300 else 1  # type: ignore[union-attr]
 

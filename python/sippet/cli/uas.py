@@ -278,7 +278,9 @@ class UASCore(Core):
             return
         self._send(dialog.response)
         dialog.interval = min(dialog.interval * 2, self.timers.t2)
-        dialog.timer = self.loop.call_later(dialog.interval, self._retransmit, dialog_id)
+        # Wake no later than the give-up instant, so the BYE leaves at 64*T1, not after it.
+        delay = min(dialog.interval, max(dialog.give_up_at - self.loop.time(), 0.0))
+        dialog.timer = self.loop.call_later(delay, self._retransmit, dialog_id)
 
     def _ack(self, request: Message, key: ServerKey | None) -> None:
         tag = request.headers["to"].params.get("tag")
