@@ -60,7 +60,6 @@ pub fn parse_message(data: &[u8], limits: &Limits) -> Result<Message, ParseFailu
     let is_request = !starts_with_sip_version(first);
     // Checked once here; every value copied out of the message is then a `str` slice.
     let result = match header_text(data, header_start) {
-        Err(e) => Err((e, None)),
         Ok(_) if first.len() > limits.max_line_length => {
             Err((err(reasons::LINE_TOO_LONG, "start line too long"), None))
         }
@@ -74,6 +73,7 @@ pub fn parse_message(data: &[u8], limits: &Limits) -> Result<Message, ParseFailu
                     body: body.to_vec(),
                 })
             }),
+        Err(e) => Err((e, None)),
     };
     result.map_err(|(e, header)| {
         let mut f = ParseFailure::of(e.reason, e.msg);
@@ -93,11 +93,17 @@ pub fn parse_message(data: &[u8], limits: &Limits) -> Result<Message, ParseFailu
 /// lie in the body (after the first empty line, RFC 4475 mpart01), and the header section
 /// alone is checked again (`from_utf8` gives no `str` for a prefix on failure).
 fn header_text(data: &[u8], header_start: usize) -> R<Utf8<'_>> {
+    match std::str::from_utf8(data) {
+        Ok(s) => Ok(Utf8::new(s)),
+        Err(e) => header_text_before(data, e.valid_up_to(), header_start),
+    }
+}
+
+/// `header_text` of a message whose first bad octet is at `bad`.
+#[cold]
+#[inline(never)]
+fn header_text_before(data: &[u8], bad: usize, header_start: usize) -> R<Utf8<'_>> {
     const INVALID: E = err(reasons::INVALID_UTF8, "start line or header not UTF-8");
-    let bad = match std::str::from_utf8(data) {
-        Ok(s) => return Ok(Utf8::new(s)),
-        Err(e) => e.valid_up_to(),
-    };
     let end = header_end(data.get(..bad).unwrap_or(&[]), header_start).ok_or(INVALID)?;
     data.get(..end)
         .and_then(|h| std::str::from_utf8(h).ok())

@@ -161,13 +161,23 @@ fn ipv6_three_colons(s: &str) -> Option<String> {
 
 /// port = 1*DIGIT (RFC 3261 §25.1: leading zeros allowed, `05060` is 5060), 0..=65535.
 pub(crate) fn scan_port(c: &mut Cursor<'_>) -> R<u16> {
-    let d = c.take_while(|b| b.is_ascii_digit());
+    let mut d = c.take_while(|b| b.is_ascii_digit());
     if d.is_empty() {
         return Err(bad_uri("invalid port"));
     }
-    let v = d.iter().fold(0u32, |a, &x| {
-        a.saturating_mul(10).saturating_add(u32::from(x - b'0'))
-    });
+    if d.len() > 5 {
+        // Only leading zeros can make a port longer than five digits (keep the last one).
+        let zeros = d
+            .iter()
+            .take_while(|&&b| b == b'0')
+            .count()
+            .min(d.len() - 1);
+        d = d.get(zeros..).unwrap_or(&[]);
+        if d.len() > 5 {
+            return Err(bad_uri("port out of range"));
+        }
+    }
+    let v = d.iter().fold(0u32, |a, &x| a * 10 + u32::from(x - b'0'));
     u16::try_from(v).map_err(|_| bad_uri("port out of range"))
 }
 
