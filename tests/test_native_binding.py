@@ -457,7 +457,7 @@ def test_limits_are_applied() -> None:
     with pytest.raises(ParseError) as info:
         Message.parse(data, Limits(max_message_size=len(data) - 1))
     assert info.value.reason == "message_too_large"
-    assert info.value.status_code == 413
+    assert info.value.status_code == 513
     assert Message.parse(data, Limits(max_message_size=len(data))).body == b"x" * 100
     with pytest.raises(ParseError) as info:
         Message.parse(data, Limits(max_header_count=3))
@@ -544,4 +544,4 @@ def test_framer_bounds_memory() -> None:
     with pytest.raises(ParseError) as info:
         framer.feed(big)
     assert info.value.reason == "message_too_large"
-    assert info.value.status_code == 413
+    assert info.value.status_code == 513

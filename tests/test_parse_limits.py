@@ -60,8 +60,8 @@ def rejects(data: bytes, limits: Limits) -> ParseError:
     with pytest.raises(ParseError) as info:
         Message.parse(data, limits)
     assert_parse_error(info.value)
-    # a bound, not a syntax error: 413 (too large) or 400
-    assert info.value.status_code in (400, 413)
+    # a bound, not a syntax error: 513 Message Too Large (RFC 3261 §21.5.14) or 400
+    assert info.value.status_code in (400, 513)
     return info.value
 
 

@@ -14,7 +14,7 @@ class ParseError(SippetError, ValueError):
 
     ``reason`` is a stable, machine-readable code (``"invalid_status_code"``,
     ``"multiple_definition"``, ``"content_length_mismatch"``...); ``status_code`` is the SIP
-    response a server should answer a request with (400 malformed, 505 bad version, 413 too
+    response a server should answer a request with (400 malformed, 505 bad version, 513 too
     large...). ``header`` names the header at fault, when there is one.
 
     ``reply_headers`` is filled when the bytes were a request whose Via, From, To, Call-ID
