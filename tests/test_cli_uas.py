@@ -5,12 +5,11 @@ with short timers: what each method gets, 2xx retransmission until the ACK (RFC 
 from __future__ import annotations
 
 import asyncio
-import functools
 import socket
-from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+from helpers.aio import async_test, recvfrom
 from sippet import Message
 from sippet.cli.uas import UASCore, sdp_answer
 from sippet.stack import Stack
@@ -20,38 +19,6 @@ from sippet.transports import UDP
 RFC4475 = Path(__file__).parent / "data" / "rfc4475"
 TIMEOUT = 5.0
 FAST = TimerSettings(t1=0.02, t2=0.08, t4=0.1, timer_d=0.2)
-
-
-async def recvfrom(sock: socket.socket, size: int) -> tuple[bytes, Any]:
-    """``loop.sock_recvfrom`` for any event loop (uvloop lacks it): wait until readable."""
-    while True:
-        try:
-            return sock.recvfrom(size)
-        except BlockingIOError:
-            await readable(sock)
-
-
-async def readable(sock: socket.socket) -> None:
-    loop = asyncio.get_running_loop()
-    ready: asyncio.Future[None] = loop.create_future()
-
-    def wake() -> None:
-        if not ready.done():
-            ready.set_result(None)
-
-    loop.add_reader(sock.fileno(), wake)
-    try:
-        await ready
-    finally:
-        loop.remove_reader(sock.fileno())
-
-
-def async_test(function: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
-    @functools.wraps(function)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        asyncio.run(asyncio.wait_for(function(*args, **kwargs), 30))
-
-    return wrapper
 
 
 class Peer:

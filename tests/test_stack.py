@@ -4,13 +4,12 @@ socket that plays the peer (to see the exact bytes, lose a message, or send garb
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import socket
-from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
+from helpers.aio import async_test, recvfrom
 from sippet import (
     URI,
     CSeq,
@@ -32,40 +31,6 @@ from sippet.transports import UDP
 
 TIMEOUT = 5.0
 FAST = TimerSettings(t1=0.05, t2=0.2, t4=0.25, timer_d=0.5)
-
-
-async def recvfrom(sock: socket.socket, size: int) -> tuple[bytes, Any]:
-    """``loop.sock_recvfrom`` for any event loop (uvloop lacks it): wait until readable."""
-    while True:
-        try:
-            return sock.recvfrom(size)
-        except BlockingIOError:
-            await readable(sock)
-
-
-async def readable(sock: socket.socket) -> None:
-    loop = asyncio.get_running_loop()
-    ready: asyncio.Future[None] = loop.create_future()
-
-    def wake() -> None:
-        if not ready.done():
-            ready.set_result(None)
-
-    loop.add_reader(sock.fileno(), wake)
-    try:
-        await ready
-    finally:
-        loop.remove_reader(sock.fileno())
-
-
-def async_test(function: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
-    """Run an async test in a fresh event loop, bounded by a timeout."""
-
-    @functools.wraps(function)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        asyncio.run(asyncio.wait_for(function(*args, **kwargs), 30))
-
-    return wrapper
 
 
 class Recorder(Core):

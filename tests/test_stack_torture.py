@@ -4,52 +4,18 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import random
 import socket
-from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
 
 import pytest
+from helpers.aio import async_test_within, recvfrom
 from sippet import Message
 from sippet.cli.uas import UASCore
 from sippet.stack import Stack
 from sippet.transports import UDP
 
 RFC4475 = Path(__file__).parent / "data" / "rfc4475"
-
-
-async def recvfrom(sock: socket.socket, size: int) -> tuple[bytes, Any]:
-    """``loop.sock_recvfrom`` for any event loop (uvloop lacks it): wait until readable."""
-    while True:
-        try:
-            return sock.recvfrom(size)
-        except BlockingIOError:
-            await readable(sock)
-
-
-async def readable(sock: socket.socket) -> None:
-    loop = asyncio.get_running_loop()
-    ready: asyncio.Future[None] = loop.create_future()
-
-    def wake() -> None:
-        if not ready.done():
-            ready.set_result(None)
-
-    loop.add_reader(sock.fileno(), wake)
-    try:
-        await ready
-    finally:
-        loop.remove_reader(sock.fileno())
-
-
-def async_test(function: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
-    @functools.wraps(function)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        asyncio.run(asyncio.wait_for(function(*args, **kwargs), 60))
-
-    return wrapper
 
 
 OPTIONS = (
@@ -73,7 +39,7 @@ def garbage() -> list[bytes]:
     return cases
 
 
-@async_test
+@async_test_within(60)
 async def test_torture_and_garbage_never_break_the_stack(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level("WARNING")
     stack = Stack(name="torture")

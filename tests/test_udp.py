@@ -4,12 +4,10 @@ receiving, the size bound, and ICMP errors reported with the destination they co
 from __future__ import annotations
 
 import asyncio
-import functools
 import socket
-from collections.abc import Callable, Coroutine
-from typing import Any
 
 import pytest
+from helpers.aio import async_test
 from sippet.errors import TransportError
 from sippet.transports import UDP, Address, Transport, format_address
 
@@ -17,18 +15,6 @@ FAMILIES = [
     pytest.param("127.0.0.1", id="ipv4"),
     pytest.param("::1", id="ipv6"),
 ]
-
-
-def async_test(
-    function: Callable[..., Coroutine[Any, Any, None]],
-) -> Callable[..., None]:
-    """Run an async test in a fresh event loop, bounded by a timeout."""
-
-    @functools.wraps(function)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        asyncio.run(asyncio.wait_for(function(*args, **kwargs), 30))
-
-    return wrapper
 
 
 class Recorder:
