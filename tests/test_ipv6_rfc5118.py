@@ -7,10 +7,10 @@ without brackets (DESIGN.md) and the serializers put them back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
+from helpers.messages import Load, RoundTrip
 from sippet import (
     URI,
     CSeq,
@@ -22,9 +22,6 @@ from sippet import (
     SentBy,
     Via,
 )
-
-Load = Callable[[str], bytes]
-RoundTrip = Callable[[Message], Message]
 
 
 def sip(

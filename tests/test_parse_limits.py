@@ -11,10 +11,9 @@ import dataclasses
 from collections.abc import Callable
 
 import pytest
+from helpers.messages import RoundTrip
 from sippet import DEFAULT_LIMITS, Limits, Message, ParseError
 from sippet._native import StreamFramer
-
-RoundTrip = Callable[[Message], Message]
 
 HEAD = [
     "OPTIONS sip:bob@biloxi.example.com SIP/2.0",

@@ -7,10 +7,10 @@ Every expected value is written from the RFC text; see DESIGN.md for sippet's va
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
 from typing import Any
 
 import pytest
+from helpers.messages import RoundTrip
 from sippet import (
     URI,
     Auth,
@@ -34,8 +34,6 @@ from sippet import (
     Warning,
 )
 from sippet.headers import CANONICAL_NAMES, COMPACT_FORMS, SINGLE_VALUED
-
-RoundTrip = Callable[[Message], Message]
 
 # RFC 3261 §24.2 style OPTIONS, body-less, every line CRLF-terminated.
 OPTIONS_LINES = [

@@ -10,7 +10,6 @@ identical bytes. For URIs: ``URI.parse(str(u)) == u``.
 from __future__ import annotations
 
 import string
-from collections.abc import Callable
 from typing import Any
 
 from conftest import check_round_trip
@@ -29,8 +28,6 @@ from sippet import (
     Via,
 )
 from sippet.headers import CANONICAL_ORDER, CANONICAL_ORDER_LAST
-
-RoundTrip = Callable[[Message], Message]
 
 SETTINGS = settings(
     max_examples=120,

@@ -9,12 +9,12 @@ quoted-pair and %HH decoding, header vs URI parameters), never copied from parse
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sippet
+from helpers.messages import Load, RoundTrip
 from sippet import (
     URI,
     Auth,
@@ -31,9 +31,6 @@ from sippet import (
     Via,
 )
 from sippet._native import StreamFramer
-
-Load = Callable[[str], bytes]
-RoundTrip = Callable[[Message], Message]
 
 SDP = MediaType(("application", "sdp"), {})
 
