@@ -324,16 +324,7 @@ class TransactionLayer:
             transaction.retransmit_at = transaction.timeout_at = None
             # Most ends (Timers D, I, J, K, L, M) do nothing but end: skip the call.
             actions = [] if action is absorb else action(transaction, message, now)
-            entry = transaction.entry
-            if entry is not None:
-                self._timers.cancel(entry)
-            key = transaction.key
-            if transaction.IS_SERVER:
-                del self._servers[key]  # type: ignore[arg-type]
-            else:
-                del self._clients[key]  # type: ignore[arg-type]
-            actions.append(new(Terminated, (key,)))
-            return actions
+            return self._remove(transaction, actions)
         actions = action(transaction, message, now)
         if transaction.state is TERMINATED:  # a zero wait ended it in the same input
             return self._settle(transaction, actions)
@@ -366,20 +357,26 @@ class TransactionLayer:
             timers.push_entry(entry, delay)
         return actions
 
+    def _remove(self, transaction: Transaction, actions: list[Action]) -> list[Action]:
+        """A transaction reached Terminated: drop its timer and its table entry
+        (RFC 3261 §17: "destroyed immediately"); ``Terminated`` is its last action."""
+        entry = transaction.entry
+        if entry is not None:
+            self._timers.cancel(entry)
+        key = transaction.key
+        if transaction.IS_SERVER:
+            del self._servers[key]  # type: ignore[arg-type]
+        else:
+            del self._clients[key]  # type: ignore[arg-type]
+        actions.append(new(Terminated, (key,)))
+        return actions
+
     def _settle(self, transaction: Transaction, actions: list[Action]) -> list[Action]:
         """After an input: remove a finished transaction (RFC 3261 §17: "destroyed
         immediately") or move its queue entry to its next timer."""
-        entry = transaction.entry
         if transaction.state is TERMINATED:
-            if entry is not None:
-                self._timers.cancel(entry)
-            key = transaction.key
-            if transaction.IS_SERVER:
-                del self._servers[key]  # type: ignore[arg-type]
-            else:
-                del self._clients[key]  # type: ignore[arg-type]
-            actions.append(new(Terminated, (key,)))
-            return actions
+            return self._remove(transaction, actions)
+        entry = transaction.entry
         # The earlier of the two timer slots, with the delay it was started with.
         deadline = transaction.retransmit_at
         timeout_at = transaction.timeout_at
