@@ -3,11 +3,17 @@
 //! Header values are tuples (named or plain: both are read by index), lists, dicts, str
 //! and int. A wrong shape is a `TypeError` ("header Via: expected ..., got int"), a value
 //! that cannot be written (CR/LF in text, port out of range) a `ValueError`.
+//!
+//! The readers run several times per header when serializing, so the happy path is kept
+//! tiny: they are inlined, and the errors are built out of line (`#[cold]`), which keeps
+//! the formatting machinery out of every caller's prologue.
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 
+#[cold]
+#[inline(never)]
 pub fn type_error(ctx: &str, expected: &str, got: &Bound<'_, PyAny>) -> PyErr {
     let got = got
         .get_type()
@@ -17,10 +23,13 @@ pub fn type_error(ctx: &str, expected: &str, got: &Bound<'_, PyAny>) -> PyErr {
     PyTypeError::new_err(format!("{ctx}: expected {expected}, got {got}"))
 }
 
+#[cold]
+#[inline(never)]
 pub fn value_error(ctx: &str, detail: &str) -> PyErr {
     PyValueError::new_err(format!("{ctx}: {detail}"))
 }
 
+#[inline]
 pub fn str_of<'a>(v: &'a Bound<'_, PyAny>, ctx: &str, what: &str) -> PyResult<&'a str> {
     match v.cast::<PyString>() {
         Ok(s) => s.to_str(),
@@ -29,6 +38,7 @@ pub fn str_of<'a>(v: &'a Bound<'_, PyAny>, ctx: &str, what: &str) -> PyResult<&'
 }
 
 /// A `str` or `None`.
+#[inline]
 pub fn opt_str_of<'a>(v: &'a Bound<'_, PyAny>, ctx: &str, what: &str) -> PyResult<Option<&'a str>> {
     if v.is_none() {
         Ok(None)
@@ -38,6 +48,7 @@ pub fn opt_str_of<'a>(v: &'a Bound<'_, PyAny>, ctx: &str, what: &str) -> PyResul
 }
 
 /// A tuple (named tuple, `URI`, or plain) of exactly `n` fields.
+#[inline]
 pub fn tuple_of<'a, 'py>(
     v: &'a Bound<'py, PyAny>,
     n: usize,
@@ -50,6 +61,7 @@ pub fn tuple_of<'a, 'py>(
     }
 }
 
+#[inline]
 pub fn list_of<'a, 'py>(
     v: &'a Bound<'py, PyAny>,
     ctx: &str,
@@ -58,6 +70,7 @@ pub fn list_of<'a, 'py>(
     v.cast::<PyList>().map_err(|_| type_error(ctx, what, v))
 }
 
+#[inline]
 pub fn dict_of<'a, 'py>(
     v: &'a Bound<'py, PyAny>,
     ctx: &str,
@@ -67,19 +80,22 @@ pub fn dict_of<'a, 'py>(
 }
 
 /// A non-negative int no larger than `max`.
+#[inline]
 pub fn uint_of(v: &Bound<'_, PyAny>, ctx: &str, what: &str, max: u64) -> PyResult<u64> {
-    let n: u64 = v.extract().map_err(|_| {
-        if v.extract::<i64>().is_ok() {
-            value_error(ctx, &format!("{what} must not be negative"))
-        } else {
-            type_error(ctx, what, v)
-        }
-    })?;
-    if n > max {
-        return Err(value_error(
-            ctx,
-            &format!("{what} {n} is larger than {max}"),
-        ));
+    match v.extract::<u64>() {
+        Ok(n) if n <= max => Ok(n),
+        _ => Err(uint_error(v, ctx, what, max)),
     }
-    Ok(n)
+}
+
+#[cold]
+#[inline(never)]
+fn uint_error(v: &Bound<'_, PyAny>, ctx: &str, what: &str, max: u64) -> PyErr {
+    match v.extract::<u64>() {
+        Ok(n) => value_error(ctx, &format!("{what} {n} is larger than {max}")),
+        Err(_) if v.extract::<i64>().is_ok() => {
+            value_error(ctx, &format!("{what} must not be negative"))
+        }
+        Err(_) => type_error(ctx, what, v),
+    }
 }

@@ -126,25 +126,39 @@ fn push_version(out: &mut Vec<u8>, version: &Bound<'_, PyAny>, ctx: &str) -> PyR
     Ok(())
 }
 
+#[inline]
 fn push_token(out: &mut Vec<u8>, text: &str, ctx: &str, what: &str) -> PyResult<()> {
     if !is_token(text) {
-        return Err(value_error(ctx, &format!("{what} {text:?} is not a token")));
+        return Err(not_a_token(text, ctx, what));
     }
     out.extend_from_slice(text.as_bytes());
     Ok(())
 }
 
+#[cold]
+#[inline(never)]
+fn not_a_token(text: &str, ctx: &str, what: &str) -> PyErr {
+    value_error(ctx, &format!("{what} {text:?} is not a token"))
+}
+
+#[inline]
 fn push_text(out: &mut Vec<u8>, text: &str, ctx: &str) -> PyResult<()> {
     if !is_line_safe(text) {
-        return Err(value_error(ctx, &format!("CR or LF in {text:?}")));
+        return Err(line_break_in(text, ctx));
     }
     out.extend_from_slice(text.as_bytes());
     Ok(())
+}
+
+#[cold]
+#[inline(never)]
+fn line_break_in(text: &str, ctx: &str) -> PyErr {
+    value_error(ctx, &format!("CR or LF in {text:?}"))
 }
 
 fn push_quoted_text(out: &mut Vec<u8>, text: &str, ctx: &str) -> PyResult<()> {
     if !is_line_safe(text) {
-        return Err(value_error(ctx, &format!("CR or LF in {text:?}")));
+        return Err(line_break_in(text, ctx));
     }
     push_quoted(out, text);
     Ok(())
@@ -506,15 +520,22 @@ fn write_typed(
     Ok(())
 }
 
+#[inline]
 fn push_atom(out: &mut Vec<u8>, text: &str, ctx: &str) -> PyResult<()> {
     if !is_atom(text) {
-        return Err(value_error(
-            ctx,
-            &format!("{text:?} cannot be written unquoted in a list"),
-        ));
+        return Err(not_an_atom(text, ctx));
     }
     out.extend_from_slice(text.as_bytes());
     Ok(())
+}
+
+#[cold]
+#[inline(never)]
+fn not_an_atom(text: &str, ctx: &str) -> PyErr {
+    value_error(
+        ctx,
+        &format!("{text:?} cannot be written unquoted in a list"),
+    )
 }
 
 /// A comment's text inside `( )`: written as is when its parentheses balance (nested

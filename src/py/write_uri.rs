@@ -15,9 +15,10 @@ const URI_FIELDS: &str = "a URI (scheme, user, password, host, port, parameters,
 
 /// A host as written in a URI or Via sent-by: IPv6 in brackets. Characters that would end
 /// the URI or the header early are rejected.
+#[inline]
 pub fn push_host(out: &mut Vec<u8>, host: &str, ctx: &str) -> PyResult<()> {
     let Some(colon) = host_check(host) else {
-        return Err(value_error(ctx, &format!("invalid host {host:?}")));
+        return Err(invalid_host(host, ctx));
     };
     if colon && !host.starts_with('[') {
         out.push(b'[');
@@ -27,6 +28,12 @@ pub fn push_host(out: &mut Vec<u8>, host: &str, ctx: &str) -> PyResult<()> {
         out.extend_from_slice(host.as_bytes());
     }
     Ok(())
+}
+
+#[cold]
+#[inline(never)]
+fn invalid_host(host: &str, ctx: &str) -> PyErr {
+    value_error(ctx, &format!("invalid host {host:?}"))
 }
 
 /// `;name[=value]` URI parameters, both escaped (RFC 3261 §19.1.1 uri-parameters).
