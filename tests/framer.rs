@@ -98,6 +98,33 @@ fn lone_crlf_waits_unless_eager() {
 }
 
 #[test]
+fn frames_completed_before_an_error_are_returned_not_lost() {
+    let mut f = Framer::new(Limits::default());
+    assert!(f.failure().is_none());
+    let no_cl = "OPTIONS sip:a@b SIP/2.0\r\nCall-ID: x\r\n\r\n";
+    let stream = format!("{M1}{M2}\r\n\r\n{no_cl}");
+    let frames = f.feed(stream.as_bytes()).unwrap();
+    assert_eq!(
+        frames,
+        vec![
+            Frame::Message(M1.as_bytes().to_vec()),
+            Frame::Message(M2.as_bytes().to_vec()),
+            Frame::Ping,
+        ]
+    );
+    // The error is known at once, and every later feed returns it.
+    assert_eq!(
+        f.failure().map(|e| e.reason),
+        Some(reasons::MISSING_CONTENT_LENGTH)
+    );
+    assert_eq!(f.buffered(), 0);
+    assert_eq!(
+        f.feed(M1.as_bytes()).unwrap_err().reason,
+        reasons::MISSING_CONTENT_LENGTH
+    );
+}
+
+#[test]
 fn missing_or_bad_content_length_fails_for_good() {
     let mut f = Framer::new(Limits::default());
     let no_cl = "OPTIONS sip:a@b SIP/2.0\r\nCall-ID: x\r\n\r\n";

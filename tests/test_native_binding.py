@@ -534,8 +534,26 @@ def test_framer_errors_are_parse_errors_and_sticky() -> None:
     with pytest.raises(ParseError) as info:
         framer.feed(no_length)
     assert info.value.reason == "missing_content_length"
+    assert framer.error is not None
+    assert framer.error.reason == "missing_content_length"
     with pytest.raises(ParseError):
         framer.feed(request())
+
+
+def test_framer_keeps_frames_completed_before_an_error() -> None:
+    framer = _native.StreamFramer(sippet.DEFAULT_LIMITS)
+    assert framer.error is None
+    good = request()
+    no_length = request().replace(b"Content-Length: 0\r\n", b"")
+    # Two good messages and a ping, then a message the framer cannot delimit, in one read.
+    assert framer.feed(good + good + b"\r\n\r\n" + no_length) == [good, good, b"\r\n\r\n"]
+    assert isinstance(framer.error, ParseError)
+    assert framer.error.reason == "missing_content_length"
+    assert framer.error.status_code == 400
+    assert framer.buffered == 0
+    with pytest.raises(ParseError) as info:
+        framer.feed(good)
+    assert info.value.reason == "missing_content_length"
 
 
 def test_framer_bounds_memory() -> None:

@@ -6,6 +6,7 @@ them itself, ``sippet._registry`` hands them over once at import.
 
 from typing import Any, final
 
+from sippet.errors import ParseError
 from sippet.limits import Limits
 from sippet.message import Message
 from sippet.uri import URI
@@ -56,6 +57,12 @@ class StreamFramer:
     def buffered(self) -> int:
         """Bytes held while waiting for the rest of a message."""
 
+    @property
+    def error(self) -> ParseError | None:
+        """The error that ended the stream, or None. Set as soon as a ``feed`` fails, even
+        one that still returned the frames it completed before the error."""
+
     def feed(self, data: bytes | bytearray | memoryview, /) -> list[bytes]:
         """Frames completed so far: ``b"\\r\\n\\r\\n"`` is a ping, ``b"\\r\\n"`` a pong,
-        anything else one whole message. Raises ``sippet.ParseError``."""
+        anything else one whole message. Raises ``sippet.ParseError``; frames completed
+        before an error in the same call are returned, and the next call raises."""

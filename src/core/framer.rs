@@ -18,8 +18,10 @@
 //! - Memory is bounded: at most `max_stream_buffer` bytes are held, and a message (headers
 //!   plus announced body) above `max_message_size` fails as soon as that is known.
 //! - After an error the framer stays failed and returns the same error (the connection
-//!   must be closed: the stream cannot be resynchronised); frames completed earlier in the
-//!   same `feed` call are dropped with it.
+//!   must be closed: the stream cannot be resynchronised). Frames completed before the
+//!   error are never lost: when one `feed` call completes some frames and then fails, it
+//!   returns those frames, and the error is in `failure()` at once and returned by every
+//!   later `feed`. A transport delivers the frames, then closes on `failure()`.
 
 use crate::core::abnf::{find_byte, trim, uint, U32_MAX};
 use crate::core::error::{reasons, ParseFailure};
@@ -82,19 +84,34 @@ impl Framer {
             self.buffer.extend_from_slice(now);
             input = later;
             if let Err(f) = self.extract(&mut frames) {
-                self.buffer = Vec::new();
-                self.failed = Some(f.clone());
-                return Err(f);
+                return self.fail(f, frames);
             }
             if input.is_empty() {
                 return Ok(frames);
             }
             if self.buffer.len() >= self.limits.max_stream_buffer {
                 let f = ParseFailure::of(reasons::MESSAGE_TOO_LARGE, "stream buffer full");
-                self.buffer = Vec::new();
-                self.failed = Some(f.clone());
-                return Err(f);
+                return self.fail(f, frames);
             }
+        }
+    }
+
+    /// The error that ended the stream, if any (see the module docs).
+    pub fn failure(&self) -> Option<&ParseFailure> {
+        self.failed.as_ref()
+    }
+
+    /// Enters the failed state. The frames this `feed` completed before the error are
+    /// still returned; the error then comes from `failure()` and every later `feed`.
+    fn fail(&mut self, f: ParseFailure, frames: Vec<Frame>) -> Result<Vec<Frame>, ParseFailure> {
+        self.buffer = Vec::new();
+        self.need = None;
+        self.scan = 0;
+        self.failed = Some(f.clone());
+        if frames.is_empty() {
+            Err(f)
+        } else {
+            Ok(frames)
         }
     }
 

@@ -32,9 +32,28 @@ impl StreamFramer {
         self.inner.buffered()
     }
 
+    /// The `sippet.ParseError` that ended the stream, or `None`. Set as soon as a `feed`
+    /// fails, even one that still returned the frames it completed before the error.
+    #[getter]
+    fn error<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let Some(failure) = self.inner.failure() else {
+            return Ok(None);
+        };
+        let types = types::get(py)?;
+        Ok(Some(
+            Builder::new(py, types)
+                .parse_error(failure)
+                .into_value(py)
+                .into_bound(py)
+                .into_any(),
+        ))
+    }
+
     /// Feed received bytes; returns the frames completed so far: `b"\r\n\r\n"` for a
     /// keep-alive ping, `b"\r\n"` for a pong, else one whole message. Raises
     /// `sippet.ParseError` when the stream cannot be framed (the connection should close).
+    /// Frames completed before an error in the same call are returned, not lost: the
+    /// error is then in `error` at once and raised by the next `feed`.
     fn feed<'py>(
         &mut self,
         py: Python<'py>,
