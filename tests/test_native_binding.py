@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import datetime
 import pickle
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import sippet
@@ -563,3 +566,44 @@ def test_framer_bounds_memory() -> None:
         framer.feed(big)
     assert info.value.reason == "message_too_large"
     assert info.value.status_code == 513
+
+
+_DRIFT_CHECK = """
+import importlib.util, shutil, sys
+import sippet._registry as registry
+
+# A second copy of the extension has its own (empty) type registry.
+copy = shutil.copy(sippet_native_path, sys.argv[1])
+spec = importlib.util.spec_from_file_location("_native", copy)
+fresh = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(fresh)
+captured = {}
+registry._native = type("Capture", (), {"register_types": staticmethod(captured.update)})
+registry.register()
+good = captured["typed_keys"]
+captured["typed_keys"] = [k for k in good if k != "rack"] + ["x_new"]
+try:
+    fresh.register_types(captured)
+except RuntimeError as exc:
+    print(exc)
+captured["typed_keys"] = good
+fresh.register_types(captured)
+print("registered")
+"""
+
+
+def test_native_core_refuses_typed_headers_that_drift_from_python(tmp_path: Path) -> None:
+    # sippet.headers.HEADER_SHAPES and the core's table must list the same typed headers;
+    # a drift is reported at import rather than leaving a header silently untyped.
+    script = f"sippet_native_path = {sippet._native.__file__!r}\n" + _DRIFT_CHECK
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "_native.so")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    refused, registered = result.stdout.splitlines()
+    assert 'only in sippet.headers ["x_new"]' in refused
+    assert 'only in the native core ["rack"]' in refused
+    assert registered == "registered"  # the same registration, without the drift

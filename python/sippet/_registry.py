@@ -44,5 +44,6 @@ def register() -> None:
             "canonical_names": headers.CANONICAL_NAMES,
             "canonical_order": headers.CANONICAL_ORDER,
             "canonical_order_last": headers.CANONICAL_ORDER_LAST,
+            "typed_keys": list(headers.HEADER_SHAPES),
         }
     )

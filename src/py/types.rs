@@ -13,6 +13,8 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyString, PyTuple};
 
+use crate::core::headers::{Kind, Spec, SPECS};
+
 /// FNV-1a: header keys and method names are short, and the default SipHash costs more
 /// than the lookup itself. The keys are our own, so hash flooding is not a concern.
 pub struct Fnv(u64);
@@ -122,47 +124,56 @@ pub enum Shape {
 
 /// The shape of each typed header key. Kept in step with `HEADER_SHAPES`; a key missing
 /// here is serialized as raw lines.
-fn shape_of(key: &str) -> Option<Shape> {
-    use Shape::*;
-    Some(match key {
-        "call_id" | "organization" | "priority" | "server" | "subject" | "user_agent" => Text,
-        "expires" | "max_forwards" | "min_expires" | "rseq" => Int,
-        "content_length" => ContentLength,
-        "allow_events" | "content_encoding" | "content_language" | "in_reply_to"
-        | "proxy_require" | "require" | "supported" | "unsupported" => Tokens,
-        "allow" => Methods,
-        "privacy" => Privacy,
-        "content_disposition" | "event" | "replaces" | "subscription_state" => TokenParams,
-        "accept_encoding" | "accept_language" | "reason" => TokenParamsList,
-        "content_type" => MediaType,
-        "accept" => MediaTypeList,
-        "alert_info" | "call_info" | "error_info" => UriParamsList,
-        "www_authenticate" | "proxy_authenticate" => Challenges,
-        "authorization" | "proxy_authorization" => Credentials,
-        "authentication_info" => AuthInfo,
-        "contact" => Contact,
-        "from" | "to" | "refer_to" | "referred_by" | "reply_to" => NameAddr,
-        "p_asserted_identity"
-        | "p_preferred_identity"
-        | "path"
-        | "record_route"
-        | "route"
-        | "service_route" => NameAddrList,
-        "cseq" => CSeq,
-        "date" => Date,
-        "mime_version" => MimeVersion,
-        "retry_after" => RetryAfter,
-        "timestamp" => Timestamp,
-        "via" => Via,
-        "warning" => Warning,
-        "min_se" | "session_expires" => DeltaParams,
-        "rack" => RAck,
-        _ => return None,
-    })
+/// The spec of a typed header in the core's table (`core::headers::SPECS`), the one list
+/// of typed headers: the parser reads it to type values, the serializer to write them.
+fn spec_of(key: &str) -> Option<&'static Spec> {
+    SPECS.iter().find(|spec| spec.key == key)
 }
 
-/// Where a header goes when a message built in code is serialized (`wire_order` false):
-/// `canonical_order` first, then the rest in dict order, then `canonical_order_last`.
+/// How the serializer writes a header of this spec. The core's parsing kind decides it,
+/// except where writing needs more than parsing: Allow holds `Method` members, and
+/// challenges and credentials are written differently (RFC 3261 §25.1).
+fn shape_of(spec: &Spec) -> Shape {
+    use Shape::*;
+    match spec.kind {
+        Kind::Text | Kind::CallId | Kind::Priority => Text,
+        Kind::Int(_) => Int,
+        Kind::ContentLength => ContentLength,
+        Kind::Tokens if spec.key == "allow" => Methods,
+        Kind::Tokens | Kind::Tokens1 | Kind::CallIdList => Tokens,
+        Kind::Privacy => Privacy,
+        Kind::TokenParams | Kind::CallIdParams => TokenParams,
+        Kind::TokenParamsList | Kind::TokenParamsList1 => TokenParamsList,
+        Kind::MediaType => MediaType,
+        Kind::MediaTypeList => MediaTypeList,
+        Kind::UriParamsList => UriParamsList,
+        Kind::Auth if spec.key.ends_with("_authenticate") => Challenges,
+        Kind::Auth => Credentials,
+        Kind::AuthInfo => AuthInfo,
+        Kind::Contact => Contact,
+        Kind::NameAddr => NameAddr,
+        Kind::NameAddrList => NameAddrList,
+        Kind::CSeq => CSeq,
+        Kind::Date => Date,
+        Kind::MimeVersion => MimeVersion,
+        Kind::RetryAfter => RetryAfter,
+        Kind::Timestamp => Timestamp,
+        Kind::Via => Via,
+        Kind::Warning => Warning,
+        Kind::DeltaParams => DeltaParams,
+        Kind::RAck => RAck,
+    }
+}
+
+/// Lists the grammar allows empty (`Allow:` with no methods means none, RFC 3261 §20.5)
+/// are written even when empty; other empty lists are left out.
+fn may_be_empty(spec: &Spec) -> bool {
+    matches!(
+        spec.kind,
+        Kind::Tokens | Kind::TokenParamsList | Kind::MediaTypeList
+    )
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Rank {
     First(usize),
@@ -256,6 +267,22 @@ fn build(py: Python<'_>, types: &Bound<'_, PyDict>) -> PyResult<Types> {
         methods.insert(name.extract::<String>()?, member.unbind());
     }
 
+    // The Python layer documents the typed headers (`HEADER_SHAPES`); the core types
+    // them (`SPECS`). Refuse to start if the two lists ever drift apart.
+    let typed: Vec<String> = item(types, "typed_keys")?.extract()?;
+    let python_only: Vec<&String> = typed.iter().filter(|k| spec_of(k).is_none()).collect();
+    let core_only: Vec<&str> = SPECS
+        .iter()
+        .map(|spec| spec.key)
+        .filter(|k| !typed.iter().any(|t| t == k))
+        .collect();
+    if !python_only.is_empty() || !core_only.is_empty() {
+        return Err(PyRuntimeError::new_err(format!(
+            "typed headers differ: only in sippet.headers {python_only:?}, \
+             only in the native core {core_only:?}"
+        )));
+    }
+
     let order: Vec<String> = item(types, "canonical_order")?.extract()?;
     let order_last: Vec<String> = item(types, "canonical_order_last")?.extract()?;
     let mut headers = Vec::new();
@@ -277,16 +304,14 @@ fn build(py: Python<'_>, types: &Bound<'_, PyDict>) -> PyResult<Types> {
         by_ptr.push((interned.as_ptr() as usize, headers.len()));
         header_index.insert(key_text.clone(), headers.len());
         let name: String = name.extract()?;
+        let spec = spec_of(&key_text);
         headers.push(HeaderInfo {
             key: interned.unbind(),
             line_start: format!("{name}: "),
             name,
-            shape: shape_of(&key_text),
+            shape: spec.map(shape_of),
             rank,
-            empty_ok: matches!(
-                key_text.as_str(),
-                "accept" | "accept_encoding" | "accept_language" | "allow" | "supported"
-            ),
+            empty_ok: spec.is_some_and(may_be_empty),
         });
     }
 
