@@ -111,6 +111,42 @@ def sipmessage_cases() -> tuple[Callable[[], object], Callable[[], object]] | No
     return parse_and_read, parsed.__bytes__
 
 
+def stripped(keep: tuple[str, ...]) -> bytes:
+    """The benchmark INVITE with only the headers named in ``keep`` (and Content-Length)."""
+    head, body = INVITE_TEXT.split("\r\n\r\n", 1)
+    start, *lines = head.split("\r\n")
+    kept = [line for line in lines if line.split(":", 1)[0] in (*keep, "Content-Length")]
+    return "\r\n".join([start, *kept, "", body]).encode()
+
+
+# What (a) would cost if sippet typed only the headers the benchmark reads (perfect
+# laziness), and the cost of the message shell alone. They bound what any design keeping
+# today's value types can reach: see BENCHMARKS.md.
+FLOORS = {
+    "only the 7 read headers on the wire": stripped(
+        ("Via", "Max-Forwards", "To", "From", "Call-ID", "CSeq", "Contact")
+    ),
+    "start line + Content-Length only": stripped(()),
+}
+
+
+def floor_case(data: bytes) -> Callable[[], object]:
+    def parse_and_read() -> object:
+        h = Message.parse(data).headers
+        get = h.get
+        return (
+            get("via"),
+            get("from"),
+            get("to"),
+            get("cseq"),
+            get("call_id"),
+            get("contact"),
+            get("max_forwards"),
+        )
+
+    return parse_and_read
+
+
 def best_us(fn: Callable[[], object], number: int, repeat: int) -> float:
     """Best of ``repeat`` timings of ``number`` calls, in microseconds per call."""
     return min(timeit.repeat(fn, number=number, repeat=repeat)) / number * 1e6
@@ -164,6 +200,12 @@ def main() -> None:
             f"{'vs fastest peer':20}{fastest_a / ours_a:10.1f}{fastest_b / ours_b:10.1f}"
             "   (targets: (a) >= 15x, (b) >= 2x)"
         )
+        print()
+        print(f"budget for (a) at 15x the fastest peer: {fastest_a / 15:.2f} µs")
+        for label, data in FLOORS.items():
+            fn = floor_case(data)
+            floor = min(best_us(fn, number * 10, 1) for _ in range(repeat))
+            print(f"sippet (a), {label} ({len(data)} bytes): {floor:.2f} µs")
 
 
 if __name__ == "__main__":
