@@ -1,6 +1,8 @@
 //! Oracle: the framer returns Ok or Err however the stream is split, never panics, never
 //! holds more than its buffer bound, and every message frame it cuts is exactly as long
-//! as its headers plus Content-Length (checked by re-framing the frame alone).
+//! as its headers plus Content-Length (checked by re-framing the frame alone). Once it
+//! has failed (`failure()` set, even by a feed that still returned earlier frames), every
+//! later feed fails.
 #![no_main]
 
 use _native::core::framer::{Frame, Framer};
@@ -24,9 +26,14 @@ fuzz_target!(|data: &[u8]| {
         match framer.feed(chunk) {
             Ok(f) => frames.extend(f),
             Err(_) => {
+                assert!(framer.failure().is_some(), "an error is kept");
                 assert!(framer.feed(b"\r\n\r\n").is_err(), "framer must stay failed");
                 return;
             }
+        }
+        if framer.failure().is_some() {
+            assert!(framer.feed(b"\r\n\r\n").is_err(), "framer must stay failed");
+            break;
         }
         assert!(framer.buffered() <= limits.max_stream_buffer);
     }
