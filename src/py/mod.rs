@@ -1,7 +1,8 @@
 //! The `sippet._native` extension module: the PyO3 face of `core`.
 //!
 //! - `convert`: `core::model` values to sippet's Python types.
-//! - `serialize` / `write_uri`: Python messages and URIs to wire text.
+//! - `serialize`: Python messages to wire text; `write_value` and `write_uri` write the
+//!   header values and URIs it is made of (`read` and `grammar` are their helpers).
 //! - `types`: the Python classes registered at import.
 //! - `limits`, `framer`: `Limits` and the stream framer.
 //!
@@ -16,6 +17,7 @@ mod read;
 mod serialize;
 mod types;
 mod write_uri;
+mod write_value;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
