@@ -31,12 +31,12 @@ PROCEEDING = State.PROCEEDING
 ACCEPTED = State.ACCEPTED
 COMPLETED = State.COMPLETED
 TERMINATED = State.TERMINATED
-TIMER_M = Event.TIMER_M
 
 
 def _resend_invite(t: Transaction, _: Message | None, now: float) -> list[Action]:
     # §17.1.1.2: Timer A fires: retransmit, reset A to twice its value (no cap).
-    t.start_retransmit(Event.TIMER_A, 2 * t.retransmit_interval, now)
+    t.retransmit_interval = interval = 2 * t.retransmit_interval
+    t.retransmit_at = now + interval
     return [new(Send, (t.request, t.peer, t.key))]
 
 
@@ -56,9 +56,8 @@ def _to_tu(t: Transaction, response: Message | None, now: float) -> list[Action]
 
 def _accept(t: Transaction, response: Message | None, now: float) -> list[Action]:
     # RFC 6026 §8.4: to the TU, no ACK (the TU sends it), Timer M = 64*T1.
-    t.retransmit_at = t.timeout_at = None
-    t.timeout_event = TIMER_M
-    t.timeout_delay = delay = 64 * t.settings.t1
+    t.retransmit_at = None
+    t.timeout_delay = delay = t.timing.long
     t.timeout_at = now + delay
     return [new(DeliverResponse, (response, t.key))]
 
@@ -74,8 +73,7 @@ def _reject(t: Transaction, response: Message | None, now: float) -> list[Action
         new(DeliverResponse, (response, t.key)),
         new(Send, (ack, t.peer, t.key)),
     ]
-    delay = 0.0 if t.reliable else t.settings.timer_d
-    actions += t.start_timeout_or_end(Event.TIMER_D, delay, now)
+    actions += t.start_timeout_or_end(Event.TIMER_D, t.timing.d, now)
     return actions
 
 
@@ -119,12 +117,10 @@ class ClientInviteTransaction(Transaction):
 
     def start(self, now: float) -> list[Action]:
         # §17.1.1.2: Timer A = T1 over unreliable transports only; Timer B = 64*T1 always.
-        settings = self.settings
-        if not self.reliable:
-            self.retransmit_event = Event.TIMER_A
-            self.retransmit_interval = settings.t1
-            self.retransmit_at = now + settings.t1
-        self.timeout_event = Event.TIMER_B
-        self.timeout_delay = 64 * settings.t1
-        self.timeout_at = now + 64 * settings.t1
+        # TransactionLayer.send_request does the same inline (its hot path).
+        timing = self.timing
+        if not timing.reliable:
+            self.start_retransmit(timing.t1, now)
+        self.timeout_delay = timing.long
+        self.timeout_at = now + timing.long
         return [new(Send, (self.request, self.peer, self.key))]

@@ -31,13 +31,13 @@ TERMINATED = State.TERMINATED
 
 def _resend_trying(t: Transaction, _: Message | None, now: float) -> list[Action]:
     # §17.1.2.2: E = MIN(2E, T2) while Trying.
-    t.start_retransmit(Event.TIMER_E, min(2 * t.retransmit_interval, t.settings.t2), now)
+    t.start_retransmit(min(2 * t.retransmit_interval, t.timing.t2), now)
     return [new(Send, (t.request, t.peer, t.key))]
 
 
 def _resend_proceeding(t: Transaction, _: Message | None, now: float) -> list[Action]:
     # §17.1.2.2: in Proceeding Timer E is reset to T2.
-    t.start_retransmit(Event.TIMER_E, t.settings.t2, now)
+    t.start_retransmit(t.timing.t2, now)
     return [new(Send, (t.request, t.peer, t.key))]
 
 
@@ -53,7 +53,7 @@ def _complete(t: Transaction, response: Message | None, now: float) -> list[Acti
     # §17.1.2.2: to the TU; Timer K = T4, or zero over reliable transports.
     t.retransmit_at = t.timeout_at = None
     actions: list[Action] = [new(DeliverResponse, (response, t.key))]
-    actions += t.start_timeout_or_end(Event.TIMER_K, 0.0 if t.reliable else t.settings.t4, now)
+    actions += t.start_timeout_or_end(Event.TIMER_K, t.timing.k, now)
     return actions
 
 
@@ -88,12 +88,10 @@ class ClientNonInviteTransaction(Transaction):
 
     def start(self, now: float) -> list[Action]:
         # §17.1.2.2: Timer F = 64*T1; Timer E = T1 over unreliable transports only.
-        settings = self.settings
-        if not self.reliable:
-            self.retransmit_event = Event.TIMER_E
-            self.retransmit_interval = settings.t1
-            self.retransmit_at = now + settings.t1
-        self.timeout_event = Event.TIMER_F
-        self.timeout_delay = 64 * settings.t1
-        self.timeout_at = now + 64 * settings.t1
+        # TransactionLayer.send_request does the same inline (its hot path).
+        timing = self.timing
+        if not timing.reliable:
+            self.start_retransmit(timing.t1, now)
+        self.timeout_delay = timing.long
+        self.timeout_at = now + timing.long
         return [new(Send, (self.request, self.peer, self.key))]

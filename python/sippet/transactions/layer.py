@@ -7,10 +7,20 @@ actions to carry out; ``next_deadline()`` says when to call ``handle_timers`` ne
 
 from __future__ import annotations
 
+import heapq
+import math
+
 from sippet.errors import TransactionError
 from sippet.headers import SentBy
 from sippet.message import Message, RequestLine, StatusLine
-from sippet.transactions.actions import Action, DeliverRequest, DeliverResponse, Terminated, new
+from sippet.transactions.actions import (
+    Action,
+    DeliverRequest,
+    DeliverResponse,
+    Send,
+    Terminated,
+    new,
+)
 from sippet.transactions.client_invite import ClientInviteTransaction
 from sippet.transactions.client_non_invite import ClientNonInviteTransaction
 from sippet.transactions.keys import (
@@ -25,14 +35,20 @@ from sippet.transactions.keys import (
     normalize,
     server_key_of,
 )
-from sippet.transactions.machine import TERMINATED, Event, State, Transaction, absorb
+from sippet.transactions.machine import TERMINATED, Event, State, Step, Transaction, absorb
 from sippet.transactions.matching import legacy_ack_matches, legacy_request_matches
 from sippet.transactions.server_invite import ServerInviteTransaction
 from sippet.transactions.server_non_invite import ServerNonInviteTransaction
-from sippet.transactions.timers import TimerQueue, TimerSettings
+from sippet.transactions.timers import TimerQueue, TimerSettings, Timing
 
 _ACK = Event.ACK
 _REQUEST = Event.REQUEST
+_TRYING = State.TRYING
+_CALLING = State.CALLING
+_new_object = object.__new__
+_heapreplace = heapq.heapreplace
+_heappop = heapq.heappop
+_INFINITY = math.inf
 
 
 class TransactionLayer:
@@ -44,13 +60,15 @@ class TransactionLayer:
     text); the ``ClientKey``/``ServerKey`` itself is built once, when a transaction starts.
     """
 
-    __slots__ = ("_clients", "_servers", "_timers", "settings")
+    __slots__ = ("_clients", "_reliable", "_servers", "_timers", "_unreliable", "settings")
 
     def __init__(self, settings: TimerSettings | None = None) -> None:
-        self.settings = TimerSettings() if settings is None else settings
+        self.settings = settings = TimerSettings() if settings is None else settings
         self._clients: dict[tuple[str, str], Transaction] = {}
         self._servers: dict[tuple[str, str, SentBy], Transaction] = {}
         self._timers: TimerQueue[Transaction] = TimerQueue()
+        self._unreliable = Timing(settings, False)
+        self._reliable = Timing(settings, True)
 
     # -- requests from the network: server transactions (§17.2.3) -----------------------
 
@@ -82,12 +100,30 @@ class TransactionLayer:
             transaction = self._servers.get((branch, "INVITE", normal))
             if transaction is None or not transaction.IS_INVITE:
                 return [new(DeliverRequest, (request, None))]
-            return self._input(transaction, _ACK, request, now)
-        transaction = self._servers.get((branch, method, normal))
+            return self._apply(
+                transaction, transaction.STEPS.get((transaction.state, _ACK)), request, now
+            )
+        servers = self._servers
+        transaction = servers.get((branch, method, normal))
         if transaction is not None:
-            return self._input(transaction, _REQUEST, request, now)
+            return self._apply(
+                transaction, transaction.STEPS.get((transaction.state, _REQUEST)), request, now
+            )
         key: ServerKey = new(ServerKey, (branch, METHOD_TEXT.get(method, method), normal))
-        return self._start_server(key, method, request, source, reliable, now)
+        if method == "INVITE":
+            return self._start_server(key, method, request, source, reliable, now)
+        # §17.2.2: a new non-INVITE server transaction enters Trying and passes the request
+        # up; no timer runs. ServerNonInviteTransaction(...), inlined (the hot path).
+        transaction = _new_object(ServerNonInviteTransaction)
+        transaction.key = key
+        transaction.request = request
+        transaction.peer = source
+        transaction.timing = self._reliable if reliable else self._unreliable
+        transaction.state = _TRYING
+        transaction.last_sent = transaction.entry = None
+        transaction.retransmit_at = transaction.timeout_at = None
+        servers[key] = transaction
+        return [new(DeliverRequest, (request, key))]
 
     def _receive_legacy(
         self, request: Message, method: str, source: object, reliable: bool, now: float
@@ -107,7 +143,9 @@ class TransactionLayer:
                 )
             ):
                 return [new(DeliverRequest, (request, None))]
-            return self._input(transaction, _ACK, request, now)
+            return self._apply(
+                transaction, transaction.STEPS.get((transaction.state, _ACK)), request, now
+            )
         if transaction is not None:
             if key.branch.startswith(LEGACY_PREFIX) and not legacy_request_matches(
                 transaction, request
@@ -116,7 +154,9 @@ class TransactionLayer:
                 # not its retransmission: a merged request (§8.2.2.2); the TU may answer
                 # it statelessly (482).
                 return [new(DeliverRequest, (request, None))]
-            return self._input(transaction, _REQUEST, request, now)
+            return self._apply(
+                transaction, transaction.STEPS.get((transaction.state, _REQUEST)), request, now
+            )
         return self._start_server(key, method, request, source, reliable, now)
 
     def _start_server(
@@ -128,12 +168,11 @@ class TransactionLayer:
         reliable: bool,
         now: float,
     ) -> list[Action]:
+        timing = self._reliable if reliable else self._unreliable
         if method == "INVITE":
-            transaction: Transaction = ServerInviteTransaction(
-                key, request, source, reliable, self.settings
-            )
+            transaction: Transaction = ServerInviteTransaction(key, request, source, timing)
         else:
-            transaction = ServerNonInviteTransaction(key, request, source, reliable, self.settings)
+            transaction = ServerNonInviteTransaction(key, request, source, timing)
         self._servers[key] = transaction
         actions = transaction.start(now)
         if transaction.retransmit_at is None and transaction.timeout_at is None:
@@ -163,8 +202,8 @@ class TransactionLayer:
             raise TransactionError(
                 "no server transaction for this response", reason="no_transaction"
             )
-        event = transaction.RESPONSE_EVENTS[line.status_code // 100]  # type: ignore[union-attr]
-        return self._input(transaction, event, response, now)
+        steps = transaction.RESPONSE_STEPS[line.status_code // 100]  # type: ignore[union-attr]
+        return self._apply(transaction, steps.get(transaction.state), response, now)
 
     def find_invite_for_cancel(self, cancel: Message) -> ServerKey | None:
         """RFC 3261 §9.2: the INVITE server transaction a CANCEL cancels, matched by the
@@ -204,16 +243,39 @@ class TransactionLayer:
         key: ClientKey = new(ClientKey, (branch, method))
         if key in self._clients:
             raise TransactionError(f"transaction {key} already started", reason="already_started")
+        # ClientInviteTransaction(...).start(now) or ClientNonInviteTransaction(...).start(now),
+        # inlined (the hot path): §17.1.1.2 Timers A and B, §17.1.2.2 Timers E and F.
         if method == "INVITE":
-            transaction: Transaction = ClientInviteTransaction(
-                key, request, destination, reliable, self.settings
-            )
+            transaction: Transaction = _new_object(ClientInviteTransaction)
+            transaction.state = _CALLING
         else:
-            transaction = ClientNonInviteTransaction(
-                key, request, destination, reliable, self.settings
-            )
+            transaction = _new_object(ClientNonInviteTransaction)
+            transaction.state = _TRYING
+        transaction.key = key
+        transaction.request = request
+        transaction.peer = destination
+        transaction.last_sent = None
+        timing = self._reliable if reliable else self._unreliable
+        transaction.timing = timing
+        # B or F = 64*T1 always; A or E = T1 over unreliable transports only.
+        transaction.timeout_delay = delay = timing.long
+        transaction.timeout_at = deadline = now + delay
+        if reliable:
+            transaction.retransmit_at = None
+        else:
+            transaction.retransmit_interval = delay = timing.t1
+            transaction.retransmit_at = deadline = now + delay
         self._clients[key] = transaction
-        return key, self._settle(transaction, transaction.start(now))
+        # The queue entry, at the earlier slot (TimerQueue.push, its common case inlined).
+        timers = self._timers
+        transaction.entry = entry = (deadline, transaction, delay)
+        fifo = timers._fifos.get(delay)
+        if fifo is not None and fifo[-1][0] <= deadline:
+            fifo.append(entry)
+            timers._size += 1
+        else:
+            timers.push_entry(entry, delay)
+        return key, [new(Send, (request, destination, key))]
 
     def receive_response(self, response: Message, now: float) -> list[Action]:
         """A response from the network (§17.1.3: top Via branch and CSeq method). One that
@@ -228,8 +290,8 @@ class TransactionLayer:
             transaction = self._clients.get((branch, cseq.method))
         if transaction is None:
             return [new(DeliverResponse, (response, None))]
-        event = transaction.RESPONSE_EVENTS[line.status_code // 100]  # type: ignore[union-attr]
-        return self._input(transaction, event, response, now)
+        steps = transaction.RESPONSE_STEPS[line.status_code // 100]  # type: ignore[union-attr]
+        return self._apply(transaction, steps.get(transaction.state), response, now)
 
     # -- both kinds ------------------------------------------------------------------------
 
@@ -246,26 +308,103 @@ class TransactionLayer:
         """Fire every timer due at ``now``, in deadline order. Each fires at its own
         deadline, so retransmission instants do not drift when the stack calls late."""
         actions: list[Action] = []
-        pop_due = self._timers.pop_due
-        run = self._input
-        while (due := pop_due(now)) is not None:
-            deadline, transaction, _delay = due
-            # The entry stands for the earlier of the two slots; the timeout wins a tie, so
-            # a request is not resent at the instant the transaction gives up.
-            timeout_at = transaction.timeout_at
-            if timeout_at is not None and timeout_at <= deadline:
-                transaction.timeout_at = None
-                actions += run(transaction, transaction.timeout_event, None, deadline)
-            else:
-                retransmit_at = transaction.retransmit_at
-                if retransmit_at is None or retransmit_at > deadline:
-                    # Not a slot's deadline (the entry is re-filed whenever a slot changes,
-                    # so this is not expected): file the entry again, fire nothing.
-                    self._settle(transaction, actions)
+        timers = self._timers
+        servers = self._servers
+        clients = self._clients
+        while True:
+            # A run: entries of the earliest FIFO that are due and before every other FIFO's
+            # head and the fallback heap's top, popped without TimerQueue calls. The timers
+            # that only end (D, I, J, K, L, M) fire here without a call; anything else (and
+            # a tie between FIFOs) goes through pop_due and _fire, which may touch the queue.
+            heads = timers._heads
+            heap = timers._heap
+            if not heads:
+                due = timers.pop_due(now)  # the fallback heap only, if anything
+                if due is None:
+                    return actions
+                actions += self._fire(due)
+                continue
+            head = heads[0]
+            fifo = head[2]
+            first = fifo[0][0]
+            if first > now and (not heap or heap[0][0] > now):
+                return actions
+            bound = _INFINITY if not heap else heap[0][0]
+            count = len(heads)
+            if count > 1:
+                other = heads[1][0]
+                if count > 2 and heads[2][0] < other:
+                    other = heads[2][0]
+                if other <= bound:
+                    # Strictly before it: on a tie, pop_due picks the FIFO.
+                    bound = math.nextafter(other, -_INFINITY)
+            if first > now or first > bound:
+                due = timers.pop_due(now)
+                if due is None:
+                    return actions
+                actions += self._fire(due)
+                continue
+            if now < bound:
+                bound = now
+            leave: tuple[float, Transaction, float] | None = None
+            popleft = fifo.popleft
+            while fifo:
+                entry = fifo[0]
+                deadline = entry[0]
+                if deadline > bound:
+                    break
+                popleft()
+                timers._size -= 1
+                transaction = entry[1]
+                if transaction.entry is not entry:
+                    timers._dead -= 1  # cancelled (lazy deletion)
                     continue
-                transaction.retransmit_at = None
-                actions += run(transaction, transaction.retransmit_event, None, deadline)
-        return actions
+                transaction.entry = None
+                timeout_at = transaction.timeout_at
+                if timeout_at is None or timeout_at > deadline:
+                    leave = entry
+                    break
+                step = transaction.TIMEOUT_STEPS.get(transaction.state)
+                if step is None or step[0] is not TERMINATED or step[1] is not absorb:
+                    leave = entry
+                    break
+                # A timeout that only ends: RFC 3261 §17, "destroyed immediately".
+                transaction.state = TERMINATED
+                transaction.retransmit_at = transaction.timeout_at = None
+                key = transaction.key
+                if transaction.IS_SERVER:
+                    del servers[key]
+                else:
+                    del clients[key]
+                actions.append(new(Terminated, (key,)))
+            # The head follows its FIFO (as in TimerQueue.pop_due).
+            if fifo:
+                head[0] = fifo[0][0]
+                _heapreplace(heads, head)
+            else:
+                _heappop(heads)
+                del timers._fifos[head[1]]
+            if leave is not None:
+                actions += self._fire(leave)
+
+    def _fire(self, due: tuple[float, Transaction, float]) -> list[Action]:
+        """Run the timer of a popped queue entry (its slot's deadline is ``due[0]``)."""
+        deadline, transaction, _delay = due
+        # The entry stands for the earlier of the two slots; the timeout wins a tie, so a
+        # request is not resent at the instant the transaction gives up.
+        timeout_at = transaction.timeout_at
+        if timeout_at is not None and timeout_at <= deadline:
+            transaction.timeout_at = None
+            step = transaction.TIMEOUT_STEPS.get(transaction.state)
+        else:
+            retransmit_at = transaction.retransmit_at
+            if retransmit_at is None or retransmit_at > deadline:
+                # Not a slot's deadline (the entry is re-filed whenever a slot changes, so
+                # this is not expected): file the entry again, fire nothing.
+                return self._settle(transaction, [])
+            transaction.retransmit_at = None
+            step = transaction.RETRANSMIT_STEPS.get(transaction.state)
+        return self._apply(transaction, step, None, deadline)
 
     def next_deadline(self) -> float | None:
         """The earliest pending timer deadline, or None when no timer runs."""
@@ -308,17 +447,18 @@ class TransactionLayer:
             return self._servers.get(key)
         return self._clients.get(key)
 
-    def _input(
-        self, transaction: Transaction, event: Event, message: Message | None, now: float
+    def _apply(
+        self, transaction: Transaction, step: Step | None, message: Message | None, now: float
     ) -> list[Action]:
-        """Run one input through the transaction's table (``Transaction.dispatch``), then
-        settle it (``_settle``): both inlined, as this runs for every message and timer."""
-        edge = transaction.TABLE.get((transaction.state, event))
-        if edge is None:
+        """Run one transition (``step``, from the transaction's tables; None: the input is
+        absorbed), then settle the transaction: remove it if it ended, else file its queue
+        entry at the earlier of its two timer slots. ``Transaction.dispatch`` and
+        ``_settle`` in one call, as this runs for every message and timer."""
+        if step is None:
             # Absorbed (no entry in the table): nothing changed. A timer that fired has no
             # queue entry any more: settle files the other slot, if it runs.
             return [] if transaction.entry is not None else self._settle(transaction, [])
-        target, action, _label = edge
+        target, action = step
         transaction.state = target
         if target is TERMINATED:
             transaction.retransmit_at = transaction.timeout_at = None
@@ -327,7 +467,7 @@ class TransactionLayer:
             return self._remove(transaction, actions)
         actions = action(transaction, message, now)
         if transaction.state is TERMINATED:  # a zero wait ended it in the same input
-            return self._settle(transaction, actions)
+            return self._remove(transaction, actions)
         # The earlier of the two timer slots, with the delay it was started with.
         deadline = transaction.retransmit_at
         timeout_at = transaction.timeout_at
@@ -392,7 +532,7 @@ class TransactionLayer:
         if deadline is None:
             transaction.entry = None
             return actions
-        # TimerQueue.push, its common case inlined (as in _input).
+        # TimerQueue.push, its common case inlined (as in _apply).
         timers = self._timers
         transaction.entry = entry = (deadline, transaction, delay)
         fifo = timers._fifos.get(delay)

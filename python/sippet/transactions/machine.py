@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple, TypeAlias
 
 from sippet.message import Message
 from sippet.transactions.actions import Action, DeliverError, new
 from sippet.transactions.keys import TransactionKey
-from sippet.transactions.timers import TimerSettings
+from sippet.transactions.timers import TimerSettings, Timing
 
 
 class State(enum.Enum):
@@ -99,13 +99,55 @@ INVITE_RESPONSE_EVENTS = (PROVISIONAL, PROVISIONAL, SUCCESS) + (FAILURE,) * 7
 NON_INVITE_RESPONSE_EVENTS = (PROVISIONAL, PROVISIONAL) + (FINAL,) * 8
 
 
+TIMEOUT_EVENTS = frozenset(
+    {
+        Event.TIMER_B,
+        Event.TIMER_D,
+        Event.TIMER_F,
+        Event.TIMER_H,
+        Event.TIMER_I,
+        Event.TIMER_J,
+        Event.TIMER_K,
+        Event.TIMER_L,
+        Event.TIMER_M,
+    }
+)
+"""Timers of the timeout slot: the transaction gives up or ends when they fire."""
+
+RETRANSMIT_EVENTS = frozenset({Event.TIMER_A, Event.TIMER_E, Event.TIMER_G, Event.TRYING_DELAY})
+"""Timers of the retransmission slot (the 100 Trying delay shares it: an INVITE server
+transaction in Proceeding retransmits nothing)."""
+
+Step: TypeAlias = tuple[State, EdgeAction]
+"""An ``Edge`` without its label: what the layer runs."""
+
+
+def _slot_edges(
+    table: Mapping[tuple[State, Event], Edge], events: frozenset[Event]
+) -> dict[State, Step]:
+    """The edge of the timer of one slot in each state. RFC 3261 §17 runs at most one timer
+    of each slot in a state (Calling: A and B; Completed: G and H...), so the state says
+    which timer a slot holds, and a transaction need not store it."""
+    edges: dict[State, Step] = {}
+    for (state, event), edge in table.items():
+        if event in events:
+            if state in edges:
+                raise ValueError(f"two timers of one slot in {state}")
+            edges[state] = (edge.target, edge.action)
+    return edges
+
+
 class Transaction:
     """State, timers and identity of one transaction; the behaviour is in ``TABLE``.
 
     Two timer slots cover every state of every machine (RFC 3261 §17): a retransmission
     timer (A, E, G, or the 100 Trying delay) and a timeout (B, D, F, H, I, J, K, L, M).
-    The layer keeps one queue entry per transaction, at the earlier of the two; responses
-    are classified with ``RESPONSE_EVENTS[status // 100]``.
+    The layer keeps one queue entry per transaction, at the earlier of the two. Which timer
+    a slot holds follows from the state (``TIMEOUT_STEPS``, ``RETRANSMIT_STEPS``).
+
+    The layer runs ``STEPS`` (``TABLE`` without the labels, as plain tuples) and, for a
+    response, ``RESPONSE_STEPS[status // 100]`` (state -> step): the same transitions with
+    fewer lookups. They are derived from ``TABLE`` when the class is made.
     """
 
     __slots__ = (
@@ -113,16 +155,13 @@ class Transaction:
         "key",
         "last_sent",
         "peer",
-        "reliable",
         "request",
         "retransmit_at",
-        "retransmit_event",
         "retransmit_interval",
-        "settings",
         "state",
         "timeout_at",
         "timeout_delay",
-        "timeout_event",
+        "timing",
     )
 
     TABLE: ClassVar[Mapping[tuple[State, Event], Edge]]
@@ -133,28 +172,35 @@ class Transaction:
     RESPONSE_EVENTS: ClassVar[tuple[Event, ...]]
     """The input of a response, indexed by status class (``status // 100``)."""
 
-    # Set together with their slot's deadline (start_retransmit, start_timeout) and read
-    # only while it is set; the layer files the deadline under the interval or delay (see
-    # TimerQueue).
-    retransmit_event: Event
+    # Derived from TABLE by __init_subclass__.
+    STEPS: ClassVar[dict[tuple[State, Event], Step]]
+    RESPONSE_STEPS: ClassVar[tuple[dict[State, Step], ...]]
+    TIMEOUT_STEPS: ClassVar[dict[State, Step]]
+    RETRANSMIT_STEPS: ClassVar[dict[State, Step]]
+
+    # Set together with their slot's deadline and read only while it is set; the layer files
+    # the deadline under the interval or delay (see TimerQueue).
     retransmit_interval: float
-    timeout_event: Event
     timeout_delay: float
 
-    def __init__(
-        self,
-        key: TransactionKey,
-        request: Message,
-        peer: object,
-        reliable: bool,
-        settings: TimerSettings,
-    ) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        table = cls.TABLE
+        cls.STEPS = {key: (edge.target, edge.action) for key, edge in table.items()}
+        cls.RESPONSE_STEPS = tuple(
+            {state: step for (state, e), step in cls.STEPS.items() if e is event}
+            for event in cls.RESPONSE_EVENTS
+        )
+        cls.TIMEOUT_STEPS = _slot_edges(table, TIMEOUT_EVENTS)
+        cls.RETRANSMIT_STEPS = _slot_edges(table, RETRANSMIT_EVENTS)
+
+    def __init__(self, key: TransactionKey, request: Message, peer: object, timing: Timing) -> None:
+        # The layer makes its transactions without this call (layer.py, same fields).
         self.key = key
         self.request = request
         # Client: where the request goes. Server: where the request came from.
         self.peer = peer
-        self.reliable = reliable
-        self.settings = settings
+        self.timing = timing
         self.state = self.INITIAL
         # Server: the last response sent. Client INVITE: the ACK of a 300-699.
         self.last_sent: Message | None = None
@@ -163,15 +209,23 @@ class Transaction:
         # This transaction's entry in the layer's timer queue, if any.
         self.entry: tuple[float, Any, float] | None = None
 
+    @property
+    def reliable(self) -> bool:
+        return self.timing.reliable
+
+    @property
+    def settings(self) -> TimerSettings:
+        return self.timing.settings
+
     def start(self, now: float) -> list[Action]:
         """The actions of entering the initial state."""
         raise NotImplementedError
 
     def dispatch(self, event: Event, message: Message | None, now: float) -> list[Action]:
-        edge = self.TABLE.get((self.state, event))
-        if edge is None:
+        step = self.STEPS.get((self.state, event))
+        if step is None:
             return []
-        target, action, _label = edge
+        target, action = step
         self.state = target
         if target is TERMINATED:
             self.retransmit_at = self.timeout_at = None
@@ -184,21 +238,16 @@ class Transaction:
         actions += self.dispatch(Event.TRANSPORT_ERROR, None, now)
         return actions
 
-    def start_retransmit(self, event: Event, interval: float, now: float) -> None:
-        self.retransmit_event = event
+    def start_retransmit(self, interval: float, now: float) -> None:
         self.retransmit_interval = interval
         self.retransmit_at = now + interval
-
-    def start_timeout(self, event: Event, delay: float, now: float) -> None:
-        self.timeout_event = event
-        self.timeout_delay = delay
-        self.timeout_at = now + delay
 
     def start_timeout_or_end(self, event: Event, delay: float, now: float) -> list[Action]:
         """Start a wait timer; a zero wait (D, I, J, K over reliable transports) fires at
         once, in the same call: the transaction ends without waiting for the clock."""
         if delay > 0:
-            self.start_timeout(event, delay, now)
+            self.timeout_delay = delay
+            self.timeout_at = now + delay
             return []
         return self.dispatch(event, None, now)
 

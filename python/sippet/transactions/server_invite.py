@@ -33,8 +33,6 @@ ACCEPTED = State.ACCEPTED
 COMPLETED = State.COMPLETED
 CONFIRMED = State.CONFIRMED
 TERMINATED = State.TERMINATED
-TIMER_H = Event.TIMER_H
-TIMER_L = Event.TIMER_L
 
 
 def _resend_last(t: Transaction, _: Message | None, now: float) -> list[Action]:
@@ -58,9 +56,8 @@ def _send_provisional(t: Transaction, response: Message | None, now: float) -> l
 
 def _accept(t: Transaction, response: Message | None, now: float) -> list[Action]:
     # RFC 6026 §8.5, §8.7: send the 2xx (never resent by us), Timer L = 64*T1.
-    t.retransmit_at = t.timeout_at = None
-    t.timeout_event = TIMER_L
-    t.timeout_delay = delay = 64 * t.settings.t1
+    t.retransmit_at = None
+    t.timeout_delay = delay = t.timing.long
     t.timeout_at = now + delay
     t.last_sent = response
     return [new(Send, (response, t.peer, t.key))]
@@ -78,12 +75,12 @@ def _ack_to_tu(t: Transaction, ack: Message | None, now: float) -> list[Action]:
 
 def _reject(t: Transaction, response: Message | None, now: float) -> list[Action]:
     # §17.2.1: Timer G = T1 over unreliable transports only; Timer H = 64*T1 always.
-    t.retransmit_at = t.timeout_at = None
-    settings = t.settings
-    if not t.reliable:
-        t.start_retransmit(Event.TIMER_G, settings.t1, now)
-    t.timeout_event = TIMER_H
-    t.timeout_delay = delay = 64 * settings.t1
+    timing = t.timing
+    if timing.reliable:
+        t.retransmit_at = None
+    else:
+        t.start_retransmit(timing.t1, now)
+    t.timeout_delay = delay = timing.long
     t.timeout_at = now + delay
     t.last_sent = response
     return [new(Send, (response, t.peer, t.key))]
@@ -91,14 +88,14 @@ def _reject(t: Transaction, response: Message | None, now: float) -> list[Action
 
 def _resend_response(t: Transaction, _: Message | None, now: float) -> list[Action]:
     # §17.2.1: G = MIN(2G, T2).
-    t.start_retransmit(Event.TIMER_G, min(2 * t.retransmit_interval, t.settings.t2), now)
+    t.start_retransmit(min(2 * t.retransmit_interval, t.timing.t2), now)
     return [new(Send, (t.last_sent, t.peer, t.key))]
 
 
 def _confirm(t: Transaction, _: Message | None, now: float) -> list[Action]:
     # §17.2.1: G and H stop; Timer I = T4, or zero over reliable transports.
     t.retransmit_at = t.timeout_at = None
-    return t.start_timeout_or_end(Event.TIMER_I, 0.0 if t.reliable else t.settings.t4, now)
+    return t.start_timeout_or_end(Event.TIMER_I, t.timing.i, now)
 
 
 def _timeout(t: Transaction, _: Message | None, now: float) -> list[Action]:
@@ -147,10 +144,10 @@ class ServerInviteTransaction(Transaction):
 
     def start(self, now: float) -> list[Action]:
         actions: list[Action] = [new(DeliverRequest, (self.request, self.key))]
-        delay = self.settings.trying_delay
+        delay = self.timing.trying_delay
         if delay is not None:
             if delay > 0:
-                self.start_retransmit(Event.TRYING_DELAY, delay, now)
+                self.start_retransmit(delay, now)
             else:
                 actions += _send_trying(self, None, now)
         return actions

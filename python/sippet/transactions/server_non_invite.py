@@ -43,7 +43,7 @@ def _complete(t: Transaction, response: Message | None, now: float) -> list[Acti
     # §17.2.2: Timer J = 64*T1 over unreliable transports, zero over reliable ones.
     t.last_sent = response
     actions: list[Action] = [new(Send, (response, t.peer, t.key))]
-    actions += t.start_timeout_or_end(Event.TIMER_J, 0.0 if t.reliable else 64 * t.settings.t1, now)
+    actions += t.start_timeout_or_end(Event.TIMER_J, t.timing.j, now)
     return actions
 
 

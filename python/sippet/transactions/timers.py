@@ -56,6 +56,29 @@ class TimerSettings:
         return 64 * self.t1
 
 
+class Timing:
+    """``TimerSettings`` resolved for one kind of transport: the delays a transaction reads,
+    the zero waits of reliable transports already applied (RFC 3261 §17.1.1.2 Timer D,
+    §17.1.2.2 K, §17.2.1 I, §17.2.2 J). A layer makes one for unreliable and one for reliable
+    transports; each transaction points to one, so it needs neither the settings nor a
+    ``reliable`` flag of its own."""
+
+    __slots__ = ("d", "i", "j", "k", "long", "reliable", "settings", "t1", "t2", "trying_delay")
+
+    def __init__(self, settings: TimerSettings, reliable: bool) -> None:
+        self.settings = settings
+        self.reliable = reliable
+        self.t1 = settings.t1
+        self.t2 = settings.t2
+        self.long = 64 * settings.t1
+        """64*T1: Timers B, F, H, L and M; J over unreliable transports."""
+        self.trying_delay = settings.trying_delay
+        self.d = 0.0 if reliable else settings.timer_d
+        self.i = 0.0 if reliable else settings.t4
+        self.j = 0.0 if reliable else self.long
+        self.k = 0.0 if reliable else settings.t4
+
+
 class TimerOwner(Protocol):
     """What a timer entry belongs to: its ``entry`` is the one entry of it that is live."""
 
