@@ -1,0 +1,375 @@
+"""Adversarial properties of ``sippet.URI`` (issue 2 §2; RFC 3261 §19.1, RFC 3966).
+
+- ``URI.parse(str(u)) == u`` for every URI the parser accepts, and ``str`` is stable.
+- ``u.equivalent(u)``; ``equivalent`` is symmetric (RFC 3261 §19.1.4 defines a relation
+  between two URIs, not an ordered test); it ignores the case of the scheme, the host and
+  parameter names and values, and the %-escaping of unreserved characters.
+- ``URI.parse`` on any text: a ``URI`` or a ``ParseError``.
+- A URI built in code: ``str(u)`` raises ``ValueError``/``TypeError`` or reads back equal.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+
+import pytest
+from helpers.sipgen import uri_texts
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from sippet import URI, ParseError
+
+SETTINGS = settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+
+
+def parse_or_none(text: str) -> URI | None:
+    try:
+        return URI.parse(text)
+    except ParseError as error:
+        assert error.reason == "invalid_uri"
+        assert error.status_code == 400
+        return None
+
+
+# --- round trip of parsed URIs ------------------------------------------------------------
+
+
+@SETTINGS
+@given(uri_texts())
+@example("sip:%00%00@host5.example.com")  # RFC 4475 escnull
+@example("sip:sips%3Auser%40example.com@example.net")  # RFC 4475 esc01
+@example("sip:user;par=u%40example.net@example.com")  # RFC 4475 semiuri
+@example("SIP:%61@[2001:DB8::1]:05060;MADDR=[::1];Lr?x=%0D%0A&y=")
+@example("tel:+1-201-555-0123;ext=1;phone-context=+1")
+@example("nobodyKnowsThisScheme:totallyopaquecontent")  # RFC 4475 unkscm
+@example("soap.beep://192.0.2.103:3002")  # RFC 4475 novelsc
+def test_parsed_uri_round_trips(text: str) -> None:
+    uri = parse_or_none(text)
+    if uri is None:
+        return
+    written = str(uri)
+    again = URI.parse(written)
+    assert again == uri
+    assert str(again) == written
+    assert uri.equivalent(uri)
+    assert uri.equivalent(again) and again.equivalent(uri)
+    assert uri.lazy_equivalent(uri)
+
+
+@SETTINGS
+@given(st.text(st.characters(blacklist_categories=("Cs",)), max_size=200))
+@example("sip:")
+@example("sip:@")
+@example("sip:[")
+@example("sip:a@[::1")
+@example("sip:a@h:99999999999999999999")
+@example("tel:+")
+@example("x:")
+@example(":x")
+def test_parse_any_text_gives_uri_or_parse_error(text: str) -> None:
+    uri = parse_or_none(text)
+    if uri is not None:
+        assert URI.parse(str(uri)) == uri
+
+
+@SETTINGS
+@given(st.text('sip:@;=?&%[]:.-+0123456789abcAB<>" \t', max_size=40))
+def test_parse_sip_alphabet_gives_uri_or_parse_error(text: str) -> None:
+    uri = parse_or_none(text)
+    if uri is not None:
+        assert URI.parse(str(uri)) == uri
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=UnicodeEncodeError,
+    reason="BUG: URI.parse(str with a lone surrogate) raises UnicodeEncodeError, not "
+    "ParseError (the binding's str-to-UTF-8 conversion in src/py)",
+)
+def test_uri_parse_lone_surrogate_is_a_parse_error() -> None:
+    with pytest.raises(ParseError):
+        URI.parse("sip:\ud800@example.com")
+
+
+# --- equivalence ----------------------------------------------------------------------------
+
+# A small space of wire texts, so that pairs are often equivalent, and differ in the places
+# RFC 3261 §19.1.4 has rules for: scheme, user case, host case and form, port present or
+# default, the strict parameters (user, ttl, method, maddr, transport), other parameters
+# present on one side only, headers.
+_users = ["", "alice@", "Alice@", "%61lice@", "alice:secret@", "+1-2;isub=x@"]
+_hosts = ["atlanta.com", "AtLanTa.CoM", "192.0.2.1", "[2001:db8::1]", "[2001:DB8:0::1]"]
+_ports = ["", ":5060", ":5070"]
+_params = [
+    ";transport=tcp", ";Transport=TCP", ";transport=udp", ";user=phone", ";ttl=1",
+    ";method=INVITE", ";maddr=239.255.255.1", ";maddr=[::1]", ";maddr=[0::1]", ";lr",
+    ";security=on", ";security=off", ";SECURITY=ON", ";x", ";x=",
+]  # fmt: skip
+_headers = ["", "?subject=project%20x", "?Subject=project%20x", "?subject=Project%20X"]
+
+small_sip_texts = st.builds(
+    lambda scheme, user, host, port, params, headers: (
+        f"{scheme}:{user}{host}{port}{''.join(params)}{headers}"
+    ),
+    st.sampled_from(["sip", "sips", "SIP"]),
+    st.sampled_from(_users),
+    st.sampled_from(_hosts),
+    st.sampled_from(_ports),
+    st.lists(st.sampled_from(_params), max_size=3, unique_by=lambda p: p.lower().split("=")[0]),
+    st.sampled_from(_headers),
+)
+small_tel_texts = st.builds(
+    lambda number, params: f"tel:{number}{''.join(params)}",
+    st.sampled_from(["+1-201-555-0123", "+12015550123", "+1(201)5550123", "7042", "7-0-4-2"]),
+    st.lists(
+        st.sampled_from([";ext=1", ";ext=0-1", ";phone-context=+1", ";phone-context=Example.COM",
+                         ";phone-context=example.com", ";isub=A", ";isub=a"]),
+        max_size=2,
+        unique_by=lambda p: p.split("=")[0],
+    ),
+)  # fmt: skip
+small_texts = st.one_of(
+    small_sip_texts, small_sip_texts, small_tel_texts, st.sampled_from(["x:a", "X:a", "x:A"])
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(small_texts, small_texts)
+@example("sip:carol@chicago.com", "sip:carol@chicago.com;security=on")
+@example("sip:carol@chicago.com;security=on", "sip:carol@chicago.com")
+@example("sip:alice@atlanta.com;maddr=[::1]", "sip:alice@atlanta.com;maddr=[0::1]")
+def test_equivalent_is_symmetric(a_text: str, b_text: str) -> None:
+    a, b = parse_or_none(a_text), parse_or_none(b_text)
+    if a is None or b is None:
+        return
+    assert a.equivalent(b) == b.equivalent(a)
+    assert a.lazy_equivalent(b) == b.lazy_equivalent(a)
+    if a.equivalent(b):
+        # equivalence is a coarsening of lazy equivalence (defaults only add matches)
+        assert a.lazy_equivalent(b)
+
+
+def _recase(text: str, rng: random.Random) -> str:
+    return "".join(c.upper() if rng.random() < 0.5 else c.lower() for c in text)
+
+
+def _escape_some(text: str, rng: random.Random) -> str:
+    # RFC 3261 §19.1.4: characters outside the reserved set equal their %HH encoding.
+    return "".join(
+        f"%{ord(c):02X}" if c in string.ascii_letters + string.digits and rng.random() < 0.3 else c
+        for c in text
+    )
+
+
+@st.composite
+def sip_with_variant(draw: st.DrawFn) -> tuple[str, str]:
+    """Two spellings of one SIP URI: scheme, host, parameter names and values in other case
+    (RFC 3261 §19.1.4: all but userinfo compare case-insensitively), unreserved characters
+    of user and parameter values %-escaped."""
+    rng = random.Random(draw(st.integers(0, 2**32)))
+    scheme = draw(st.sampled_from(["sip", "sips"]))
+    user = draw(
+        st.none()
+        | st.text(string.ascii_letters + string.digits + "-_.!~*'", min_size=1, max_size=8)
+    )
+    host = draw(st.sampled_from(_hosts) | st.from_regex(r"\A[a-z]{1,8}(\.[a-z]{1,5}){0,2}\Z"))
+    port = draw(st.sampled_from(_ports))
+    params = draw(
+        st.dictionaries(
+            st.sampled_from(["transport", "user", "ttl", "method", "lr", "xa", "security"]),
+            st.none()
+            | st.text(string.ascii_letters + string.digits + "-.", min_size=1, max_size=6),
+            max_size=4,
+        )
+    )
+    headers = draw(st.sampled_from(_headers))
+
+    def spell(variant: bool) -> str:
+        s = _recase(scheme, rng) if variant else scheme
+        u = "" if user is None else (_escape_some(user, rng) if variant else user) + "@"
+        h = _recase(host, rng) if variant else host
+        p = ""
+        for name, value in params.items():
+            n = _recase(name, rng) if variant else name
+            if value is None:
+                p += f";{n}"
+            else:
+                v = _escape_some(_recase(value, rng), rng) if variant else value
+                p += f";{n}={v}"
+        return f"{s}:{u}{h}{port}{p}{headers}"
+
+    return spell(False), spell(True)
+
+
+@SETTINGS
+@given(sip_with_variant())
+def test_equivalence_ignores_case_and_unreserved_escapes(pair: tuple[str, str]) -> None:
+    original, variant = pair
+    a, b = URI.parse(original), URI.parse(variant)
+    assert a.equivalent(b), (original, variant)
+    assert b.equivalent(a), (original, variant)
+    assert a.lazy_equivalent(b) and b.lazy_equivalent(a)
+
+
+@settings(max_examples=200, deadline=None)
+@given(small_tel_texts, st.randoms(use_true_random=False))
+def test_tel_equivalence_ignores_case_of_scheme_and_parameters(
+    text: str, rng: random.Random
+) -> None:
+    # RFC 3966 §4: parameter names and values compare case-insensitively (phone-context
+    # domain names too); the scheme is case-insensitive (RFC 3986 §3.1).
+    a = URI.parse(text)
+    scheme, rest = text.split(":", 1)
+    number, *params = rest.split(";")
+    variant = _recase(scheme, rng) + ":" + ";".join([number, *(_recase(p, rng) for p in params)])
+    b = URI.parse(variant)
+    assert a.equivalent(b) and b.equivalent(a), (text, variant)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG (RFC 3261 §19.1.4 deviation): a reserved character and its %HH escape are "
+    "taken as equivalent because user and parameters are stored decoded "
+    "(python/sippet/uri.py _sip_equivalent; the serializer also rewrites %3B as ;)",
+)
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("sip:a;b@example.com", "sip:a%3Bb@example.com"),
+        ("sip:u@example.com;p=a/b", "sip:u@example.com;p=a%2Fb"),
+    ],
+)
+def test_escaped_reserved_characters_are_not_equivalent(a: str, b: str) -> None:
+    # "Characters other than those in the 'reserved' set (see RFC 2396) are equivalent to
+    # their '"%" HEX HEX' encoding": reserved ones (; / ? : @ & = + $ ,) are not.
+    assert not URI.parse(a).equivalent(URI.parse(b))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG (RFC 3261 §19.1.1: a parameter-name MUST NOT appear more than once): "
+    "duplicate URI parameters/headers are accepted and the last one silently wins "
+    "(src/core/uri.rs)",
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sip:alice@atlanta.com;maddr=[::1];maddr=192.0.2.1",
+        "sip:alice@atlanta.com;transport=tcp;TRANSPORT=udp",
+        "sip:alice@atlanta.com;lr;lr=on",
+    ],
+)
+def test_duplicate_uri_parameters_are_rejected(text: str) -> None:
+    # Accepting them silently changes the URI a proxy forwards (one value disappears).
+    with pytest.raises(ParseError):
+        URI.parse(text)
+
+
+# --- URIs built in code ---------------------------------------------------------------------
+
+any_text = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12)
+lower_param_names = st.text(
+    string.ascii_lowercase + string.digits + "-.!~*'_", min_size=1, max_size=8
+)
+
+
+@SETTINGS
+@given(
+    scheme=st.sampled_from(["sip", "sips"]),
+    user=st.none() | any_text,
+    password=st.none() | st.text(st.characters(blacklist_categories=("Cs",)), max_size=8),
+    host=st.one_of(
+        st.ip_addresses().map(str),
+        st.from_regex(r"\A[a-z0-9]([a-z0-9-]{0,5}[a-z0-9])?(\.[a-z]{1,6}){0,2}\Z"),
+    ),
+    port=st.none() | st.integers(0, 65535),
+    params=st.dictionaries(lower_param_names, st.none() | any_text, max_size=3),
+    headers=st.dictionaries(
+        any_text, st.text(st.characters(blacklist_categories=("Cs",)), max_size=8), max_size=2
+    ),
+)
+def test_built_sip_uri_with_any_text_round_trips(
+    scheme: str,
+    user: str | None,
+    password: str | None,
+    host: str,
+    port: int | None,
+    params: dict[str, str | None],
+    headers: dict[str, str],
+) -> None:
+    # Userinfo, parameter values and header names/values hold any text: the serializer
+    # %-escapes what §25.1 does not allow bare, the parser decodes it back (including
+    # CR, LF and NUL: RFC 4475 escnull), so nothing raw can end the header line.
+    uri = URI(scheme, user, password if user is not None else None, host, port, params, headers)
+    written = str(uri)
+    assert "\r" not in written and "\n" not in written and " " not in written
+    assert URI.parse(written) == uri
+
+
+def _str_or_error(uri: URI) -> str | None:
+    try:
+        return str(uri)
+    except (ValueError, TypeError):
+        return None
+
+
+# Each case is a URI built in code whose text the serializer writes although the parser
+# rejects it, or reads back as a different URI. Either raising ValueError or writing text
+# that reads back equal would be correct; silently writing something else is not.
+SERIALIZER_BUGS = [
+    pytest.param(URI("sip", "a", host="h", parameters={"p": ""}), id="empty-param-value"),
+    pytest.param(URI("tel", "+1", parameters={"p": ""}), id="tel-empty-param-value"),
+    pytest.param(URI("sip", "a", host="h", parameters={"": "x"}), id="empty-param-name"),
+    pytest.param(URI("sip", "a", host="h", headers={"": "x"}), id="empty-header-name"),
+    pytest.param(URI("sip", "", host="h"), id="empty-user"),
+    pytest.param(URI("sip", None, "secret", host="h"), id="password-without-user-dropped"),
+    pytest.param(URI("sip", "a", host="é.example"), id="non-ascii-host"),
+    pytest.param(URI("sip", "a", host="fe80::1%eth0"), id="ipv6-zone-host"),
+    pytest.param(URI("sip", "a", host="h:5060"), id="host-with-port-bracketed"),
+    pytest.param(URI("sip", "a", host="a=b"), id="host-with-equals"),
+    pytest.param(URI("tel", "+1 555"), id="tel-number-with-space"),
+    pytest.param(URI("tel", "+1%"), id="tel-number-with-percent"),
+    pytest.param(URI("tel", ""), id="tel-empty-number"),
+    pytest.param(URI("tel", "+1", host="h"), id="tel-host-dropped"),
+    pytest.param(URI("tel", "+1", headers={"a": "b"}), id="tel-headers-dropped"),
+    pytest.param(URI("x", opaque=""), id="empty-opaque"),
+    pytest.param(URI("x", opaque="é"), id="non-ascii-opaque"),
+    pytest.param(URI("x", "u", host="h", opaque="a"), id="other-scheme-user-host-dropped"),
+    pytest.param(URI("sip", host="h", opaque="zzz"), id="sip-opaque-overrides-host"),
+]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: str(URI) writes text that does not read back (unparseable or other fields) "
+    "instead of raising ValueError (src/py/write_uri.rs, src/py/grammar.rs host_check)",
+)
+@pytest.mark.parametrize("uri", SERIALIZER_BUGS)
+def test_built_uri_serializes_only_what_reads_back(uri: URI) -> None:
+    written = _str_or_error(uri)
+    if written is not None:
+        assert URI.parse(written) == uri
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        URI("sip", "a", host="h", port=-1),
+        URI("sip", "a", host="h", port=65536),
+        URI("sip", "a", host=""),
+        URI("sip", "a", host="a b"),
+        URI("sip", "a", host="h>"),
+        URI("sip", "a", host="h\r\nVia: x"),
+        URI("x", opaque="a\r\nb"),
+        URI("x", opaque="a>b"),
+        URI("1x", opaque="y"),
+        URI("sip", "a"),
+    ],
+)
+def test_built_uri_refuses_what_cannot_be_written(uri: URI) -> None:
+    with pytest.raises((ValueError, TypeError)):
+        str(uri)
