@@ -56,7 +56,9 @@ def _to_tu(t: Transaction, response: Message | None, now: float) -> list[Action]
 
 def _accept(t: Transaction, response: Message | None, now: float) -> list[Action]:
     # RFC 6026 §8.4: to the TU, no ACK (the TU sends it), Timer M = 64*T1.
+    # Accepted passes 2xx responses up and nothing else: the INVITE is not needed any more.
     t.retransmit_at = None
+    t.request = None
     t.timeout_delay = delay = t.timing.long
     t.timeout_at = now + delay
     return [new(DeliverResponse, (response, t.key))]
@@ -65,10 +67,11 @@ def _accept(t: Transaction, response: Message | None, now: float) -> list[Action
 def _reject(t: Transaction, response: Message | None, now: float) -> list[Action]:
     # §17.1.1.2: to the TU, then an ACK (even over reliable transports) to where the INVITE
     # went; Timer D, zero over reliable transports.
-    assert response is not None
+    assert response is not None and t.request is not None
     t.retransmit_at = t.timeout_at = None
     ack = build_ack(t.request, response)
     t.last_sent = ack
+    t.request = None  # Completed resends the ACK only
     actions: list[Action] = [
         new(DeliverResponse, (response, t.key)),
         new(Send, (ack, t.peer, t.key)),

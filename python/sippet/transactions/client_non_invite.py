@@ -52,6 +52,7 @@ def _to_tu(t: Transaction, response: Message | None, now: float) -> list[Action]
 def _complete(t: Transaction, response: Message | None, now: float) -> list[Action]:
     # §17.1.2.2: to the TU; Timer K = T4, or zero over reliable transports.
     t.retransmit_at = t.timeout_at = None
+    t.request = None  # Completed absorbs retransmitted responses only
     actions: list[Action] = [new(DeliverResponse, (response, t.key))]
     actions += t.start_timeout_or_end(Event.TIMER_K, t.timing.k, now)
     return actions

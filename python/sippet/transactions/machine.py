@@ -16,7 +16,7 @@ from typing import Any, ClassVar, NamedTuple, TypeAlias
 
 from sippet.message import Message
 from sippet.transactions.actions import Action, DeliverError, new
-from sippet.transactions.keys import TransactionKey
+from sippet.transactions.keys import LEGACY_PREFIX, TransactionKey
 from sippet.transactions.timers import TimerSettings, Timing
 
 
@@ -137,6 +137,15 @@ def _slot_edges(
     return edges
 
 
+def keeps_request(key: TransactionKey) -> bool:
+    """Whether a server transaction past Proceeding/Trying still needs its request: only
+    when it is matched by the RFC 2543 rules (§17.2.3), which compare the Request-URI and
+    To tag of later requests with it (``matching.py``). Otherwise a Completed, Confirmed or
+    Accepted transaction resends its last response at most, and dropping the request then
+    frees a whole message 32 s early (64*T1 of Timers H, J, L)."""
+    return key[0].startswith(LEGACY_PREFIX)
+
+
 class Transaction:
     """State, timers and identity of one transaction; the behaviour is in ``TABLE``.
 
@@ -197,7 +206,8 @@ class Transaction:
     def __init__(self, key: TransactionKey, request: Message, peer: object, timing: Timing) -> None:
         # The layer makes its transactions without this call (layer.py, same fields).
         self.key = key
-        self.request = request
+        # Dropped (None) once the state needs it no more (see keeps_request).
+        self.request: Message | None = request
         # Client: where the request goes. Server: where the request came from.
         self.peer = peer
         self.timing = timing

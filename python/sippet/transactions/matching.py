@@ -31,6 +31,7 @@ def legacy_request_matches(transaction: Transaction, request: Message) -> bool:
     equivalence rules (which forgive case and escaping differences) are not needed here.
     """
     original = transaction.request
+    assert original is not None  # an RFC 2543 transaction keeps it (machine.keeps_request)
     return _request_uri(request) == _request_uri(original) and to_tag(request) == to_tag(original)
 
 
@@ -38,7 +39,9 @@ def legacy_ack_matches(transaction: Transaction, ack: Message) -> bool:
     """§17.2.3, RFC 2543 rules for ACK: the Request-URI of the INVITE, and the To tag of
     the response the transaction sent (which tells the ACK of a 2xx from the ACK of a
     non-2xx at a proxy that forwarded both)."""
-    if _request_uri(ack) != _request_uri(transaction.request):
+    original = transaction.request
+    assert original is not None  # an RFC 2543 transaction keeps it (machine.keeps_request)
+    if _request_uri(ack) != _request_uri(original):
         return False
     sent = transaction.last_sent
     return sent is not None and to_tag(ack) == to_tag(sent)

@@ -26,6 +26,7 @@ from sippet.transactions.machine import (
     State,
     Transaction,
     absorb,
+    keeps_request,
 )
 
 PROCEEDING = State.PROCEEDING
@@ -42,6 +43,7 @@ def _resend_last(t: Transaction, _: Message | None, now: float) -> list[Action]:
 
 
 def _send_trying(t: Transaction, _: Message | None, now: float) -> list[Action]:
+    assert t.request is not None  # kept while Proceeding
     trying = build_trying(t.request)
     t.last_sent = trying
     return [new(Send, (trying, t.peer, t.key))]
@@ -60,7 +62,10 @@ def _accept(t: Transaction, response: Message | None, now: float) -> list[Action
     t.timeout_delay = delay = t.timing.long
     t.timeout_at = now + delay
     t.last_sent = response
-    return [new(Send, (response, t.peer, t.key))]
+    key = t.key
+    if not keeps_request(key):
+        t.request = None  # Accepted only sends the TU's 2xx retransmissions
+    return [new(Send, (response, t.peer, key))]
 
 
 def _send_response(t: Transaction, response: Message | None, now: float) -> list[Action]:
@@ -83,7 +88,10 @@ def _reject(t: Transaction, response: Message | None, now: float) -> list[Action
     t.timeout_delay = delay = timing.long
     t.timeout_at = now + delay
     t.last_sent = response
-    return [new(Send, (response, t.peer, t.key))]
+    key = t.key
+    if not keeps_request(key):
+        t.request = None  # Completed and Confirmed only resend the response
+    return [new(Send, (response, t.peer, key))]
 
 
 def _resend_response(t: Transaction, _: Message | None, now: float) -> list[Action]:

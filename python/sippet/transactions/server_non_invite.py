@@ -22,6 +22,7 @@ from sippet.transactions.machine import (
     State,
     Transaction,
     absorb,
+    keeps_request,
 )
 
 TRYING = State.TRYING
@@ -42,7 +43,10 @@ def _send_provisional(t: Transaction, response: Message | None, now: float) -> l
 def _complete(t: Transaction, response: Message | None, now: float) -> list[Action]:
     # §17.2.2: Timer J = 64*T1 over unreliable transports, zero over reliable ones.
     t.last_sent = response
-    actions: list[Action] = [new(Send, (response, t.peer, t.key))]
+    key = t.key
+    if not keeps_request(key):
+        t.request = None  # Completed only resends the response
+    actions: list[Action] = [new(Send, (response, t.peer, key))]
     actions += t.start_timeout_or_end(Event.TIMER_J, t.timing.j, now)
     return actions
 
