@@ -1,0 +1,444 @@
+"""Adversarial properties of the serializer for messages built in code (issue 2 §5).
+
+- CR or LF in any text field never reaches the wire as a line break: ``bytes(m)`` raises
+  ``ValueError``/``TypeError``, or (URI parts, which %-escape) writes exactly the header
+  lines the message has and reads back equal. No header can be injected.
+- Any other text in a field whose grammar can carry it (display names and parameter values
+  as quoted-strings, URI parts %-escaped, reason phrases, warning texts, comments...) must
+  come back equal from ``Message.parse(bytes(m))``: quoting and escaping are right.
+- A field whose grammar cannot carry some text (tokens, Call-ID words, hosts) must make the
+  serializer refuse it (``ValueError``/``TypeError``), never write what the parser rejects
+  or reads as something else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from conftest import check_round_trip
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from sippet import (
+    URI,
+    Auth,
+    CSeq,
+    MediaType,
+    Message,
+    Method,
+    NameAddr,
+    ParseError,
+    RequestLine,
+    RetryAfter,
+    SentBy,
+    StatusLine,
+    TokenParams,
+    Via,
+    Warning,
+)
+
+BOB = URI("sip", "bob", host="biloxi.example.com")
+
+
+def base_headers() -> dict[str, Any]:
+    return {
+        "via": [Via((2, 0), "UDP", SentBy("pc33.example.com", None), {"branch": "z9hG4bK1"})],
+        "from": NameAddr("", URI("sip", "alice", host="atlanta.example.com"), {"tag": "1"}),
+        "to": NameAddr("", BOB, {}),
+        "call_id": "a84b4c76e66710",
+        "cseq": CSeq(1, Method.OPTIONS),
+    }
+
+
+def msg(headers: dict[str, Any] | None = None, start: Any = None) -> Message:
+    built = base_headers()
+    built.update(headers or {})
+    return Message(start or RequestLine(Method.OPTIONS, BOB), built)
+
+
+def via(host: str = "pc33.example.com", protocol: str = "UDP", **params: str | None) -> Via:
+    return Via((2, 0), protocol, SentBy(host, None), {"branch": "z9hG4bK1", **params})
+
+
+Slot = Callable[[str], Message]
+
+# Fields whose grammar carries any text but CR/LF: quoted-string (RFC 3261 §25.1, with
+# quoted-pairs for controls), %-escaped URI parts (§19.1.2), Reason-Phrase, warn-text,
+# comment.
+ANY_TEXT_SLOTS: dict[str, Slot] = {
+    "display_name": lambda t: msg({"to": NameAddr(t, BOB, {})}),
+    "contact_display_name": lambda t: msg(
+        {"contact": [NameAddr(t, BOB, {}), NameAddr("", BOB, {})]}
+    ),
+    "route_display_name": lambda t: msg({"route": [NameAddr(t, BOB, {"xr": None})]}),
+    "header_param_value": lambda t: msg({"to": NameAddr("", BOB, {"xp": t})}),
+    "via_param_value": lambda t: msg({"via": [via(xp=t)]}),
+    "contact_feature_value": lambda t: msg({"contact": [NameAddr("", BOB, {"+sip.instance": t})]}),
+    "reason_text": lambda t: msg({"reason": [TokenParams("SIP", {"cause": "200", "text": t})]}),
+    "content_type_param": lambda t: msg({"content_type": MediaType(("text", "plain"), {"xc": t})}),
+    "uri_user": lambda t: msg({"to": NameAddr("", URI("sip", t, host="h.example"), {})}),
+    "uri_password": lambda t: msg({"to": NameAddr("", URI("sip", "u", t, "h.example"), {})}),
+    "uri_param_value": lambda t: msg(
+        {"to": NameAddr("", URI("sip", "u", host="h", parameters={"xu": t}), {})}
+    ),
+    "uri_header_name": lambda t: msg(
+        {"contact": [NameAddr("", URI("sip", "u", host="h", headers={t: "v"}), {})]}
+    ),
+    "uri_header_value": lambda t: msg(
+        {"contact": [NameAddr("", URI("sip", "u", host="h", headers={"h": t}), {})]}
+    ),
+    "request_uri_user": lambda t: msg(start=RequestLine(Method.OPTIONS, URI("sip", t, host="h"))),
+    "request_uri_param": lambda t: msg(
+        start=RequestLine(Method.OPTIONS, URI("sip", "u", host="h", parameters={"xq": t}))
+    ),
+    "reason_phrase": lambda t: msg(start=StatusLine(486, t)),
+    "warning_text": lambda t: msg({"warning": [Warning(399, "agent.example", t)]}),
+    "retry_after_comment": lambda t: msg({"retry_after": RetryAfter(60, t, {})}),
+    "auth_param_value": lambda t: msg({"authorization": [Auth("Digest", {"realm": t, "xa": t})]}),
+    "auth_info_value": lambda t: msg({"authentication_info": {"nextnonce": t}}),
+}
+
+# TEXT-UTF8-TRIM fields (RFC 3261 §25.1): any text without CR/LF, not starting or ending
+# with LWS, which the parser strips (§7.3.1).
+TRIMMED_TEXT_SLOTS: dict[str, Slot] = {
+    "subject": lambda t: msg({"subject": t}),
+    "organization": lambda t: msg({"organization": t}),
+    "server": lambda t: msg({"server": t}),
+    "user_agent": lambda t: msg({"user_agent": t}),
+    "raw_header_value": lambda t: msg({"X-Raw": [t, "second"]}),
+}
+
+# Fields with a narrower grammar: text outside it must be refused.
+NARROW_SLOTS: dict[str, Slot] = {
+    "method": lambda t: msg({"cseq": CSeq(1, t)}, RequestLine(t, BOB)),
+    "via_protocol": lambda t: msg({"via": [via(protocol=t)]}),
+    "via_host": lambda t: msg({"via": [via(host=t)]}),
+    "uri_host": lambda t: msg({"to": NameAddr("", URI("sip", "u", host=t), {})}),
+    "tel_number": lambda t: msg({"to": NameAddr("", URI("tel", t), {})}),
+    "opaque_uri": lambda t: msg({"to": NameAddr("", URI("urn", opaque=t), {})}),
+    "header_param_name": lambda t: msg({"to": NameAddr("", BOB, {t: "1"})}),
+    "uri_param_name": lambda t: msg(
+        {"to": NameAddr("", URI("sip", "u", host="h", parameters={t: "1"}), {})}
+    ),
+    "raw_header_name": lambda t: msg({t: ["1"]}),
+    "call_id": lambda t: msg({"call_id": t}),
+    "priority": lambda t: msg({"priority": t}),
+    "option_tag": lambda t: msg({"supported": [t, "100rel"]}),
+    "event_type": lambda t: msg({"event": TokenParams(t, {"id": "1"})}),
+    "warning_agent": lambda t: msg({"warning": [Warning(399, t, "text")]}),
+    "media_subtype": lambda t: msg({"content_type": MediaType(("text", t), {})}),
+    "auth_scheme": lambda t: msg({"authorization": [Auth(t, {"realm": "r"})]}),
+}
+
+ALL_SLOTS: dict[str, Slot] = {**ANY_TEXT_SLOTS, **TRIMMED_TEXT_SLOTS, **NARROW_SLOTS}
+# URI parts, where CR and LF are %-escaped (RFC 3261 §19.1.2) rather than refused.
+ESCAPED_SLOTS = {slot for slot in ALL_SLOTS if slot.startswith(("uri_", "request_uri_"))} | {
+    "tel_number"
+}
+
+no_line_breaks = st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n")
+any_text = st.text(no_line_breaks, max_size=16)
+trimmed_text = any_text.map(lambda s: s.strip(" \t"))
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def header_names(wire: bytes) -> list[bytes]:
+    head = wire.split(b"\r\n\r\n", 1)[0]
+    return [line.split(b":", 1)[0] for line in head.split(b"\r\n")[1:]]
+
+
+# --- CR / LF: refused, never a line break ------------------------------------------------
+
+
+@st.composite
+def texts_with_line_break(draw: st.DrawFn) -> str:
+    brk = draw(
+        st.sampled_from(["\r", "\n", "\r\n", "\r\n ", "\r\nVia: SIP/2.0/UDP evil;branch=z9hG4bKx"])
+    )
+    return draw(any_text) + brk + draw(any_text)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(sorted(ALL_SLOTS)), texts_with_line_break())
+@example("raw_header_value", "x\r\nVia: SIP/2.0/UDP evil;branch=z9hG4bKx")
+@example("display_name", "\r\n")
+@example("reason_phrase", "OK\r\nContact: <sip:evil@example.com>")
+def test_cr_or_lf_in_any_text_field_never_injects_a_line(slot: str, text: str) -> None:
+    message = ALL_SLOTS[slot](text)
+    harmless = ALL_SLOTS[slot]("x")
+    try:
+        wire = bytes(message)
+    except (ValueError, TypeError) as error:
+        assert str(error)
+        return
+    # Only %-escaping URI parts may accept it: the text must then be invisible as a line.
+    # (Whether such a URI reads back equal is checked by the other tests.)
+    assert slot in ESCAPED_SLOTS, f"{slot}: {text!r} accepted"
+    head = wire.split(b"\r\n\r\n", 1)[0]
+    assert b"\n" not in head.replace(b"\r\n", b"") and b"\r" not in head.replace(b"\r\n", b"")
+    assert header_names(wire) == header_names(bytes(harmless))
+
+
+@pytest.mark.parametrize("slot", sorted(ALL_SLOTS))
+@pytest.mark.parametrize("brk", ["\r", "\n", "\r\n"])
+def test_cr_or_lf_refused_or_escaped_in_every_field(slot: str, brk: str) -> None:
+    message = ALL_SLOTS[slot](f"a{brk}b")
+    try:
+        wire = bytes(message)
+    except (ValueError, TypeError):
+        return
+    assert slot in ESCAPED_SLOTS, f"{slot}: {brk!r} accepted"
+    assert header_names(wire) == header_names(bytes(ALL_SLOTS[slot]("x")))
+    assert f"a%0{'D' if brk[0] == chr(13) else 'A'}".encode() in wire
+
+
+# --- any other text: quoted / escaped so that it reads back ---------------------------------
+
+
+@pytest.mark.parametrize("slot", sorted(ANY_TEXT_SLOTS))
+@SETTINGS
+@given(text=any_text.filter(bool))  # "" where the grammar allows it: the corner cases below
+def test_any_text_field_round_trips(slot: str, text: str) -> None:
+    message = ANY_TEXT_SLOTS[slot](text)
+    again = check_round_trip(message)  # raises if the serializer refuses: it must not here
+    assert again == Message.parse(bytes(again))
+
+
+@pytest.mark.parametrize(
+    ("slot", "text"),
+    [
+        ("display_name", ""),
+        ("display_name", '"\\'),
+        ("display_name", "\x00\x07\x7f\t"),
+        ("display_name", " a  b "),
+        ("header_param_value", ""),
+        ("header_param_value", " a  b "),
+        ("uri_user", "%00"),
+        ("uri_param_value", "[::1]"),
+        ("retry_after_comment", ")(\\"),
+        ("reason_phrase", "%41 100%"),
+        ("reason_phrase", ""),
+        ("warning_text", '"'),
+        ("auth_param_value", '\\"'),
+    ],
+)
+def test_any_text_field_corner_cases(slot: str, text: str) -> None:
+    check_round_trip(ANY_TEXT_SLOTS[slot](text))
+
+
+@pytest.mark.parametrize("slot", sorted(TRIMMED_TEXT_SLOTS))
+@SETTINGS
+@given(text=trimmed_text)
+@example(text="")
+@example(text='a,b;c="d')
+@example(text="\x00\x1b")
+def test_trimmed_text_field_round_trips(slot: str, text: str) -> None:
+    check_round_trip(TRIMMED_TEXT_SLOTS[slot](text))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG (minor, or document it as a normalization): leading/trailing SP/HTAB of "
+    "Subject, Organization, raw header values... are written as is and stripped by the "
+    "parser; the serializer neither refuses nor keeps them (src/py/serialize.rs push_text)",
+)
+@pytest.mark.parametrize("slot", sorted(TRIMMED_TEXT_SLOTS))
+def test_trimmed_text_with_edge_whitespace_is_refused_or_kept(slot: str) -> None:
+    message = TRIMMED_TEXT_SLOTS[slot](" a\t")
+    try:
+        bytes(message)
+    except ValueError:
+        return
+    check_round_trip(message)
+
+
+def refused_or_round_trips(message: Message) -> bool:
+    """True when the serializer refused; otherwise the wire must read back equal."""
+    try:
+        wire = bytes(message)
+    except (ValueError, TypeError) as error:
+        assert str(error)
+        return True
+    try:
+        Message.parse(wire)
+    except ParseError as error:
+        pytest.fail(f"serializer wrote what the parser rejects ({error.reason}): {wire!r}")
+    check_round_trip(message)
+    return False
+
+
+NARROW_BUGS = {
+    "call_id": 'Call-ID "a b", "" or "é" written raw; parser rejects (invalid_header)',
+    "priority": 'Priority "a b" or "" written raw; parser rejects',
+    "option_tag": 'Supported ["a=b"] / ["é"] / ["a/b"] written bare (grammar.rs is_atom too loose)',
+    "event_type": 'Event TokenParams("a=b") written bare; parser rejects (is_atom)',
+    "warning_agent": 'Warning agent "a<b" / "é" written bare; parser rejects (is_atom)',
+    "via_host": 'Via host "a=b", "é", "a:b" written; parser rejects (grammar.rs host_check)',
+    "uri_host": 'URI host "é.example", "a:b" written; parser rejects (grammar.rs host_check)',
+    "tel_number": 'tel number "+1 2" written as tel:+1%202; parser rejects (write_uri.rs)',
+}
+
+
+@pytest.mark.parametrize(
+    "slot",
+    ["method", "header_param_name", "uri_param_name", "raw_header_name", "media_subtype",
+     "auth_scheme", "via_protocol"],
+)  # fmt: skip
+@SETTINGS
+@given(text=any_text)
+@example(text="Content-Length")  # the serializer writes its own
+@example(text="l")
+def test_guarded_narrow_fields_refuse_or_round_trip(slot: str, text: str) -> None:
+    # Lowercase: the parser lowercases parameter names (DESIGN.md "Decisions") and media
+    # types (case-insensitive, RFC 2045 §5.1; not in DESIGN.md).
+    if slot.endswith("param_name") or slot == "media_subtype":
+        text = text.lower()
+    if slot == "via_protocol":
+        text = text.upper()  # the serializer and the parser uppercase transports
+    if slot == "uri_param_name" and not text:
+        return  # an empty URI parameter name: test_adversarial_uri (SERIALIZER_BUGS)
+    if slot == "raw_header_name" and text.lower() in _KNOWN_WIRE_NAMES:
+        return  # a known header's name: see test_raw_header_named_like_a_known_header
+    refused_or_round_trips(NARROW_SLOTS[slot](text))
+
+
+def _known_wire_names() -> set[str]:
+    from sippet.headers import CANONICAL_NAMES, COMPACT_FORMS
+
+    names = {name.lower() for name in CANONICAL_NAMES.values()}
+    names |= set(CANONICAL_NAMES) | set(COMPACT_FORMS)
+    names |= {name.lower() for name in COMPACT_FORMS.values()}
+    return names
+
+
+_KNOWN_WIRE_NAMES = _known_wire_names()
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(st.sampled_from(sorted(NARROW_BUGS)), any_text)
+@example("call_id", "a b")
+@example("priority", "")
+@example("option_tag", "a=b")
+@example("event_type", "a=b")
+@example("warning_agent", "a<b")
+@example("via_host", "a=b")
+@example("uri_host", "é.example")
+@example("tel_number", "+1 2")
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: the serializer writes text the parser rejects in narrow fields instead of "
+    "raising ValueError (see NARROW_BUGS and test_narrow_field_bug_minimal)",
+)
+def test_buggy_narrow_fields_refuse_or_round_trip(slot: str, text: str) -> None:
+    refused_or_round_trips(NARROW_SLOTS[slot](text))
+
+
+@pytest.mark.parametrize(
+    ("slot", "text"),
+    [
+        pytest.param("call_id", "a b", id="call_id-space"),
+        pytest.param("call_id", "", id="call_id-empty"),
+        pytest.param("call_id", "é", id="call_id-non-ascii"),
+        pytest.param("call_id", " a", id="call_id-leading-space"),
+        pytest.param("priority", "a b", id="priority-space"),
+        pytest.param("priority", "a,b", id="priority-comma"),
+        pytest.param("option_tag", "a=b", id="option_tag-equals"),
+        pytest.param("option_tag", "é", id="option_tag-non-ascii"),
+        pytest.param("event_type", "a=b", id="event-equals"),
+        pytest.param("warning_agent", "a<b", id="warning_agent-angle"),
+        pytest.param("via_host", "a=b", id="via_host-equals"),
+        pytest.param("via_host", "é", id="via_host-non-ascii"),
+        pytest.param("via_host", "h:5060", id="via_host-with-colon"),
+        pytest.param("uri_host", "é.example", id="uri_host-non-ascii"),
+        pytest.param("tel_number", "+1 2", id="tel-space"),
+    ],
+)
+@pytest.mark.xfail(strict=True, reason="BUG: see NARROW_BUGS (one minimal input each)")
+def test_narrow_field_bug_minimal(slot: str, text: str) -> None:
+    refused_or_round_trips(NARROW_SLOTS[slot](text))
+
+
+# --- other shapes the serializer writes although the parser rejects them -------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: Expires/Max-Forwards/Min-Expires/RSeq above the parser's range (2**32-1, "
+    "255) are written; the parser rejects them (value_out_of_range). serialize.rs "
+    "Shape::Int checks u64::MAX only, unlike CSeq",
+)
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("expires", 2**32), ("max_forwards", 256), ("min_expires", 2**32), ("rseq", 2**32)],
+)
+def test_out_of_range_integers_are_refused(key: str, value: int) -> None:
+    refused_or_round_trips(msg({key: value}))
+
+
+@pytest.mark.parametrize(("key", "value"), [("expires", 2**32 - 1), ("max_forwards", 255)])
+def test_integers_at_the_top_of_their_range_round_trip(key: str, value: int) -> None:
+    assert check_round_trip(msg({key: value})).headers[key] == value
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: a raw header named like a known header (Via, v, i, Call-ID, t, Contact) "
+    "is written as a line the parser reads as that header: a Via or Contact is added, or "
+    "the message no longer parses (multiple_definition). serialize.rs write_header only "
+    "guards Content-Length/l",
+)
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("Via", "SIP/2.0/UDP evil.example.com;branch=z9hG4bKx"),
+        ("v", "SIP/2.0/UDP evil.example.com;branch=z9hG4bKx"),
+        ("Contact", "<sip:evil@example.com>"),
+        ("i", "other-call-id"),
+        ("Call-ID", "other-call-id"),
+        ("t", "<sip:evil@example.com>"),
+    ],
+)
+def test_raw_header_named_like_a_known_header(name: str, value: str) -> None:
+    refused_or_round_trips(msg({name: [value]}))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: a Request-URI with headers is written; the parser rejects it "
+    "(request_uri_headers, RFC 3261 §19.1.5) - serialize.rs write_start_line",
+)
+def test_request_uri_with_headers_is_refused() -> None:
+    uri = URI("sip", "bob", host="biloxi.example.com", headers={"subject": "x"})
+    refused_or_round_trips(msg(start=RequestLine(Method.OPTIONS, uri)))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: auth parameters without value that are not one token68 (Digest x, y), and "
+    "an empty or valueless Authentication-Info, are written; the parser rejects them "
+    "(write_value.rs write_auth_params)",
+)
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("authorization", [Auth("Digest", {"x": None, "y": None})]),
+        ("authentication_info", {}),
+        ("authentication_info", {"qop": "auth", "x": None}),
+    ],
+)
+def test_unwritable_auth_params_are_refused(key: str, value: object) -> None:
+    refused_or_round_trips(msg({key: value}))
+
+
+def test_token68_credentials_round_trip() -> None:
+    # RFC 7235 §2.1 token68, kept as a parameter without value; the one valueless form
+    # the auth grammar allows.
+    check_round_trip(msg({"authorization": [Auth("Bearer", {"mF_9.B5f-4.1JqM/a+b~c==": None})]}))
+
+
+def test_lone_surrogate_text_is_refused() -> None:
+    # A str with no UTF-8 form cannot be written: UnicodeEncodeError is a ValueError.
+    for slot in ("display_name", "reason_phrase", "raw_header_value", "uri_user"):
+        with pytest.raises(ValueError):
+            bytes(ALL_SLOTS[slot]("a\ud800"))
