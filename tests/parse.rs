@@ -644,3 +644,30 @@ fn timing_typical_invite() {
     let per = start.elapsed() / n;
     println!("parse_message(typical INVITE): {per:?} per message ({headers} headers)");
 }
+
+#[test]
+fn a_parameter_given_twice_is_refused() {
+    // RFC 3261 §19.1.1 (URI parameters), RFC 7235 §2.1 (auth parameters), and header
+    // parameters, whose map could keep only one of the two values. Names compare
+    // case-insensitively, as they are stored lowercased.
+    for extra in [
+        "Contact: <sip:a@h;transport=tcp;TRANSPORT=udp>\r\n",
+        "Contact: <sip:a@h;lr;lr=on>\r\n",
+        "Contact: <sip:a@h?Subject=x&Subject=y>\r\n",
+        "Contact: <sip:a@h>;expires=60;Expires=3600\r\n",
+        "Authorization: Digest username=\"a\", realm=\"r\", Username=\"b\"\r\n",
+        "Authentication-Info: nextnonce=\"a\", nextnonce=\"b\"\r\n",
+    ] {
+        assert_eq!(reason(&with(extra)), reasons::MULTIPLE_DEFINITION, "{extra}");
+    }
+    // A long list (checked through a set) as well as a short one.
+    let many: String = (0..40).map(|i| format!(";p{i}")).collect();
+    assert!(parse(&with(&format!("Contact: <sip:a@h{many}>\r\n"))).is_ok());
+    assert_eq!(
+        reason(&with(&format!("Contact: <sip:a@h{many};p7>\r\n"))),
+        reasons::MULTIPLE_DEFINITION
+    );
+    // Distinct names, and the same name in two different lists, are fine.
+    let m = parse(&with("Contact: <sip:a@h;lr;transport=tcp>;lr;expires=60\r\n")).unwrap();
+    assert!(matches!(get(&m, "contact"), HeaderValue::NameAddrList(v) if v.len() == 1));
+}

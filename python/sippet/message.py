@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from sippet import _native, validation
+from sippet.errors import ParseError
 from sippet.header_ops import copy_value, resolve_key
 from sippet.headers import NameAddr
 from sippet.ids import create_tag
@@ -94,7 +95,13 @@ class Message:
         one, the body is the rest of the data.
         """
         if isinstance(data, str):
-            data = data.encode("utf-8")
+            try:
+                data = data.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                # A lone surrogate has no UTF-8 form: RFC 3261 §25.1 text is UTF-8.
+                raise ParseError(
+                    f"message text is not valid Unicode: {exc.reason}", reason="invalid_utf8"
+                ) from None
         return _native.parse_message(data, limits)
 
     @property

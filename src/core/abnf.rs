@@ -189,6 +189,29 @@ impl<'a> Utf8<'a> {
     }
 }
 
+/// Rejects a parameter list that names a parameter twice (names are lowercased already).
+/// RFC 3261 §19.1.1 says so of URI parameters and RFC 7235 §2.1 of auth parameters; for
+/// header parameters a second value would be ambiguous, and the ordered map a message
+/// holds them in could only keep one of the two.
+pub fn unique_names(params: &Params) -> R<()> {
+    const DUP: E = err(reasons::MULTIPLE_DEFINITION, "a parameter is given twice");
+    // Short lists (nearly all) compare pairwise; a long one (bounded by the line length
+    // limit) is checked through a set, so that hostile input stays linear.
+    if params.len() <= 16 {
+        for (i, (name, _)) in params.iter().enumerate() {
+            if params.iter().skip(i + 1).any(|(other, _)| other == name) {
+                return Err(DUP);
+            }
+        }
+    } else {
+        let mut seen = std::collections::HashSet::with_capacity(params.len());
+        if !params.iter().all(|(name, _)| seen.insert(name.as_str())) {
+            return Err(DUP);
+        }
+    }
+    Ok(())
+}
+
 pub fn trim(mut b: &[u8]) -> &[u8] {
     while let [first, rest @ ..] = b {
         if is_wsp(*first) {
@@ -350,7 +373,7 @@ impl<'a> Cursor<'a> {
             };
             out.push((self.utf8.lower(name), value));
         }
-        Ok(())
+        unique_names(out)
     }
 
     /// gen-value: a quoted string (unquoted in the result) or a run of token/host chars.

@@ -25,7 +25,7 @@ use crate::core::model::{HeaderKey, HeaderValue};
 /// | `unclosed_qstring` | 400 | a quoted string without its closing quote (quotbal) |
 /// | `invalid_date` | 400 | a Date that is not an RFC 1123 GMT date (baddate) |
 /// | `value_out_of_range` | 400 | a number above its bound (scalar02, scalarlg) |
-/// | `multiple_definition` | 400 | a second line or value of a single-valued header (multi01, mcl01) |
+/// | `multiple_definition` | 400 | a second line or value of a single-valued header (multi01, mcl01); a parameter or URI header named twice in one list (RFC 3261 §19.1.1, RFC 7235 §2.1) |
 /// | `invalid_content_length` | 400 | Content-Length not a number (ncl) |
 /// | `content_length_mismatch` | 400 | body shorter than Content-Length (clerr) |
 /// | `missing_content_length` | 400 | stream framer: a message without Content-Length |

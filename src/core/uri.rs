@@ -11,7 +11,8 @@
 use std::net::Ipv6Addr;
 
 use crate::core::abnf::{
-    err, find_byte, is, text, Cursor, Utf8, HCHAR, HOSTNAME, PARAMCHAR, PASSWORD, R, USER,
+    err, find_byte, is, text, unique_names, Cursor, Utf8, HCHAR, HOSTNAME, PARAMCHAR, PASSWORD, R,
+    USER,
 };
 use crate::core::error::{reasons, ParseFailure};
 use crate::core::model::Uri;
@@ -200,7 +201,8 @@ fn uri_params(c: &mut Cursor<'_>, uri: &mut Uri) -> R<()> {
         uri.params
             .push((lower_decode(name, is_paramchar, c.utf8)?, value));
     }
-    Ok(())
+    // RFC 3261 §19.1.1: "any given parameter-name MUST NOT appear more than once".
+    unique_names(&uri.params)
 }
 
 /// SIP-URI = "sip:" [ userinfo ] hostport uri-parameters [ headers ] (RFC 3261 §25).
@@ -250,6 +252,18 @@ fn parse_sip<'a>(scheme: &str, rest: &'a [u8], utf8: Utf8<'a>) -> R<Uri> {
             if !c.eat(b'&') {
                 break;
             }
+        }
+        // A header named twice would lose a value in the map a URI holds its headers in.
+        let mut seen = std::collections::HashSet::with_capacity(uri.headers.len());
+        if !uri
+            .headers
+            .iter()
+            .all(|(name, _)| seen.insert(name.as_str()))
+        {
+            return Err(err(
+                reasons::MULTIPLE_DEFINITION,
+                "a URI header is given twice",
+            ));
         }
     }
     if !c.at_end() {

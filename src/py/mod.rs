@@ -79,9 +79,19 @@ fn parse_message<'py>(
 }
 
 #[pyfunction]
-fn parse_uri<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
+fn parse_uri<'py>(py: Python<'py>, text: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
     let types = types::get(py)?;
     let builder = Builder::new(py, types);
+    let text = text
+        .cast::<PyString>()
+        .map_err(|_| PyTypeError::new_err("expected str"))?;
+    // A str holding a lone surrogate has no UTF-8 form: not a URI we can read.
+    let Ok(text) = text.to_str() else {
+        return Err(builder.parse_error(&ParseFailure::of(
+            core::error::reasons::INVALID_UTF8,
+            "URI text is not valid Unicode (lone surrogate)",
+        )));
+    };
     match guard(|| core::uri::parse_uri(text)) {
         Ok(uri) => builder.uri(&uri),
         Err(failure) => Err(builder.parse_error(&failure)),

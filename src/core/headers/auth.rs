@@ -5,7 +5,7 @@
 //! unquoted. A line normally holds one challenge; if a comma is followed by `token LWS
 //! token =`, a new challenge starts there (RFC 7235 style lists).
 
-use crate::core::abnf::{bad, is_token, lower, text, Cursor, R};
+use crate::core::abnf::{bad, is_token, lower, text, unique_names, Cursor, R};
 use crate::core::model::Params;
 
 /// auth-param = token EQUAL ( token / quoted-string ).
@@ -80,6 +80,10 @@ pub fn challenges(v: &[u8]) -> R<Vec<(String, Params)>> {
         }
     }
     out.push((scheme, params));
+    // RFC 7235 §2.1: "Each parameter name MUST only occur once per challenge."
+    for (_, params) in &out {
+        unique_names(params)?;
+    }
     Ok(out)
 }
 
@@ -92,6 +96,7 @@ pub fn info(v: &[u8]) -> R<Params> {
         let name = c.expect_token("expected an auth parameter")?;
         auth_param(&mut c, name, &mut params)?;
         if !c.list_next()? {
+            unique_names(&params)?;
             return Ok(params);
         }
     }
