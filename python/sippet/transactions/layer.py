@@ -35,7 +35,15 @@ from sippet.transactions.keys import (
     normalize,
     server_key_of,
 )
-from sippet.transactions.machine import TERMINATED, Event, State, Step, Transaction, absorb
+from sippet.transactions.machine import (
+    END,
+    TERMINATED,
+    Event,
+    State,
+    Step,
+    Transaction,
+    absorb,
+)
 from sippet.transactions.matching import legacy_ack_matches, legacy_request_matches
 from sippet.transactions.server_invite import ServerInviteTransaction
 from sippet.transactions.server_non_invite import ServerNonInviteTransaction
@@ -82,7 +90,7 @@ class TransactionLayer:
         line = request.start_line
         if not isinstance(line, RequestLine):
             raise TransactionError("receive_request got a response", reason="not_a_request")
-        method = line.method
+        method = line[0]  # RequestLine.method (indexing is cheaper than a field name)
         vias = request.headers.get("via")
         if not vias:
             raise TransactionError("request without a Via", reason="invalid_message")
@@ -197,12 +205,13 @@ class TransactionLayer:
                 normal = NORMALIZED.get((sent_by, protocol))
                 if normal is None:
                     normal = normalize(sent_by, protocol)
-                transaction = self._servers.get((branch, cseq.method, normal))
+                transaction = self._servers.get((branch, cseq[1], normal))  # CSeq.method
         if transaction is None:
             raise TransactionError(
                 "no server transaction for this response", reason="no_transaction"
             )
-        steps = transaction.RESPONSE_STEPS[line.status_code // 100]  # type: ignore[union-attr]
+        code: int = line[0]  # type: ignore[assignment]  # StatusLine.status_code (checked above)
+        steps = transaction.RESPONSE_STEPS[code // 100]
         return self._apply(transaction, steps.get(transaction.state), response, now)
 
     def find_invite_for_cancel(self, cancel: Message) -> ServerKey | None:
@@ -233,7 +242,8 @@ class TransactionLayer:
         line = request.start_line
         if not isinstance(line, RequestLine):
             raise TransactionError("send_request got a response", reason="not_a_request")
-        method = METHOD_TEXT.get(line.method, line.method)
+        method = line[0]  # RequestLine.method
+        method = METHOD_TEXT.get(method, method)
         if method == "ACK":
             raise TransactionError("an ACK is sent without a transaction", reason="ack_not_allowed")
         vias = request.headers.get("via")
@@ -272,7 +282,6 @@ class TransactionLayer:
         fifo = timers._fifos.get(delay)
         if fifo is not None and fifo[-1][0] <= deadline:
             fifo.append(entry)
-            timers._size += 1
         else:
             timers.push_entry(entry, delay)
         return key, [new(Send, (request, destination, key))]
@@ -287,10 +296,11 @@ class TransactionLayer:
         transaction = None
         if cseq is not None and vias and isinstance(line, StatusLine):
             branch = vias[0][3].get("branch")  # Via.params
-            transaction = self._clients.get((branch, cseq.method))
+            transaction = self._clients.get((branch, cseq[1]))  # CSeq.method
         if transaction is None:
             return [new(DeliverResponse, (response, None))]
-        steps = transaction.RESPONSE_STEPS[line.status_code // 100]  # type: ignore[union-attr]
+        code: int = line[0]  # type: ignore[assignment]  # StatusLine.status_code (checked above)
+        steps = transaction.RESPONSE_STEPS[code // 100]
         return self._apply(transaction, steps.get(transaction.state), response, now)
 
     # -- both kinds ------------------------------------------------------------------------
@@ -354,7 +364,6 @@ class TransactionLayer:
                 if deadline > bound:
                     break
                 popleft()
-                timers._size -= 1
                 transaction = entry[1]
                 if transaction.entry is not entry:
                     timers._dead -= 1  # cancelled (lazy deletion)
@@ -364,13 +373,12 @@ class TransactionLayer:
                 if timeout_at is None or timeout_at > deadline:
                     leave = entry
                     break
-                step = transaction.TIMEOUT_STEPS.get(transaction.state)
-                if step is None or step[0] is not TERMINATED or step[1] is not absorb:
+                if transaction.TIMEOUT_STEPS.get(transaction.state) is not END:
                     leave = entry
                     break
-                # A timeout that only ends: RFC 3261 §17, "destroyed immediately".
+                # A timeout that only ends: RFC 3261 §17, "destroyed immediately". (The
+                # slots are left as they are: the transaction is unreachable from now on.)
                 transaction.state = TERMINATED
-                transaction.retransmit_at = transaction.timeout_at = None
                 key = transaction.key
                 if transaction.IS_SERVER:
                     del servers[key]
@@ -492,7 +500,6 @@ class TransactionLayer:
         fifo = timers._fifos.get(delay)
         if fifo is not None and fifo[-1][0] <= deadline:
             fifo.append(entry)
-            timers._size += 1
         else:
             timers.push_entry(entry, delay)
         return actions
@@ -538,7 +545,6 @@ class TransactionLayer:
         fifo = timers._fifos.get(delay)
         if fifo is not None and fifo[-1][0] <= deadline:
             fifo.append(entry)
-            timers._size += 1
         else:
             timers.push_entry(entry, delay)
         return actions

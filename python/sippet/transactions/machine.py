@@ -122,6 +122,11 @@ Step: TypeAlias = tuple[State, EdgeAction]
 """An ``Edge`` without its label: what the layer runs."""
 
 
+END: Step = (State.TERMINATED, absorb)
+"""The step of a timer that only ends the transaction (Timers D, I, J, K, L, M), one shared
+object: the timer sweep recognizes it by identity and ends such transactions inline."""
+
+
 def _slot_edges(
     table: Mapping[tuple[State, Event], Edge], events: frozenset[Event]
 ) -> dict[State, Step]:
@@ -133,7 +138,8 @@ def _slot_edges(
         if event in events:
             if state in edges:
                 raise ValueError(f"two timers of one slot in {state}")
-            edges[state] = (edge.target, edge.action)
+            ends = edge.target is TERMINATED and edge.action is absorb
+            edges[state] = END if ends else (edge.target, edge.action)
     return edges
 
 

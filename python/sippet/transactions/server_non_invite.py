@@ -15,6 +15,7 @@ from typing import ClassVar
 
 from sippet.message import Message
 from sippet.transactions.actions import Action, DeliverRequest, Send, new
+from sippet.transactions.keys import LEGACY_PREFIX
 from sippet.transactions.machine import (
     NON_INVITE_RESPONSE_EVENTS,
     Edge,
@@ -22,7 +23,6 @@ from sippet.transactions.machine import (
     State,
     Transaction,
     absorb,
-    keeps_request,
 )
 
 TRYING = State.TRYING
@@ -44,10 +44,15 @@ def _complete(t: Transaction, response: Message | None, now: float) -> list[Acti
     # §17.2.2: Timer J = 64*T1 over unreliable transports, zero over reliable ones.
     t.last_sent = response
     key = t.key
-    if not keeps_request(key):
+    if not key[0].startswith(LEGACY_PREFIX):  # keeps_request(key), inlined
         t.request = None  # Completed only resends the response
+    delay = t.timing.j
+    if delay > 0:  # start_timeout_or_end, inlined
+        t.timeout_delay = delay
+        t.timeout_at = now + delay
+        return [new(Send, (response, t.peer, key))]
     actions: list[Action] = [new(Send, (response, t.peer, key))]
-    actions += t.start_timeout_or_end(Event.TIMER_J, t.timing.j, now)
+    actions += t.dispatch(Event.TIMER_J, None, now)
     return actions
 
 

@@ -109,7 +109,7 @@ class TimerQueue(Generic[T]):
     stops Timer B) does not carry them for 32 s.
     """
 
-    __slots__ = ("_dead", "_fifos", "_heads", "_heap", "_sequence", "_size")
+    __slots__ = ("_dead", "_fifos", "_heads", "_heap", "_sequence")
 
     def __init__(self) -> None:
         self._fifos: dict[float, deque[Entry]] = {}
@@ -122,7 +122,9 @@ class TimerQueue(Generic[T]):
         """Entries that arrived out of their FIFO's order: (deadline, sequence, entry)."""
         self._sequence = itertools.count()
         self._dead = 0
-        self._size = 0
+        """Cancelled entries still held. The held entries are not counted as they come and
+        go (``__len__`` adds up the FIFOs, about ten): the layer's hot paths push and pop
+        without any bookkeeping but the FIFO itself."""
 
     def push(self, deadline: float, owner: T, delay: float = 0.0) -> Entry:
         """Add ``owner`` at ``deadline`` (``now + delay``) as its live entry (an entry it
@@ -135,7 +137,7 @@ class TimerQueue(Generic[T]):
     def push_entry(self, entry: Entry, delay: float) -> None:
         """``push`` of a ready-made entry its owner already points to. The layer inlines the
         common case (the FIFO of ``delay`` exists and ``deadline`` is not before its last
-        entry: append it, add one to ``_size``) and calls this for the others."""
+        entry: append it) and calls this for the others."""
         deadline = entry[0]
         fifo = self._fifos.get(delay)
         if fifo is None:
@@ -145,7 +147,6 @@ class TimerQueue(Generic[T]):
             fifo.append(entry)
         else:
             heapq.heappush(self._heap, (deadline, next(self._sequence), entry))
-        self._size += 1
 
     def cancel(self, entry: Entry) -> None:
         """Make ``entry`` dead (its owner's ``entry`` becomes None); no-op if it is not live."""
@@ -157,10 +158,10 @@ class TimerQueue(Generic[T]):
         fifo = self._fifos.get(entry[2])
         if fifo is not None and len(fifo) > 1 and fifo[-1] is entry:
             fifo.pop()
-            self._size -= 1
             return
-        self._dead += 1
-        if self._dead > _COMPACT_MIN and self._dead * 2 > self._size:
+        self._dead = dead = self._dead + 1
+        # Checked every 256 cancellations (len() adds up the FIFOs).
+        if dead > _COMPACT_MIN and not dead & 255 and dead * 2 > len(self):
             self._compact()
 
     def pop_due(self, now: float) -> Entry | None:
@@ -195,7 +196,6 @@ class TimerQueue(Generic[T]):
                 entry = heapq.heappop(heap)[2]
             else:
                 return None
-            self._size -= 1
             owner = entry[1]
             if owner.entry is entry:
                 owner.entry = None
@@ -215,11 +215,11 @@ class TimerQueue(Generic[T]):
 
     def __len__(self) -> int:
         """Entries held, live and cancelled (0 means nothing is left behind)."""
-        return self._size
+        return sum(map(len, self._fifos.values())) + len(self._heap)
 
     @property
     def live(self) -> int:
-        return self._size - self._dead
+        return len(self) - self._dead
 
     def _earliest(self) -> Entry | None:
         heads = self._heads
@@ -243,7 +243,6 @@ class TimerQueue(Generic[T]):
                 del self._fifos[head[1]]
         else:
             heapq.heappop(heap)
-        self._size -= 1
 
     def _compact(self) -> None:
         for delay, fifo in list(self._fifos.items()):
@@ -256,5 +255,4 @@ class TimerQueue(Generic[T]):
         heapq.heapify(self._heads)
         self._heap = [item for item in self._heap if item[2][1].entry is item[2]]
         heapq.heapify(self._heap)
-        self._size -= self._dead
         self._dead = 0
