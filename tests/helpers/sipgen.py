@@ -326,3 +326,94 @@ def mutated_seeds(draw: st.DrawFn) -> bytes:
             start = draw(st.integers(0, len(data)))
             data[at:at] = data[start : start + draw(st.integers(1, 60))]
     return bytes(data)
+
+
+# One valid value of every typed header (RFC 3261 §20 and the RFCs of the extra headers),
+# to be mutated one header at a time.
+HEADER_SAMPLES: dict[str, str] = {
+    "Accept": "application/sdp;level=1, */*;q=0.5",
+    "Accept-Encoding": "gzip;q=1.0, *",
+    "Accept-Language": "da, en-gb;q=0.8",
+    "Alert-Info": "<http://www.example.com/sounds/moo.wav>;x=1",
+    "Allow": "INVITE, ACK",
+    "Allow-Events": "presence, dialog",
+    "Authentication-Info": 'nextnonce="47364c23432d2e131a5fb210812c", qop=auth, nc=00000001',
+    "Authorization": 'Digest username="Alice", realm="atlanta.com", nonce="84a4cc6f", '
+    'response="7587245234b3434cc3412213e5f113a5432"',
+    "Call-Info": "<http://wwww.example.com/alice/photo.jpg> ;purpose=icon",
+    "Contact": '"Mr. Watson" <sip:watson@worcester.example.com>;q=0.7; expires=3600, '
+    "<mailto:watson@bell-telephone.com> ;q=0.1",
+    "Content-Disposition": "session;handling=optional",
+    "Content-Encoding": "gzip",
+    "Content-Language": "fr",
+    "Content-Type": 'multipart/mixed;boundary="a b"',
+    "Date": "Sat, 13 Nov 2010 23:29:00 GMT",
+    "Error-Info": "<sip:not-in-service-recording@atlanta.com>",
+    "Event": "dialog;id=a;x",
+    "Expires": "5",
+    "From": '"A" <sip:a@b>;tag=2',
+    "In-Reply-To": "70710@saturn.bell-tel.com, 17320@saturn.bell-tel.com",
+    "MIME-Version": "1.0",
+    "Max-Forwards": "70",
+    "Min-Expires": "60",
+    "Min-SE": "90;x=1",
+    "Organization": "Boxes by Bob",
+    "P-Asserted-Identity": '"Cullen" <sip:fluffy@example.com>, <tel:+14085264000>',
+    "P-Preferred-Identity": "<sip:a@b>",
+    "Path": "<sip:p.example.com;lr>",
+    "Priority": "emergency",
+    "Privacy": "id;header",
+    "Proxy-Authenticate": 'Digest realm="atlanta.com", domain="sip:ss1.carrier.com", '
+    'qop="auth", nonce="f84f1cec41e6cbe5aea9c8e88d359", opaque="", stale=FALSE, algorithm=MD5',
+    "Proxy-Authorization": 'Digest username="Alice", realm="atlanta.com", nonce="c60f3082", '
+    'response="245f23415f11432b3434341c022"',
+    "Proxy-Require": "foo",
+    "RAck": "776656 1 INVITE",
+    "RSeq": "988789",
+    "Reason": 'SIP ;cause=200 ;text="Call completed elsewhere"',
+    "Record-Route": "<sip:p1.example.com;lr>",
+    "Refer-To": "<sip:b@c?Replaces=12345%40192.168.118.3%3Bto-tag%3D12345>",
+    "Referred-By": '<sip:r@referrer.example>;cid="20398823.2UWQFN309shb3@referrer.example"',
+    "Replaces": "98732@sip.example.com;from-tag=r33th4x0r;to-tag=ff87ff",
+    "Reply-To": "Bob <sip:bob@biloxi.com>",
+    "Require": "100rel",
+    "Retry-After": "18000 (x);duration=3600",
+    "Route": "<sip:bigbox3.site3.atlanta.com;lr>",
+    "Server": "HomeServer v2",
+    "Service-Route": "<sip:P2.HOME.EXAMPLE.COM;lr>",
+    "Session-Expires": "4000;refresher=uac",
+    "Subject": "Need more boxes",
+    "Subscription-State": "active;expires=60",
+    "Supported": "100rel",
+    "Timestamp": "54 0.5",
+    "To": "<sip:a@b>;tag=1",
+    "Unsupported": "foo",
+    "User-Agent": "Softphone Beta1.5",
+    "Via": "SIP/2.0/UDP [2001:db8::9]:5060;branch=z9hG4bK1;received=[2001:db8::9];rport",
+    "WWW-Authenticate": 'Digest realm="atlanta.com", qop="auth", nonce="f84f1", opaque="", '
+    "stale=FALSE, algorithm=MD5",
+    "Warning": '307 isi.edu "Session parameter \'foo\' not understood", 301 [::1]:5 "x"',
+}
+VALUE_PIECES = [
+    " ", "\t", ",", ";", "=", '"', "\\", "<", ">", "(", ")", "/", ":", "@", "?", "&", "%",
+    "%00", "[", "]", "*", "+", "-", ".", "0", "9", "a", "Z", "é", "\x00", "\x7f", "\r\n ",
+    '""', "sip:", "tel:",
+]  # fmt: skip
+
+
+@st.composite
+def mutated_header_lines(draw: st.DrawFn, names: list[str]) -> tuple[str, str]:
+    """(name, value): a sample value of one of ``names`` with up to four splices."""
+    name = draw(st.sampled_from(names))
+    value = list(HEADER_SAMPLES[name])
+    for _ in range(draw(st.integers(1, 4))):
+        at = draw(st.integers(0, len(value)))
+        op = draw(st.integers(0, 2))
+        if op == 0:
+            value[at:at] = [draw(st.sampled_from(VALUE_PIECES))]
+        elif op == 1:
+            del value[at : at + draw(st.integers(1, 3))]
+        else:
+            start = draw(st.integers(0, len(value)))
+            value[at:at] = value[start : start + draw(st.integers(1, 8))]
+    return name, "".join(value)
