@@ -250,6 +250,24 @@ def test_escaped_reserved_characters_are_not_equivalent(a: str, b: str) -> None:
     assert not URI.parse(a).equivalent(URI.parse(b))
 
 
+def test_ipv6_hosts_compare_as_addresses() -> None:
+    # URI.equivalent's contract: "IP addresses compare as addresses".
+    a, b = URI.parse("sip:alice@[2001:db8::1]"), URI.parse("sip:alice@[2001:DB8:0::1]")
+    assert a.equivalent(b) and b.equivalent(a)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: maddr=[::1] and maddr=[0::1] are not equivalent although the hosts [::1] "
+    "and [0::1] are: maddr keeps its brackets (DESIGN.md) and _host_key in "
+    "python/sippet/uri.py does not strip them before ipaddress.ip_address",
+)
+def test_ipv6_maddr_compares_as_an_address() -> None:
+    a = URI.parse("sip:alice@atlanta.com;maddr=[::1]")
+    b = URI.parse("sip:alice@atlanta.com;maddr=[0::1]")
+    assert a.equivalent(b) and b.equivalent(a)
+
+
 @pytest.mark.parametrize(
     "text",
     [
