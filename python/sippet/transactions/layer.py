@@ -53,7 +53,6 @@ _ACK = Event.ACK
 _REQUEST = Event.REQUEST
 _TRYING = State.TRYING
 _CALLING = State.CALLING
-_new_object = object.__new__
 _heapreplace = heapq.heapreplace
 _heappop = heapq.heappop
 _INFINITY = math.inf
@@ -121,8 +120,8 @@ class TransactionLayer:
         if method == "INVITE":
             return self._start_server(key, method, request, source, reliable, now)
         # §17.2.2: a new non-INVITE server transaction enters Trying and passes the request
-        # up; no timer runs. ServerNonInviteTransaction(...), inlined (the hot path).
-        transaction = _new_object(ServerNonInviteTransaction)
+        # up; no timer runs. ServerNonInviteTransaction.make(...), inlined (the hot path).
+        transaction = ServerNonInviteTransaction()
         transaction.key = key
         transaction.request = request
         transaction.peer = source
@@ -178,9 +177,9 @@ class TransactionLayer:
     ) -> list[Action]:
         timing = self._reliable if reliable else self._unreliable
         if method == "INVITE":
-            transaction: Transaction = ServerInviteTransaction(key, request, source, timing)
+            transaction: Transaction = ServerInviteTransaction.make(key, request, source, timing)
         else:
-            transaction = ServerNonInviteTransaction(key, request, source, timing)
+            transaction = ServerNonInviteTransaction.make(key, request, source, timing)
         self._servers[key] = transaction
         actions = transaction.start(now)
         if transaction.retransmit_at is None and transaction.timeout_at is None:
@@ -251,16 +250,17 @@ class TransactionLayer:
         if branch is None:
             raise TransactionError("request without a top Via branch", reason="no_branch")
         key: ClientKey = new(ClientKey, (branch, method))
-        if key in self._clients:
-            raise TransactionError(f"transaction {key} already started", reason="already_started")
-        # ClientInviteTransaction(...).start(now) or ClientNonInviteTransaction(...).start(now),
-        # inlined (the hot path): §17.1.1.2 Timers A and B, §17.1.2.2 Timers E and F.
+        # Client*Transaction.make(...).start(now), inlined (the hot path): §17.1.1.2 Timers
+        # A and B, §17.1.2.2 Timers E and F.
         if method == "INVITE":
-            transaction: Transaction = _new_object(ClientInviteTransaction)
+            transaction: Transaction = ClientInviteTransaction()
             transaction.state = _CALLING
         else:
-            transaction = _new_object(ClientNonInviteTransaction)
+            transaction = ClientNonInviteTransaction()
             transaction.state = _TRYING
+        # One hash of the key for the check and the insertion.
+        if self._clients.setdefault(key, transaction) is not transaction:
+            raise TransactionError(f"transaction {key} already started", reason="already_started")
         transaction.key = key
         transaction.request = request
         transaction.peer = destination
@@ -275,7 +275,6 @@ class TransactionLayer:
         else:
             transaction.retransmit_interval = delay = timing.t1
             transaction.retransmit_at = deadline = now + delay
-        self._clients[key] = transaction
         # The queue entry, at the earlier slot (TimerQueue.push, its common case inlined).
         timers = self._timers
         transaction.entry = entry = (deadline, transaction, delay)

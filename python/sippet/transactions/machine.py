@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, NamedTuple, TypeAlias
+from typing import Any, ClassVar, NamedTuple, Self, TypeAlias
 
 from sippet.message import Message
 from sippet.transactions.actions import Action, DeliverError, new
@@ -193,6 +193,19 @@ class Transaction:
     TIMEOUT_STEPS: ClassVar[dict[State, Step]]
     RETRANSMIT_STEPS: ClassVar[dict[State, Step]]
 
+    key: TransactionKey
+    request: Message | None
+    """Dropped (None) once the state needs it no more (see ``keeps_request``)."""
+    peer: object
+    """Client: where the request goes. Server: where the request came from."""
+    timing: Timing
+    state: State
+    last_sent: Message | None
+    """Server: the last response sent. Client INVITE: the ACK of a 300-699."""
+    retransmit_at: float | None
+    timeout_at: float | None
+    entry: tuple[float, Any, float] | None
+    """This transaction's entry in the layer's timer queue, if any."""
     # Set together with their slot's deadline and read only while it is set; the layer files
     # the deadline under the interval or delay (see TimerQueue).
     retransmit_interval: float
@@ -209,21 +222,22 @@ class Transaction:
         cls.TIMEOUT_STEPS = _slot_edges(table, TIMEOUT_EVENTS)
         cls.RETRANSMIT_STEPS = _slot_edges(table, RETRANSMIT_EVENTS)
 
-    def __init__(self, key: TransactionKey, request: Message, peer: object, timing: Timing) -> None:
-        # The layer makes its transactions without this call (layer.py, same fields).
-        self.key = key
-        # Dropped (None) once the state needs it no more (see keeps_request).
-        self.request: Message | None = request
-        # Client: where the request goes. Server: where the request came from.
-        self.peer = peer
-        self.timing = timing
-        self.state = self.INITIAL
-        # Server: the last response sent. Client INVITE: the ACK of a 300-699.
-        self.last_sent: Message | None = None
-        self.retransmit_at: float | None = None
-        self.timeout_at: float | None = None
-        # This transaction's entry in the layer's timer queue, if any.
-        self.entry: tuple[float, Any, float] | None = None
+    # No __init__: ``Class()`` then runs object's C constructor only, cheaper than a Python
+    # __init__; the layer sets the fields on its hot paths, ``make`` elsewhere.
+
+    @classmethod
+    def make(cls, key: TransactionKey, request: Message, peer: object, timing: Timing) -> Self:
+        """A transaction in its initial state, no timer running (``start`` starts them)."""
+        transaction = cls()
+        transaction.key = key
+        transaction.request = request
+        transaction.peer = peer
+        transaction.timing = timing
+        transaction.state = cls.INITIAL
+        transaction.last_sent = None
+        transaction.retransmit_at = transaction.timeout_at = None
+        transaction.entry = None
+        return transaction
 
     @property
     def reliable(self) -> bool:
