@@ -416,3 +416,21 @@ def test_wire_names_with_underscores_that_are_not_keys_stay_raw() -> None:
     assert message.headers["call_id"] == "c"
     assert message.headers["X_Call_ID"] == ["junk"]
     assert_fixpoint(message)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=TypeError,
+    reason="BUG (same cause): a request with 'call_id: foo' instead of Call-ID passes "
+    "validate(), and bytes(request.to_response(200)) raises TypeError",
+)
+def test_request_with_call_id_spelled_as_the_key_is_invalid_or_answerable() -> None:
+    request = Message.parse(
+        "OPTIONS sip:bob@biloxi.example.com SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP pc33.example.com;branch=z9hG4bK1\r\n"
+        "From: <sip:alice@atlanta.example.com>;tag=1\r\nTo: <sip:bob@biloxi.example.com>\r\n"
+        "CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\ncall_id: foo\r\n\r\n"
+    )
+    if request.is_valid():
+        response = bytes(request.to_response(200))
+        assert Message.parse(response).headers["call_id"] == "foo"
