@@ -658,7 +658,11 @@ fn a_parameter_given_twice_is_refused() {
         "Authorization: Digest username=\"a\", realm=\"r\", Username=\"b\"\r\n",
         "Authentication-Info: nextnonce=\"a\", nextnonce=\"b\"\r\n",
     ] {
-        assert_eq!(reason(&with(extra)), reasons::MULTIPLE_DEFINITION, "{extra}");
+        assert_eq!(
+            reason(&with(extra)),
+            reasons::MULTIPLE_DEFINITION,
+            "{extra}"
+        );
     }
     // A long list (checked through a set) as well as a short one.
     let many: String = (0..40).map(|i| format!(";p{i}")).collect();
@@ -668,6 +672,27 @@ fn a_parameter_given_twice_is_refused() {
         reasons::MULTIPLE_DEFINITION
     );
     // Distinct names, and the same name in two different lists, are fine.
-    let m = parse(&with("Contact: <sip:a@h;lr;transport=tcp>;lr;expires=60\r\n")).unwrap();
+    let m = parse(&with(
+        "Contact: <sip:a@h;lr;transport=tcp>;lr;expires=60\r\n",
+    ))
+    .unwrap();
     assert!(matches!(get(&m, "contact"), HeaderValue::NameAddrList(v) if v.len() == 1));
+}
+
+#[test]
+fn an_unknown_header_spelled_as_a_typed_key_is_refused() {
+    // `call_id: x` is not Call-ID, and cannot be kept apart from it in the headers dict.
+    let f = parse(&with("call_id: junk\r\n")).unwrap_err();
+    assert_eq!(
+        (f.reason, f.header.as_deref()),
+        (reasons::INVALID_HEADER, Some("call_id"))
+    );
+    assert_eq!(
+        reason(&with("max_forwards: 1\r\n")),
+        reasons::INVALID_HEADER
+    );
+    // Other spellings are distinct keys, kept raw.
+    let m = parse(&with("Call_ID: a\r\nX_call_id: b\r\n")).unwrap();
+    assert_eq!(get(&m, "Call_ID"), &HeaderValue::Raw(vec!["a".into()]));
+    assert_eq!(get(&m, "X_call_id"), &HeaderValue::Raw(vec!["b".into()]));
 }

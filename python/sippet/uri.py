@@ -213,8 +213,10 @@ def _host_key(host: str | None) -> str | None:
     """A host as compared: IP addresses in canonical form, names lowercased."""
     if host is None:
         return None
+    # A maddr value keeps the brackets of an IPv6 reference as written (``[::1]``).
+    address = host[1:-1] if host.startswith("[") and host.endswith("]") else host
     try:
-        return ipaddress.ip_address(host).compressed
+        return ipaddress.ip_address(address).compressed
     except ValueError:
         return host.lower()
 

@@ -116,6 +116,22 @@ pub fn is(b: u8, class: u16) -> bool {
     CLASSES[usize::from(b)] & class != 0
 }
 
+/// Whether every byte of `s` belongs to `class` (true for an empty `s`). The class bits
+/// are ANDed eight bytes at a time, without a branch per byte: the serializer checks
+/// every host and Call-ID it writes with this.
+pub fn all(s: &[u8], class: u16) -> bool {
+    let mut chunks = s.chunks_exact(8);
+    let mut acc = class;
+    for c in &mut chunks {
+        let t = |i: usize| c.get(i).map_or(0, |&b| CLASSES[usize::from(b)]);
+        acc &= t(0) & t(1) & t(2) & t(3) & t(4) & t(5) & t(6) & t(7);
+    }
+    for &b in chunks.remainder() {
+        acc &= CLASSES[usize::from(b)];
+    }
+    acc & class == class
+}
+
 #[inline]
 pub fn is_token(b: u8) -> bool {
     is(b, TOKEN)

@@ -462,7 +462,22 @@ impl Headers {
                 }
             }
             Lookup::Registered(canonical) => self.add_raw(canonical.as_bytes(), value, utf8),
-            Lookup::Unknown => self.add_raw(name, value, utf8),
+            Lookup::Unknown => {
+                // An unknown header keeps its wire name as its key; one spelled exactly as
+                // a typed header's key (`call_id: x`) would take that header's place in the
+                // headers dict. Typed keys with one word are the header's own name, so only
+                // names with `_` can collide.
+                if name.contains(&b'_') && SPECS.iter().any(|s| s.key.as_bytes() == name) {
+                    return Err((
+                        err(
+                            reasons::INVALID_HEADER,
+                            "header name is a typed header's key",
+                        ),
+                        Some(String::from_utf8_lossy(name).into_owned()),
+                    ));
+                }
+                self.add_raw(name, value, utf8)
+            }
         }
         Ok(())
     }

@@ -11,8 +11,8 @@
 use std::net::Ipv6Addr;
 
 use crate::core::abnf::{
-    err, find_byte, is, text, unique_names, Cursor, Utf8, HCHAR, HOSTNAME, PARAMCHAR, PASSWORD, R,
-    USER,
+    all, err, find_byte, is, text, unique_names, Cursor, Utf8, HCHAR, HOSTNAME, PARAMCHAR,
+    PASSWORD, R, USER,
 };
 use crate::core::error::{reasons, ParseFailure};
 use crate::core::model::Uri;
@@ -148,6 +148,20 @@ pub(crate) fn scan_host(c: &mut Cursor<'_>) -> R<String> {
     Ok(c.utf8.text(h))
 }
 
+/// Whether a host (IPv6 with or without brackets) written as is reads back as the same
+/// host (the serializer's check; the grammar is `scan_host`'s). The RFC 5118 §4.10
+/// three-colon form is refused: the parser would read it back corrected, not as written.
+pub fn is_valid_host(host: &str) -> bool {
+    if !host.is_empty() && all(host.as_bytes(), HOSTNAME) {
+        return true; // a hostname or an IPv4 address, the common case: one pass
+    }
+    let inner = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    inner.contains(':') && inner.parse::<Ipv6Addr>().is_ok()
+}
+
 /// RFC 5118 §4.10: the RFC 3261 ABNF (from RFC 2373) allows `2001:db8:::192.0.2.1`; it
 /// must be tolerated. We drop the extra colon and keep the corrected address.
 fn ipv6_three_colons(s: &str) -> Option<String> {
@@ -274,11 +288,20 @@ fn parse_sip<'a>(scheme: &str, rest: &'a [u8], utf8: Utf8<'a>) -> R<Uri> {
 
 /// telephone-uri = "tel:" telephone-subscriber (RFC 3966 §3). The number is kept as
 /// written, visual separators included; parameters are parsed like SIP URI parameters.
+/// The characters of a telephone-subscriber as this parser takes it (RFC 3966 §3, read
+/// liberally: digits, letters, visual separators, `+`, `*`, `#`).
+fn is_tel_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.' | b'(' | b')' | b'*' | b'#')
+}
+
+/// Whether a tel URI's number, written as is, reads back (the serializer's check).
+pub fn is_valid_tel_number(number: &str) -> bool {
+    !number.is_empty() && number.bytes().all(is_tel_char)
+}
+
 fn parse_tel<'a>(rest: &'a [u8], utf8: Utf8<'a>) -> R<Uri> {
     let mut c = Cursor::within(rest, utf8);
-    let number = c.take_while(|b| {
-        b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.' | b'(' | b')' | b'*' | b'#')
-    });
+    let number = c.take_while(is_tel_char);
     if number.is_empty() {
         return Err(bad_uri("empty telephone number"));
     }
@@ -295,36 +318,44 @@ fn parse_tel<'a>(rest: &'a [u8], utf8: Utf8<'a>) -> R<Uri> {
 }
 
 /// Any other scheme: RFC 3986 characters (unreserved, reserved, `%`), kept verbatim.
+/// RFC 3986 characters of an opaque URI (unreserved, reserved, `%`).
+fn is_opaque_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric()
+        || matches!(
+            c,
+            b'-' | b'.'
+                | b'_'
+                | b'~'
+                | b':'
+                | b'/'
+                | b'?'
+                | b'#'
+                | b'['
+                | b']'
+                | b'@'
+                | b'!'
+                | b'$'
+                | b'&'
+                | b'\''
+                | b'('
+                | b')'
+                | b'*'
+                | b'+'
+                | b','
+                | b';'
+                | b'='
+                | b'%'
+        )
+}
+
+/// Whether the part after `scheme:` of a URI of another scheme reads back as written
+/// (the serializer's check).
+pub fn is_valid_opaque(rest: &str) -> bool {
+    !rest.is_empty() && rest.bytes().all(is_opaque_char)
+}
+
 fn parse_opaque(scheme: &[u8], rest: &[u8]) -> R<Uri> {
-    let ok = !rest.is_empty()
-        && rest.iter().all(|&c| {
-            c.is_ascii_alphanumeric()
-                || matches!(
-                    c,
-                    b'-' | b'.'
-                        | b'_'
-                        | b'~'
-                        | b':'
-                        | b'/'
-                        | b'?'
-                        | b'#'
-                        | b'['
-                        | b']'
-                        | b'@'
-                        | b'!'
-                        | b'$'
-                        | b'&'
-                        | b'\''
-                        | b'('
-                        | b')'
-                        | b'*'
-                        | b'+'
-                        | b','
-                        | b';'
-                        | b'='
-                        | b'%'
-                )
-        });
+    let ok = !rest.is_empty() && rest.iter().all(|&c| is_opaque_char(c));
     if !ok {
         return Err(bad_uri("invalid characters in URI"));
     }

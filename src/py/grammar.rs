@@ -12,8 +12,6 @@ const PASSWORD: u8 = 4;
 const PARAM: u8 = 8;
 const HEADER: u8 = 16;
 const HOST: u8 = 32;
-const HOST_SAFE: u8 = 64;
-const TEL: u8 = 128;
 
 const fn classes() -> [u8; 256] {
     let mut table = [0u8; 256];
@@ -53,25 +51,9 @@ const fn classes() -> [u8; 256] {
         if unreserved || matches!(b, b'[' | b']' | b'/' | b'?' | b':' | b'+' | b'$') {
             c |= HEADER;
         }
-        // RFC 3966 §3 telephone-subscriber: paramchar, and "#" (phonedigit-hex), which the
-        // tel grammar allows bare.
-        if unreserved || matches!(b, b'[' | b']' | b'/' | b':' | b'&' | b'+' | b'$' | b'#') {
-            c |= TEL;
-        }
         // host: hostname / IPv4address / IPv6 (loose: only decides quoting)
         if alnum || matches!(b, b'-' | b'.' | b':' | b'[' | b']') {
             c |= HOST;
-        }
-        // What a host may not contain in a URI or Via: controls, space, and the characters
-        // that end a host or a header value.
-        if b > 0x20
-            && b != 0x7f
-            && !matches!(
-                b,
-                b'<' | b'>' | b'@' | b';' | b'?' | b',' | b'"' | b'/' | b'\\'
-            )
-        {
-            c |= HOST_SAFE;
         }
         table[i] = c;
         i += 1;
@@ -122,27 +104,12 @@ pub fn is_host(s: &str) -> bool {
     !s.is_empty() && all_in(s, HOST)
 }
 
-/// A host we can write into a URI or Via without ending it early (not a full check: the
-/// receiving parser validates hostnames), and whether it has a colon (IPv6). One pass.
-pub fn host_check(s: &str) -> Option<bool> {
-    (!s.is_empty() && all_in(s, HOST_SAFE)).then(|| s.as_bytes().contains(&b':'))
-}
-
 /// Free text written raw (Subject, Call-ID, reason phrase, raw header lines): no CR or
 /// LF, which would end the line and start another header.
 pub fn is_line_safe(s: &str) -> bool {
     // `contains` on bytes scans a word at a time.
     let bytes = s.as_bytes();
     !bytes.contains(&b'\r') && !bytes.contains(&b'\n')
-}
-
-/// A word-like value written raw in a list or before params (option-tags, Call-IDs in
-/// In-Reply-To, Event types, Replaces call-id): visible characters, and none of the
-/// separators that would split it (`,` `;`) or start a quoted-string.
-pub fn is_atom(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b > 0x20 && b != 0x7f && !matches!(b, b',' | b';' | b'"'))
 }
 
 /// `quoted-string` (RFC 3261 §25.1): what is not qdtext (`"`, `\`, controls other than
@@ -170,8 +137,6 @@ pub enum UriPart {
     /// `paramchar = param-unreserved / unreserved / escaped`,
     /// param-unreserved = "[" / "]" / "/" / ":" / "&" / "+" / "$". Also tel (RFC 3966).
     Param,
-    /// The number of a tel URI (RFC 3966 §3): paramchar and "#".
-    Tel,
     /// `hnv-unreserved / unreserved / escaped`, hnv-unreserved = "[" / "]" / "/" / "?" / ":"
     /// / "+" / "$".
     Header,
@@ -185,7 +150,6 @@ pub fn push_escaped(out: &mut Vec<u8>, s: &str, part: UriPart) {
         UriPart::Password => PASSWORD,
         UriPart::Param => PARAM,
         UriPart::Header => HEADER,
-        UriPart::Tel => TEL,
     };
     if all_in(s, class) {
         out.extend_from_slice(s.as_bytes());

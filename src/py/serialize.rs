@@ -12,6 +12,9 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyString};
 
+use crate::core::headers::{
+    self as core_headers, is_valid_call_id, is_valid_replaces_call_id, is_valid_warn_agent,
+};
 use crate::py::grammar::{is_token, push_uint};
 use crate::py::read::{
     dict_of, list_of, opt_str_of, str_of, tuple_of, type_error, uint_of, value_error,
@@ -19,9 +22,9 @@ use crate::py::read::{
 use crate::py::types::{self, HeaderInfo, Rank, Shape, Types};
 use crate::py::write_uri::write_uri;
 use crate::py::write_value::{
-    push_atom, push_comment, push_decimal, push_quoted_text, push_text, push_token, push_version,
+    push_comment, push_decimal, push_quoted_text, push_text, push_token, push_version,
     write_auth_params, write_date, write_media_type, write_name_addr, write_params,
-    write_token_params, write_via,
+    write_token_params, write_via, AuthParams,
 };
 
 const CRLF: &[u8] = b"\r\n";
@@ -116,6 +119,31 @@ fn lookup<'t>(types: &'t Types, key: &Bound<'_, PyAny>) -> PyResult<Option<&'t H
 
 /// `Request-Line` (RFC 3261 §7.1) or `Status-Line` (§7.2). Plain tuples work too: an int
 /// first field is a status line, a str one a request line.
+/// A header value of free text (Subject, Server, an unknown header's line). RFC 3261
+/// §7.3.1 and §25.1 (TEXT-UTF8-TRIM): whitespace around a value is not part of it, so
+/// a value that begins or ends with SP or HTAB would not read back as written.
+fn push_header_text(out: &mut Vec<u8>, text: &str, ctx: &str) -> PyResult<()> {
+    if text.starts_with([' ', '\t']) || text.ends_with([' ', '\t']) {
+        return Err(value_error(
+            ctx,
+            &format!("{text:?}: whitespace around a header value is not part of it"),
+        ));
+    }
+    push_text(out, text, ctx)
+}
+
+/// A Call-ID (or Replaces call-id) the parser reads back: `word ["@" word]`.
+fn push_call_id(out: &mut Vec<u8>, text: &str, ctx: &str, valid: fn(&str) -> bool) -> PyResult<()> {
+    if !valid(text) {
+        return Err(value_error(
+            ctx,
+            &format!("{text:?} is not a Call-ID (word [\"@\" word], RFC 3261 §25.1)"),
+        ));
+    }
+    out.extend_from_slice(text.as_bytes());
+    Ok(())
+}
+
 fn write_start_line(out: &mut Vec<u8>, start_line: &Bound<'_, PyAny>) -> PyResult<()> {
     const CTX: &str = "start line";
     let t = tuple_of(start_line, 3, CTX, "a RequestLine or StatusLine")?;
@@ -123,7 +151,17 @@ fn write_start_line(out: &mut Vec<u8>, start_line: &Bound<'_, PyAny>) -> PyResul
     if let Ok(method) = first.cast::<PyString>() {
         push_token(out, method.to_str()?, CTX, "method")?;
         out.push(b' ');
-        write_uri(out, &*t.get_borrowed_item(1)?, "Request-URI")?;
+        let uri = t.get_borrowed_item(1)?;
+        // RFC 3261 §19.1.5: headers are not allowed in a Request-URI (the parser refuses
+        // them, `request_uri_headers`); they belong in the request itself.
+        let uri_headers = tuple_of(&uri, 8, "Request-URI", "a URI")?.get_borrowed_item(6)?;
+        if !dict_of(&uri_headers, "Request-URI", "a dict of URI headers")?.is_empty() {
+            return Err(value_error(
+                "Request-URI",
+                "a Request-URI cannot carry ?headers (RFC 3261 §19.1.5)",
+            ));
+        }
+        write_uri(out, &uri, "Request-URI")?;
         out.push(b' ');
         push_version(out, &*t.get_borrowed_item(2)?, CTX)?;
     } else {
@@ -174,6 +212,16 @@ fn write_header(
                     &format!("header name {name:?} is not a token"),
                 ));
             }
+            // A raw line under a typed header's name (any case, or its compact form)
+            // would be read back as that header: a forged Via or Contact, or a second
+            // Call-ID. Typed headers go under their keys ("via", "call_id"...).
+            if let core_headers::Lookup::Known(i) = core_headers::lookup(name.as_bytes()) {
+                let key = core_headers::SPECS.get(i).map_or("?", |spec| spec.key);
+                return Err(value_error(
+                    "Message.headers",
+                    &format!("{name:?} is the typed header {key:?}: use that key"),
+                ));
+            }
             write_raw(out, name, value)
         }
     }
@@ -183,13 +231,13 @@ fn write_header(
 fn write_raw(out: &mut Vec<u8>, name: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
     if let Ok(text) = value.cast::<PyString>() {
         start(out, name);
-        push_text(out, text.to_str()?, name)?;
+        push_header_text(out, text.to_str()?, name)?;
         out.extend_from_slice(CRLF);
         return Ok(());
     }
     for line in list_of(value, name, "a list of str (raw header lines)")?.iter() {
         start(out, name);
-        push_text(out, str_of(&line, name, "str raw header lines")?, name)?;
+        push_header_text(out, str_of(&line, name, "str raw header lines")?, name)?;
         out.extend_from_slice(CRLF);
     }
     Ok(())
@@ -230,17 +278,34 @@ fn write_typed(
         Shape::Text => {
             let text = str_of(value, ctx, "str")?;
             out.extend_from_slice(info.line_start.as_bytes());
-            push_text(out, text, ctx)?;
+            push_header_text(out, text, ctx)?;
         }
-        Shape::Int => {
-            let n = uint_of(value, ctx, "a non-negative int", u64::MAX)?;
+        Shape::CallId => {
+            let text = str_of(value, ctx, "str")?;
+            out.extend_from_slice(info.line_start.as_bytes());
+            push_call_id(out, text, ctx, is_valid_call_id)?;
+        }
+        Shape::Token => {
+            let text = str_of(value, ctx, "str")?;
+            out.extend_from_slice(info.line_start.as_bytes());
+            push_token(out, text, ctx, "value")?;
+        }
+        Shape::Int(max) => {
+            // The parser's bound for this header (Max-Forwards 255, RFC 3261 §20.22; the
+            // others 2**32-1): a larger number would not read back.
+            let n = uint_of(value, ctx, "a non-negative int", max)?;
             out.extend_from_slice(info.line_start.as_bytes());
             push_uint(out, n);
         }
         Shape::ContentLength => return Ok(()),
         Shape::Tokens => {
             return write_joined(out, info, value, "a list of str", |out, item| {
-                push_atom(out, str_of(item, ctx, "str values")?, ctx)
+                push_token(out, str_of(item, ctx, "str values")?, ctx, "value")
+            })
+        }
+        Shape::CallIds => {
+            return write_joined(out, info, value, "a list of str", |out, item| {
+                push_call_id(out, str_of(item, ctx, "str values")?, ctx, is_valid_call_id)
             })
         }
         Shape::Privacy => {
@@ -271,6 +336,18 @@ fn write_typed(
             out.extend_from_slice(info.line_start.as_bytes());
             write_token_params(out, value, ctx)?;
         }
+        Shape::CallIdParams => {
+            let t = tuple_of(value, 2, ctx, "a TokenParams (call-id, params)")?;
+            out.extend_from_slice(info.line_start.as_bytes());
+            let call_id = t.get_borrowed_item(0)?;
+            push_call_id(
+                out,
+                str_of(&call_id, ctx, "a str call-id")?,
+                ctx,
+                is_valid_replaces_call_id,
+            )?;
+            write_params(out, &*t.get_borrowed_item(1)?, ctx)?;
+        }
         Shape::TokenParamsList => {
             return write_joined(out, info, value, "a list of TokenParams", |out, item| {
                 write_token_params(out, item, ctx)
@@ -296,7 +373,11 @@ fn write_typed(
         }
         Shape::Challenges | Shape::Credentials => {
             // One line per value: a challenge's own params are comma-separated.
-            let challenge = shape == Shape::Challenges;
+            let kind = if shape == Shape::Challenges {
+                AuthParams::Challenge
+            } else {
+                AuthParams::Credentials
+            };
             for item in list_of(value, ctx, "a list of Auth")?.iter() {
                 let t = tuple_of(&item, 2, ctx, "an Auth (scheme, params)")?;
                 out.extend_from_slice(info.line_start.as_bytes());
@@ -310,15 +391,19 @@ fn write_typed(
                 let params = t.get_borrowed_item(1)?;
                 if !dict_of(&params, ctx, "a dict of auth parameters")?.is_empty() {
                     out.push(b' ');
-                    write_auth_params(out, &params, ctx, challenge)?;
+                    write_auth_params(out, &params, ctx, kind)?;
                 }
                 out.extend_from_slice(CRLF);
             }
             return Ok(());
         }
         Shape::AuthInfo => {
+            // RFC 3261 §20.6: one or more `name=value`.
+            if dict_of(value, ctx, "a dict of parameters")?.is_empty() {
+                return Err(value_error(ctx, "needs at least one parameter"));
+            }
             out.extend_from_slice(info.line_start.as_bytes());
-            write_auth_params(out, value, ctx, false)?;
+            write_auth_params(out, value, ctx, AuthParams::Info)?;
         }
         Shape::Contact => {
             if let Ok(star) = value.cast::<PyString>() {
@@ -423,7 +508,14 @@ fn write_typed(
                 let code = uint_of(&*t.get_borrowed_item(0)?, ctx, "warning code", 999)?;
                 out.extend_from_slice(format!("{code:03} ").as_bytes());
                 let agent = t.get_borrowed_item(1)?;
-                push_atom(out, str_of(&agent, ctx, "a str warn-agent")?, ctx)?;
+                let agent = str_of(&agent, ctx, "a str warn-agent")?;
+                if !is_valid_warn_agent(agent) {
+                    return Err(value_error(
+                        ctx,
+                        &format!("{agent:?} is not a warn-agent (host[:port] or token)"),
+                    ));
+                }
+                out.extend_from_slice(agent.as_bytes());
                 out.push(b' ');
                 let text = t.get_borrowed_item(2)?;
                 push_quoted_text(out, str_of(&text, ctx, "a str warn-text")?, ctx)

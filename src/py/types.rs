@@ -91,14 +91,24 @@ impl PtrTable {
 /// `HEADER_SHAPES`), which decides how the serializer reads and writes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shape {
+    /// Free text (Subject, Server...).
     Text,
-    Int,
+    /// Call-ID: `word ["@" word]`.
+    CallId,
+    /// A single token (Priority).
+    Token,
+    /// A number up to its bound (Max-Forwards 255, Expires 2**32-1...).
+    Int(u64),
     ContentLength,
     Tokens,
+    /// In-Reply-To: a list of Call-IDs.
+    CallIds,
     /// Privacy: values separated by ";" (RFC 3323 §4.2), not ",".
     Privacy,
     Methods,
     TokenParams,
+    /// Replaces: a Call-ID with params (RFC 3891 §6.1).
+    CallIdParams,
     TokenParamsList,
     MediaType,
     MediaTypeList,
@@ -122,8 +132,6 @@ pub enum Shape {
     RAck,
 }
 
-/// The shape of each typed header key. Kept in step with `HEADER_SHAPES`; a key missing
-/// here is serialized as raw lines.
 /// The spec of a typed header in the core's table (`core::headers::SPECS`), the one list
 /// of typed headers: the parser reads it to type values, the serializer to write them.
 fn spec_of(key: &str) -> Option<&'static Spec> {
@@ -136,13 +144,17 @@ fn spec_of(key: &str) -> Option<&'static Spec> {
 fn shape_of(spec: &Spec) -> Shape {
     use Shape::*;
     match spec.kind {
-        Kind::Text | Kind::CallId | Kind::Priority => Text,
-        Kind::Int(_) => Int,
+        Kind::Text => Text,
+        Kind::CallId => CallId,
+        Kind::Priority => Token,
+        Kind::Int(max) => Int(max),
         Kind::ContentLength => ContentLength,
         Kind::Tokens if spec.key == "allow" => Methods,
-        Kind::Tokens | Kind::Tokens1 | Kind::CallIdList => Tokens,
+        Kind::Tokens | Kind::Tokens1 => Tokens,
+        Kind::CallIdList => CallIds,
         Kind::Privacy => Privacy,
-        Kind::TokenParams | Kind::CallIdParams => TokenParams,
+        Kind::TokenParams => TokenParams,
+        Kind::CallIdParams => CallIdParams,
         Kind::TokenParamsList | Kind::TokenParamsList1 => TokenParamsList,
         Kind::MediaType => MediaType,
         Kind::MediaTypeList => MediaTypeList,

@@ -8,7 +8,8 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
-use crate::py::grammar::{host_check, push_escaped, push_uint, UriPart};
+use crate::core::uri::{is_valid_host, is_valid_opaque, is_valid_tel_number};
+use crate::py::grammar::{push_escaped, push_uint, UriPart};
 use crate::py::read::{dict_of, opt_str_of, str_of, tuple_of, type_error, uint_of, value_error};
 
 const URI_FIELDS: &str = "a URI (scheme, user, password, host, port, parameters, headers, opaque)";
@@ -17,10 +18,10 @@ const URI_FIELDS: &str = "a URI (scheme, user, password, host, port, parameters,
 /// the URI or the header early are rejected.
 #[inline]
 pub fn push_host(out: &mut Vec<u8>, host: &str, ctx: &str) -> PyResult<()> {
-    let Some(colon) = host_check(host) else {
+    if !is_valid_host(host) {
         return Err(invalid_host(host, ctx));
-    };
-    if colon && !host.starts_with('[') {
+    }
+    if host.contains(':') && !host.starts_with('[') {
         out.push(b'[');
         out.extend_from_slice(host.as_bytes());
         out.push(b']');
@@ -43,15 +44,23 @@ fn push_uri_params(out: &mut Vec<u8>, params: &Bound<'_, PyDict>, ctx: &str) -> 
     }
     for (name, value) in params.iter() {
         out.push(b';');
-        push_escaped(
-            out,
-            str_of(&name, ctx, "str parameter names")?,
-            UriPart::Param,
-        );
+        let name = str_of(&name, ctx, "str parameter names")?;
+        if name.is_empty() {
+            return Err(value_error(ctx, "an empty URI parameter name"));
+        }
+        push_escaped(out, name, UriPart::Param);
         if !value.is_none() {
             out.push(b'=');
             if let Ok(text) = value.cast::<PyString>() {
-                push_escaped(out, text.to_str()?, UriPart::Param);
+                // `;name` is the parameter without a value (None); `;name=` does not parse.
+                let text = text.to_str()?;
+                if text.is_empty() {
+                    return Err(value_error(
+                        ctx,
+                        &format!("URI parameter {name:?}: empty value (use None for none)"),
+                    ));
+                }
+                push_escaped(out, text, UriPart::Param);
             } else {
                 // An int is accepted for convenience (`{"ttl": 16}`) and written in decimal.
                 push_uint(
@@ -64,6 +73,9 @@ fn push_uri_params(out: &mut Vec<u8>, params: &Bound<'_, PyDict>, ctx: &str) -> 
     Ok(())
 }
 
+/// Writes a URI, refusing (ValueError) one whose text would not read back as the same
+/// URI: the fields a scheme has no place for, empty names, and hosts, numbers or opaque
+/// parts outside the grammar the parser reads.
 pub fn write_uri(out: &mut Vec<u8>, uri: &Bound<'_, PyAny>, ctx: &str) -> PyResult<()> {
     let t = tuple_of(uri, 8, ctx, URI_FIELDS)?;
     let scheme_obj = t.get_borrowed_item(0)?;
@@ -81,17 +93,40 @@ pub fn write_uri(out: &mut Vec<u8>, uri: &Bound<'_, PyAny>, ctx: &str) -> PyResu
     if !valid {
         return Err(value_error(ctx, &format!("invalid URI scheme {scheme:?}")));
     }
+    let sip = scheme.eq_ignore_ascii_case("sip") || scheme.eq_ignore_ascii_case("sips");
+    let tel = scheme.eq_ignore_ascii_case("tel");
     out.extend_from_slice(scheme.as_bytes());
     out.push(b':');
 
+    let user_obj = t.get_borrowed_item(1)?;
+    let user = opt_str_of(&user_obj, ctx, "a str or None URI user")?;
+    let password_obj = t.get_borrowed_item(2)?;
+    let password = opt_str_of(&password_obj, ctx, "a str or None URI password")?;
+    let host_obj = t.get_borrowed_item(3)?;
+    let host = opt_str_of(&host_obj, ctx, "a str URI host")?;
+    let port_obj = t.get_borrowed_item(4)?;
+    let params_obj = t.get_borrowed_item(5)?;
+    let params = dict_of(&params_obj, ctx, "a dict of URI parameters")?;
+    let headers_obj = t.get_borrowed_item(6)?;
+    let headers = dict_of(&headers_obj, ctx, "a dict of URI headers")?;
     let opaque_obj = t.get_borrowed_item(7)?;
-    if let Some(opaque) = opt_str_of(&opaque_obj, ctx, "a str or None URI opaque part")? {
-        // RFC 3986 absolute URI kept verbatim; it may not carry what would end a
-        // name-addr or the header line.
-        if opaque
-            .bytes()
-            .any(|b| b <= 0x20 || b == 0x7f || matches!(b, b'<' | b'>' | b'"'))
-        {
+    let opaque = opt_str_of(&opaque_obj, ctx, "a str or None URI opaque part")?;
+
+    if !sip && !tel {
+        // RFC 3986 absolute URI, kept verbatim: it is all there is.
+        let Some(opaque) = opaque else {
+            return Err(value_error(
+                ctx,
+                &format!("a {scheme} URI is its opaque part (set opaque, not host or user)"),
+            ));
+        };
+        if user.is_some() || password.is_some() || host.is_some() || !port_obj.is_none() {
+            return Err(unused_fields(ctx, scheme));
+        }
+        if !params.is_empty() || !headers.is_empty() {
+            return Err(unused_fields(ctx, scheme));
+        }
+        if !is_valid_opaque(opaque) {
             return Err(value_error(
                 ctx,
                 &format!("invalid characters in URI {opaque:?}"),
@@ -100,52 +135,59 @@ pub fn write_uri(out: &mut Vec<u8>, uri: &Bound<'_, PyAny>, ctx: &str) -> PyResu
         out.extend_from_slice(opaque.as_bytes());
         return Ok(());
     }
+    if opaque.is_some() {
+        return Err(value_error(
+            ctx,
+            &format!("a {scheme} URI has no opaque part"),
+        ));
+    }
 
-    let user_obj = t.get_borrowed_item(1)?;
-    let user = opt_str_of(&user_obj, ctx, "a str or None URI user")?;
-    let params_obj = t.get_borrowed_item(5)?;
-    let params = dict_of(&params_obj, ctx, "a dict of URI parameters")?;
-
-    if scheme.eq_ignore_ascii_case("tel") {
-        // RFC 3966 §3: telephone-subscriber, then its parameters.
+    if tel {
+        // RFC 3966 §3: telephone-subscriber, then its parameters; nothing else.
         let number = user.ok_or_else(|| value_error(ctx, "a tel URI needs a number (user)"))?;
-        push_escaped(out, number, UriPart::Tel);
+        if !is_valid_tel_number(number) {
+            return Err(value_error(
+                ctx,
+                &format!("{number:?} is not a telephone number (RFC 3966 §3)"),
+            ));
+        }
+        if password.is_some() || host.is_some() || !port_obj.is_none() || !headers.is_empty() {
+            return Err(unused_fields(ctx, scheme));
+        }
+        out.extend_from_slice(number.as_bytes());
         return push_uri_params(out, params, ctx);
     }
 
-    let password_obj = t.get_borrowed_item(2)?;
-    let password = opt_str_of(&password_obj, ctx, "a str or None URI password")?;
-    if let Some(user) = user {
-        push_escaped(out, user, UriPart::User);
-        if let Some(password) = password {
-            out.push(b':');
-            push_escaped(out, password, UriPart::Password);
+    match (user, password) {
+        (Some(""), _) => return Err(value_error(ctx, "an empty URI user")),
+        (Some(user), password) => {
+            push_escaped(out, user, UriPart::User);
+            if let Some(password) = password {
+                out.push(b':');
+                push_escaped(out, password, UriPart::Password);
+            }
+            out.push(b'@');
         }
-        out.push(b'@');
+        (None, Some(_)) => return Err(value_error(ctx, "a URI password needs a user")),
+        (None, None) => {}
     }
-    let host_obj = t.get_borrowed_item(3)?;
-    let host = opt_str_of(&host_obj, ctx, "a str URI host")?
-        .ok_or_else(|| value_error(ctx, &format!("a {scheme} URI needs a host")))?;
+    let host = host.ok_or_else(|| value_error(ctx, &format!("a {scheme} URI needs a host")))?;
     push_host(out, host, ctx)?;
-    let port_obj = t.get_borrowed_item(4)?;
     if !port_obj.is_none() {
         out.push(b':');
         push_uint(out, uint_of(&port_obj, ctx, "URI port", 65_535)?);
     }
     push_uri_params(out, params, ctx)?;
-
-    let headers_obj = t.get_borrowed_item(6)?;
-    let headers = dict_of(&headers_obj, ctx, "a dict of URI headers")?;
     if headers.is_empty() {
         return Ok(());
     }
     for (i, (name, value)) in headers.iter().enumerate() {
         out.push(if i == 0 { b'?' } else { b'&' });
-        push_escaped(
-            out,
-            str_of(&name, ctx, "str URI header names")?,
-            UriPart::Header,
-        );
+        let name = str_of(&name, ctx, "str URI header names")?;
+        if name.is_empty() {
+            return Err(value_error(ctx, "an empty URI header name"));
+        }
+        push_escaped(out, name, UriPart::Header);
         out.push(b'=');
         push_escaped(
             out,
@@ -154,6 +196,15 @@ pub fn write_uri(out: &mut Vec<u8>, uri: &Bound<'_, PyAny>, ctx: &str) -> PyResu
         );
     }
     Ok(())
+}
+
+#[cold]
+#[inline(never)]
+fn unused_fields(ctx: &str, scheme: &str) -> PyErr {
+    value_error(
+        ctx,
+        &format!("a {scheme} URI cannot carry these fields: they would not be written"),
+    )
 }
 
 /// `serialize_uri(uri) -> str`.

@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyString;
 
 use crate::py::grammar::{
-    is_atom, is_host, is_line_safe, is_token, is_token68, is_token_sequence, push_quoted, push_uint,
+    is_host, is_line_safe, is_token, is_token68, is_token_sequence, push_quoted, push_uint,
 };
 use crate::py::read::{dict_of, str_of, tuple_of, type_error, uint_of, value_error};
 use crate::py::types;
@@ -69,24 +69,6 @@ pub(crate) fn push_quoted_text(out: &mut Vec<u8>, text: &str, ctx: &str) -> PyRe
     }
     push_quoted(out, text);
     Ok(())
-}
-
-#[inline]
-pub(crate) fn push_atom(out: &mut Vec<u8>, text: &str, ctx: &str) -> PyResult<()> {
-    if !is_atom(text) {
-        return Err(not_an_atom(text, ctx));
-    }
-    out.extend_from_slice(text.as_bytes());
-    Ok(())
-}
-
-#[cold]
-#[inline(never)]
-fn not_an_atom(text: &str, ctx: &str) -> PyErr {
-    value_error(
-        ctx,
-        &format!("{text:?} cannot be written unquoted in a list"),
-    )
 }
 
 /// A comment's text inside `( )`: written as is when its parentheses balance (nested
@@ -214,30 +196,44 @@ fn always_quoted(header: &str, name: &str) -> bool {
 /// Digest parameters, comma-separated (RFC 3261 §25.1 digest-cln, dig-resp, ainfo). The
 /// grammar requires some values quoted whatever their text; the others (algorithm, stale,
 /// nc, and qop in credentials) are tokens written bare, quoted only if they are not tokens.
+/// Which auth-param list is written: they differ in what must be quoted and in whether a
+/// token68 may stand for the parameters.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AuthParams {
+    /// WWW-Authenticate, Proxy-Authenticate (RFC 3261 §25.1 challenge).
+    Challenge,
+    /// Authorization, Proxy-Authorization (credentials).
+    Credentials,
+    /// Authentication-Info (ainfo): `name=value` only.
+    Info,
+}
+
 pub(crate) fn write_auth_params(
     out: &mut Vec<u8>,
     params: &Bound<'_, PyAny>,
     ctx: &str,
-    challenge: bool,
+    kind: AuthParams,
 ) -> PyResult<()> {
-    for (i, (name, value)) in dict_of(params, ctx, "a dict of auth parameters")?
-        .iter()
-        .enumerate()
-    {
+    let params = dict_of(params, ctx, "a dict of auth parameters")?;
+    for (i, (name, value)) in params.iter().enumerate() {
         if i > 0 {
             out.extend_from_slice(b", ");
         }
         let name = str_of(&name, ctx, "str parameter names")?;
-        if value.is_none() && is_token68(name) {
-            // A token68 credential (RFC 7235 §2.1: Basic, Bearer), kept by the parser as a
-            // parameter without value.
-            out.extend_from_slice(name.as_bytes());
-            continue;
+        if value.is_none() {
+            // RFC 7235 §2.1: a token68 credential (Basic, Bearer) comes first; the parser
+            // keeps it as a parameter without a value. Anything else without a value
+            // would not read back.
+            if kind != AuthParams::Info && i == 0 && is_token68(name) {
+                out.extend_from_slice(name.as_bytes());
+                continue;
+            }
+            return Err(value_error(
+                ctx,
+                &format!("auth parameter {name:?} needs a value (only a first token68 has none)"),
+            ));
         }
         push_token(out, name, ctx, "parameter name")?;
-        if value.is_none() {
-            continue;
-        }
         out.push(b'=');
         let text = str_of(&value, ctx, "str or None auth parameter values")?;
         let always_quoted = matches!(
@@ -252,7 +248,8 @@ pub(crate) fn write_auth_params(
                 | "cnonce"
                 | "nextnonce"
                 | "rspauth"
-        ) || (challenge && name.eq_ignore_ascii_case("qop"));
+        ) || (kind == AuthParams::Challenge
+            && name.eq_ignore_ascii_case("qop"));
         if !always_quoted && is_token(text) {
             out.extend_from_slice(text.as_bytes());
         } else {
@@ -321,7 +318,7 @@ pub(crate) fn write_token_params(
 ) -> PyResult<()> {
     let t = tuple_of(value, 2, ctx, "a TokenParams (value, params)")?;
     let token = t.get_borrowed_item(0)?;
-    push_atom(out, str_of(&token, ctx, "a str value")?, ctx)?;
+    push_token(out, str_of(&token, ctx, "a str value")?, ctx, "value")?;
     write_params(out, &*t.get_borrowed_item(1)?, ctx)
 }
 

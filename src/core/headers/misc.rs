@@ -1,7 +1,9 @@
 //! The smaller header grammars of RFC 3261 §25 and its extensions: numbers, token lists,
 //! media types, CSeq, Retry-After, Timestamp, Warning, RAck, Session-Expires...
 
-use crate::core::abnf::{bad, err, is_token, is_word, text, trim, uint, Cursor, Utf8, R, U32_MAX};
+use crate::core::abnf::{
+    all, bad, err, is_token, is_word, text, trim, uint, Cursor, Utf8, R, U32_MAX, WORD,
+};
 use crate::core::error::reasons;
 use crate::core::model::Params;
 
@@ -15,6 +17,30 @@ fn whole_token(v: &[u8], utf8: Utf8<'_>) -> R<String> {
 
 fn is_call_id(b: u8) -> bool {
     is_word(b) || b == b'@'
+}
+
+/// Whether a Call-ID written as is reads back (the serializer's check).
+pub fn is_valid_call_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.as_bytes()
+            .split(|&b| b == b'@')
+            .all(|word| all(word, WORD))
+}
+
+/// A Replaces call-id (RFC 3891 §6.1), which cannot hold the `"` that starts a param value.
+pub fn is_valid_replaces_call_id(s: &str) -> bool {
+    is_valid_call_id(s) && !s.contains('"')
+}
+
+/// warn-agent = hostport / pseudonym (RFC 3261 §20.43), read liberally as token
+/// characters plus the `:` `[` `]` of a host and port.
+fn is_warn_agent(b: u8) -> bool {
+    is_token(b) || matches!(b, b':' | b'[' | b']')
+}
+
+/// Whether a Warning agent written as is reads back (the serializer's check).
+pub fn is_valid_warn_agent(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(is_warn_agent)
 }
 
 /// callid = word [ "@" word ] (RFC 3261 §25; RFC 4475 intmeth uses every word char).
@@ -342,7 +368,7 @@ pub fn warnings(v: &[u8]) -> R<Vec<(u16, String, String)>> {
         if !c.skip_ws() {
             return Err(bad("expected SP after the Warning code"));
         }
-        let agent = c.take_while(|b| is_token(b) || matches!(b, b':' | b'[' | b']'));
+        let agent = c.take_while(is_warn_agent);
         if agent.is_empty() {
             return Err(bad("missing Warning agent"));
         }

@@ -12,6 +12,8 @@ mod date;
 mod misc;
 mod via;
 
+pub use misc::{is_valid_call_id, is_valid_replaces_call_id, is_valid_warn_agent};
+
 use crate::core::abnf::{err, Utf8, R, U32_MAX};
 use crate::core::error::reasons;
 use crate::core::model::HeaderValue;
