@@ -262,8 +262,10 @@ def _sip_equivalent(a: URI, b: URI, *, lazy: bool) -> bool:
                 return False
         elif name in _STRICT_PARAMETERS:
             return False
-    headers_a = {name.lower(): value for name, value in a.headers.items()}
-    headers_b = {name.lower(): value for name, value in b.headers.items()}
+    # §19.1.4: header components are never ignored; names compare case-insensitively
+    # (§7.3.1). As sorted pairs, two names that differ only in case both count.
+    headers_a = sorted((name.lower(), value) for name, value in a.headers.items())
+    headers_b = sorted((name.lower(), value) for name, value in b.headers.items())
     return headers_a == headers_b
 
 
