@@ -67,13 +67,24 @@ class TransactionLayer:
     text); the ``ClientKey``/``ServerKey`` itself is built once, when a transaction starts.
     """
 
-    __slots__ = ("_clients", "_reliable", "_servers", "_timers", "_unreliable", "settings")
+    __slots__ = (
+        "_clients",
+        "_fifos",
+        "_reliable",
+        "_servers",
+        "_timers",
+        "_unreliable",
+        "settings",
+    )
 
     def __init__(self, settings: TimerSettings | None = None) -> None:
         self.settings = settings = TimerSettings() if settings is None else settings
         self._clients: dict[tuple[str, str], Transaction] = {}
         self._servers: dict[tuple[str, str, SentBy], Transaction] = {}
         self._timers: TimerQueue[Transaction] = TimerQueue()
+        # The queue's FIFOs by delay (the same dict for the queue's life), for the inlined
+        # push and cancel.
+        self._fifos = self._timers._fifos
         self._unreliable = Timing(settings, False)
         self._reliable = Timing(settings, True)
 
@@ -90,11 +101,14 @@ class TransactionLayer:
         if not isinstance(line, RequestLine):
             raise TransactionError("receive_request got a response", reason="not_a_request")
         method = line[0]  # RequestLine.method (indexing is cheaper than a field name)
-        vias = request.headers.get("via")
-        if not vias:
-            raise TransactionError("request without a Via", reason="invalid_message")
-        _version, protocol, sent_by, params = vias[0]
-        branch = params.get("branch")
+        try:
+            _version, protocol, sent_by, params = request.headers["via"][0]
+        except (KeyError, IndexError, TypeError):
+            raise TransactionError("request without a Via", reason="invalid_message") from None
+        try:
+            branch = params["branch"]
+        except KeyError:
+            branch = None
         # §17.2.3: an RFC 3261 branch (magic cookie and more) is the whole match; anything
         # else takes the RFC 2543 rules (keys.py, matching.py).
         if branch is None or len(branch) <= 7 or not branch.startswith(MAGIC_COOKIE):
@@ -191,20 +205,25 @@ class TransactionLayer:
         method. Raises ``TransactionError(reason="no_transaction")`` when there is none."""
         line = response.start_line
         headers = response.headers
-        cseq = headers.get("cseq")
-        vias = headers.get("via")
         transaction = None
-        if cseq is not None and vias and isinstance(line, StatusLine):
-            _version, protocol, sent_by, params = vias[0]
-            branch = params.get("branch")
+        try:
+            method = headers["cseq"][1]  # CSeq.method
+            _version, protocol, sent_by, params = headers["via"][0]
+        except (KeyError, IndexError, TypeError):
+            method = None  # no CSeq or no Via: no transaction
+        if method is not None and isinstance(line, StatusLine):
+            try:
+                branch = params["branch"]
+            except KeyError:
+                branch = None
             if branch is None or len(branch) <= 7 or not branch.startswith(MAGIC_COOKIE):
-                key = server_key_of(response, method_text(cseq.method))
+                key = server_key_of(response, method_text(method))
                 transaction = None if key is None else self._servers.get(key)
             else:
                 normal = NORMALIZED.get((sent_by, protocol))
                 if normal is None:
                     normal = normalize(sent_by, protocol)
-                transaction = self._servers.get((branch, cseq[1], normal))  # CSeq.method
+                transaction = self._servers.get((branch, method, normal))
         if transaction is None:
             raise TransactionError(
                 "no server transaction for this response", reason="no_transaction"
@@ -245,8 +264,10 @@ class TransactionLayer:
         method = METHOD_TEXT.get(method, method)
         if method == "ACK":
             raise TransactionError("an ACK is sent without a transaction", reason="ack_not_allowed")
-        vias = request.headers.get("via")
-        branch = vias[0][3].get("branch") if vias else None  # Via.params
+        try:
+            branch = request.headers["via"][0][3]["branch"]  # top Via's params
+        except (KeyError, IndexError, TypeError):
+            branch = None
         if branch is None:
             raise TransactionError("request without a top Via branch", reason="no_branch")
         key: ClientKey = new(ClientKey, (branch, method))
@@ -278,7 +299,7 @@ class TransactionLayer:
         # The queue entry, at the earlier slot (TimerQueue.push, its common case inlined).
         timers = self._timers
         transaction.entry = entry = (deadline, transaction, delay)
-        fifo = timers._fifos.get(delay)
+        fifo = self._fifos.get(delay)
         if fifo is not None and fifo[-1][0] <= deadline:
             fifo.append(entry)
         else:
@@ -290,15 +311,15 @@ class TransactionLayer:
         matches no client transaction goes to the TU with key None."""
         line = response.start_line
         headers = response.headers
-        cseq = headers.get("cseq")
-        vias = headers.get("via")
-        transaction = None
-        if cseq is not None and vias and isinstance(line, StatusLine):
-            branch = vias[0][3].get("branch")  # Via.params
-            transaction = self._clients.get((branch, cseq[1]))  # CSeq.method
-        if transaction is None:
+        try:
+            # (top Via's params["branch"], CSeq.method); subscripts are cheaper than .get
+            # and field names, and a missing part is an exception (no cost when absent).
+            transaction = self._clients.get((headers["via"][0][3]["branch"], headers["cseq"][1]))
+        except (KeyError, IndexError, TypeError):
+            transaction = None  # no Via, no branch or no CSeq: matches nothing
+        if transaction is None or not isinstance(line, StatusLine):
             return [new(DeliverResponse, (response, None))]
-        code: int = line[0]  # type: ignore[assignment]  # StatusLine.status_code (checked above)
+        code: int = line[0]  # StatusLine.status_code
         steps = transaction.RESPONSE_STEPS[code // 100]
         return self._apply(transaction, steps.get(transaction.state), response, now)
 
@@ -482,25 +503,31 @@ class TransactionLayer:
             if timeout_at is None:
                 entry = transaction.entry
                 if entry is not None:
-                    self._timers.cancel(entry)
+                    # TimerQueue.cancel, its common case inlined: the entry is the last of
+                    # its FIFO (its timer was the latest started with its delay).
+                    fifo = self._fifos.get(entry[2])
+                    if fifo is not None and len(fifo) > 1 and fifo[-1] is entry:
+                        transaction.entry = None
+                        fifo.pop()
+                    else:
+                        self._timers.cancel(entry)
                 return actions
             deadline = timeout_at
             delay = transaction.timeout_delay
         else:
             delay = transaction.retransmit_interval
         entry = transaction.entry
-        timers = self._timers
         if entry is not None:
             if entry[0] == deadline:
                 return actions
-            timers.cancel(entry)
+            self._timers.cancel(entry)
         # TimerQueue.push, its common case inlined.
         transaction.entry = entry = (deadline, transaction, delay)
-        fifo = timers._fifos.get(delay)
+        fifo = self._fifos.get(delay)
         if fifo is not None and fifo[-1][0] <= deadline:
             fifo.append(entry)
         else:
-            timers.push_entry(entry, delay)
+            self._timers.push_entry(entry, delay)
         return actions
 
     def _remove(self, transaction: Transaction, actions: list[Action]) -> list[Action]:
@@ -541,7 +568,7 @@ class TransactionLayer:
         # TimerQueue.push, its common case inlined (as in _apply).
         timers = self._timers
         transaction.entry = entry = (deadline, transaction, delay)
-        fifo = timers._fifos.get(delay)
+        fifo = self._fifos.get(delay)
         if fifo is not None and fifo[-1][0] <= deadline:
             fifo.append(entry)
         else:

@@ -113,7 +113,8 @@ class TimerQueue(Generic[T]):
 
     def __init__(self) -> None:
         self._fifos: dict[float, deque[Entry]] = {}
-        """Delay -> its entries in deadline order; only non-empty FIFOs are kept."""
+        """Delay -> its entries in deadline order; only non-empty FIFOs are kept. The dict
+        itself is never replaced: the layer keeps a reference for its inlined push."""
         self._heads: list[list[Any]] = []
         """Heap of ``[deadline of the FIFO's first entry, delay, FIFO]``, one per FIFO. A
         list, so that popping updates the head in place; the delays differ, so the FIFOs
