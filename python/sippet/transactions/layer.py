@@ -72,13 +72,13 @@ class TransactionLayer:
         "_fifos",
         "_reliable",
         "_servers",
+        "_settings",
         "_timers",
         "_unreliable",
-        "settings",
     )
 
     def __init__(self, settings: TimerSettings | None = None) -> None:
-        self.settings = settings = TimerSettings() if settings is None else settings
+        self._settings = settings = TimerSettings() if settings is None else settings
         self._clients: dict[tuple[str, str], Transaction] = {}
         self._servers: dict[tuple[str, str, SentBy], Transaction] = {}
         self._timers: TimerQueue[Transaction] = TimerQueue()
@@ -87,6 +87,12 @@ class TransactionLayer:
         self._fifos = self._timers._fifos
         self._unreliable = Timing(settings, False)
         self._reliable = Timing(settings, True)
+
+    @property
+    def settings(self) -> TimerSettings:
+        """The timer values of this layer's transactions (fixed: resolved once, per kind of
+        transport, into the ``Timing`` each transaction points to)."""
+        return self._settings
 
     # -- requests from the network: server transactions (§17.2.3) -----------------------
 
