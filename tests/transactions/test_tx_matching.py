@@ -273,4 +273,20 @@ def test_sent_by_memo_stays_bounded_under_spoofed_hosts() -> None:
     for i in range(keys._NORMALIZED_MAX + 100):
         key = keys.server_key_of(request(host=f"H{i}.example.com"), "OPTIONS")
         assert key is not None and key.sent_by == SentBy(f"h{i}.example.com", 5060)
-    assert 0 < len(keys._NORMALIZED) <= keys._NORMALIZED_MAX
+    remembered = sum(map(len, keys._NORMALIZED.values()))
+    assert 0 < remembered <= keys._NORMALIZED_MAX
+
+
+def test_sent_by_memo_stays_bounded_under_spoofed_protocols() -> None:
+    for i in range(keys._PROTOCOLS_MAX * 3):
+        key = keys.server_key_of(request(protocol=f"X{i}"), "OPTIONS")
+        assert key is not None and key.sent_by == SentBy("pc33.atlanta.com", 5060)
+    assert 0 < len(keys._NORMALIZED) <= keys._PROTOCOLS_MAX
+
+
+def test_sent_by_default_port_follows_the_protocol() -> None:
+    # The same sent-by means port 5060 over UDP and 5061 over TLS (RFC 3261 §18.2.2): the
+    # memo keeps them apart.
+    for protocol, port in (("UDP", 5060), ("TLS", 5061), ("tls", 5061), ("TCP", 5060)):
+        key = keys.server_key_of(request(protocol=protocol), "OPTIONS")
+        assert key is not None and key.sent_by == SentBy("pc33.atlanta.com", port)

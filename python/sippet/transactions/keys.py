@@ -73,12 +73,17 @@ def method_text(method: Method | str) -> str:
 
 
 # Normalizing builds a new SentBy per message; the same few peers send most messages, so the
-# results are memoized. Bounded: cleared when full, so that spoofed sent-by values cannot
-# grow it without end.
-_NORMALIZED: dict[tuple[SentBy, str], SentBy] = {}
+# results are memoized: Via protocol -> sent-by as received -> normalized (two levels rather
+# than one dict keyed by (sent_by, protocol): no key tuple to build and hash per lookup).
+# Bounded: each level is cleared when full, so that spoofed sent-by values or protocol names
+# cannot grow it without end.
+_NORMALIZED: dict[str, dict[SentBy, SentBy]] = {}
 _NORMALIZED_MAX = 4096
+"""Sent-by values remembered per protocol."""
+_PROTOCOLS_MAX = 16
 NORMALIZED = _NORMALIZED
-"""The memo, for the layer's hot paths: ``NORMALIZED.get((sent_by, protocol))``."""
+"""The memo, for the layer's hot paths: ``NORMALIZED[protocol][sent_by]`` (KeyError: call
+``normalize``)."""
 _new_tuple = tuple.__new__
 
 
@@ -89,9 +94,14 @@ def normalize(sent_by: SentBy, protocol: str) -> SentBy:
     if port is None:
         port = TLS_PORT if protocol.upper() in _TLS_TRANSPORTS else DEFAULT_PORT
     normal = SentBy(host.lower(), port)
-    if len(_NORMALIZED) >= _NORMALIZED_MAX:
-        _NORMALIZED.clear()
-    _NORMALIZED[(sent_by, protocol)] = normal
+    memo = _NORMALIZED.get(protocol)
+    if memo is None:
+        if len(_NORMALIZED) >= _PROTOCOLS_MAX:
+            _NORMALIZED.clear()
+        _NORMALIZED[protocol] = memo = {}
+    elif len(memo) >= _NORMALIZED_MAX:
+        memo.clear()
+    memo[sent_by] = normal
     return normal
 
 
@@ -124,8 +134,9 @@ def server_key_of(message: Message, method: str) -> ServerKey | None:
     branch = params.get("branch")
     if not is_rfc3261_branch(branch):
         branch = legacy_branch(message, via, branch)
-    normal = _NORMALIZED.get((sent_by, protocol))
-    if normal is None:
+    try:
+        normal = _NORMALIZED[protocol][sent_by]
+    except KeyError:
         normal = normalize(sent_by, protocol)
     # ServerKey(branch, method, normal), without the Python-level NamedTuple __new__.
     return _new_tuple(ServerKey, (branch, method, normal))

@@ -119,8 +119,9 @@ class TransactionLayer:
         # else takes the RFC 2543 rules (keys.py, matching.py).
         if branch is None or len(branch) <= 7 or not branch.startswith(MAGIC_COOKIE):
             return self._receive_legacy(request, method, source, reliable, now)
-        normal = NORMALIZED.get((sent_by, protocol))
-        if normal is None:
+        try:
+            normal = NORMALIZED[protocol][sent_by]
+        except KeyError:
             normal = normalize(sent_by, protocol)
         if method == "ACK":
             # §17.2.3: an ACK matches the INVITE transaction it acknowledges.
@@ -226,8 +227,9 @@ class TransactionLayer:
                 key = server_key_of(response, method_text(method))
                 transaction = None if key is None else self._servers.get(key)
             else:
-                normal = NORMALIZED.get((sent_by, protocol))
-                if normal is None:
+                try:
+                    normal = NORMALIZED[protocol][sent_by]
+                except KeyError:
                     normal = normalize(sent_by, protocol)
                 transaction = self._servers.get((branch, method, normal))
         if transaction is None:
