@@ -148,18 +148,15 @@ pub(crate) fn scan_host(c: &mut Cursor<'_>) -> R<String> {
     Ok(c.utf8.text(h))
 }
 
-/// Whether a host (IPv6 with or without brackets) written as is reads back as the same
-/// host (the serializer's check; the grammar is `scan_host`'s). The RFC 5118 §4.10
-/// three-colon form is refused: the parser would read it back corrected, not as written.
+/// Whether a host, as sippet stores it (IPv6 without brackets), written by the serializer
+/// reads back as the same host (the serializer's check; the grammar is `scan_host`'s). A
+/// bracketed form would read back without its brackets, and the RFC 5118 §4.10
+/// three-colon form corrected: both are refused.
 pub fn is_valid_host(host: &str) -> bool {
     if !host.is_empty() && all(host.as_bytes(), HOSTNAME) {
         return true; // a hostname or an IPv4 address, the common case: one pass
     }
-    let inner = host
-        .strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host);
-    inner.contains(':') && inner.parse::<Ipv6Addr>().is_ok()
+    host.contains(':') && host.parse::<Ipv6Addr>().is_ok()
 }
 
 /// RFC 5118 §4.10: the RFC 3261 ABNF (from RFC 2373) allows `2001:db8:::192.0.2.1`; it

@@ -215,12 +215,23 @@ fn write_header(
             // A raw line under a typed header's name (any case, or its compact form)
             // would be read back as that header: a forged Via or Contact, or a second
             // Call-ID. Typed headers go under their keys ("via", "call_id"...).
-            if let core_headers::Lookup::Known(i) = core_headers::lookup(name.as_bytes()) {
-                let key = core_headers::SPECS.get(i).map_or("?", |spec| spec.key);
-                return Err(value_error(
-                    "Message.headers",
-                    &format!("{name:?} is the typed header {key:?}: use that key"),
-                ));
+            // A registered header kept raw reads back under its canonical name: only
+            // that spelling round-trips.
+            match core_headers::lookup(name.as_bytes()) {
+                core_headers::Lookup::Known(i) => {
+                    let key = core_headers::SPECS.get(i).map_or("?", |spec| spec.key);
+                    return Err(value_error(
+                        "Message.headers",
+                        &format!("{name:?} is the typed header {key:?}: use that key"),
+                    ));
+                }
+                core_headers::Lookup::Registered(canonical) if canonical != name => {
+                    return Err(value_error(
+                        "Message.headers",
+                        &format!("{name:?} is the header {canonical:?}: use that key"),
+                    ));
+                }
+                _ => {}
             }
             write_raw(out, name, value)
         }

@@ -21,7 +21,7 @@ pub fn push_host(out: &mut Vec<u8>, host: &str, ctx: &str) -> PyResult<()> {
     if !is_valid_host(host) {
         return Err(invalid_host(host, ctx));
     }
-    if host.contains(':') && !host.starts_with('[') {
+    if host.contains(':') {
         out.push(b'[');
         out.extend_from_slice(host.as_bytes());
         out.push(b']');
