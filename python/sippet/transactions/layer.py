@@ -387,11 +387,11 @@ class TransactionLayer:
             leave: tuple[float, Transaction, float] | None = None
             popleft = fifo.popleft
             while fifo:
-                entry = fifo[0]
+                entry = popleft()
                 deadline = entry[0]
                 if deadline > bound:
+                    fifo.appendleft(entry)  # not yet: back to the front
                     break
-                popleft()
                 transaction = entry[1]
                 if transaction.entry is not entry:
                     timers._dead -= 1  # cancelled (lazy deletion)
