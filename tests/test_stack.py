@@ -25,7 +25,7 @@ from sippet import (
     Via,
 )
 from sippet.ids import create_branch, create_call_id, create_tag
-from sippet.stack import Core, Stack
+from sippet.stack import AnswerTimeouts, Core, Stack
 from sippet.transactions import ClientKey, ServerKey, TimerSettings
 from sippet.transports import UDP
 
@@ -136,6 +136,46 @@ def closed_port(host: str) -> int:
     with socket.socket(family, socket.SOCK_DGRAM) as probe:
         probe.bind((host, 0))
         return int(probe.getsockname()[1])
+
+
+# -- a core that does not answer ------------------------------------------------------------
+
+
+@async_test
+async def test_requests_the_core_never_answers_are_ended_and_reported() -> None:
+    # No RFC timer ends a server transaction in Trying/Proceeding (§17.2.1, §17.2.2): the
+    # stack's answer timeouts do, so a core that drops requests leaves nothing behind.
+    timeouts = AnswerTimeouts(non_invite=0.3, invite=0.6)
+    stack, core, udp = await stack_on("127.0.0.1", {"MESSAGE": [200]}, answer_timeouts=timeouts)
+    peer = RawPeer("127.0.0.1")
+    try:
+        target = f"sip:bob@127.0.0.1:{udp.local_address[1]}"
+        keys = {}
+        for method in (Method.OPTIONS, Method.INVITE, Method.MESSAGE):
+            peer.send(bytes(request(method, target, peer.address)), udp.local_address)
+            _, keys[method] = await get(core.requests)
+        assert stack.layer.server_count == 3
+        # MESSAGE was answered at once: only OPTIONS, then INVITE, are reported.
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        assert await get(core.errors) == ("unanswered", keys[Method.OPTIONS])
+        assert stack.layer.state_of(keys[Method.OPTIONS]) is None
+        assert stack.layer.state_of(keys[Method.INVITE]) is not None  # its timeout is longer
+        assert await get(core.errors) == ("unanswered", keys[Method.INVITE])
+        assert loop.time() - start >= 0.25
+        assert stack.layer.state_of(keys[Method.INVITE]) is None
+        await asyncio.sleep(0.2)
+        assert core.errors.empty()
+        # The answered MESSAGE stays in Completed for Timer J (64*T1 here), not reported.
+        assert stack.layer.state_of(keys[Method.MESSAGE]) is not None
+    finally:
+        peer.close()
+        await stack.close()
+
+
+def test_answer_timeouts_default_to_64_t1_and_past_timer_c() -> None:
+    stack = Stack(timers=TimerSettings(t1=0.25))
+    assert stack.answer_timeouts == AnswerTimeouts(non_invite=16.0, invite=181.0)
 
 
 # -- two stacks ------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ from sippet.message import (
     build_response,
 )
 from sippet.method import Method
-from sippet.stack import Core, Peer, Stack, run
+from sippet.stack import AnswerTimeouts, Core, Peer, Stack, run
 from sippet.status import StatusClass, reason_phrase, status_class
 from sippet.transports import UDP, Transport
 from sippet.uri import URI
@@ -55,6 +55,7 @@ __all__ = [
     "DEFAULT_LIMITS",
     "UDP",
     "URI",
+    "AnswerTimeouts",
     "Auth",
     "CSeq",
     "Core",

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from sippet.stack.core import Core
 from sippet.stack.runner import run
-from sippet.stack.stack import Peer, Stack
+from sippet.stack.stack import AnswerTimeouts, Peer, Stack
 
-__all__ = ["Core", "Peer", "Stack", "run"]
+__all__ = ["AnswerTimeouts", "Core", "Peer", "Stack", "run"]

@@ -16,7 +16,9 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import math
 import socket
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal, NamedTuple
 
@@ -43,6 +45,8 @@ from sippet.transactions import (
     DeliverRequest,
     DeliverResponse,
     Send,
+    ServerKey,
+    State,
     Terminated,
     TimerSettings,
     TransactionKey,
@@ -70,6 +74,21 @@ class Peer(NamedTuple):
         return format_address(self.transport.protocol, *self.address)
 
 
+# RFC 3261 §16.6 step 11: Timer C, how long a proxy waits for a final response to an
+# INVITE, MUST be larger than 3 minutes; a UAS core that has not answered by then will not.
+UNANSWERED_INVITE_TIMEOUT = 181.0
+
+
+class AnswerTimeouts(NamedTuple):
+    """How long a server transaction waits for its core's final response before the stack
+    ends it and reports ``receive_error("unanswered", key)``. RFC 3261 sets no such timer
+    (§17.2.1, §17.2.2); without one, a core that drops requests would leave transactions
+    behind without bound. ``math.inf`` disables one."""
+
+    non_invite: float
+    invite: float
+
+
 class Stack:
     """A SIP stack: ``async with Stack(name=...) as stack`` starts it, leaving closes it.
 
@@ -77,6 +96,11 @@ class Stack:
     accepted from the wire; ``resolver`` turns host names into addresses (default: A/AAAA
     through the OS); ``trace`` logs every message on logger ``sippet.trace`` at INFO, one
     line each (``"line"``) or with the full text (``"full"``).
+
+    ``answer_timeouts``: a server transaction whose core has sent no final response after
+    ``non_invite`` (default 64*T1: the client's Timer F has fired, so an answer could no
+    longer arrive) or ``invite`` seconds (default 181 s, past RFC 3261 §16.6 Timer C) is
+    ended, and the core gets ``receive_error("unanswered", key)``.
     """
 
     def __init__(
@@ -87,6 +111,7 @@ class Stack:
         limits: Limits = DEFAULT_LIMITS,
         resolver: Resolver | None = None,
         trace: TraceMode = None,
+        answer_timeouts: AnswerTimeouts | None = None,
     ) -> None:
         self.name = name
         self.limits = limits
@@ -94,6 +119,12 @@ class Stack:
         self.trace: TraceMode = trace
         self.timers = timers if timers is not None else TimerSettings()
         self.layer = TransactionLayer(self.timers)
+        self.answer_timeouts = answer_timeouts or AnswerTimeouts(
+            64 * self.timers.t1, UNANSWERED_INVITE_TIMEOUT
+        )
+        # (deadline, key) of every server transaction given to the core, in order; one
+        # queue per timeout, so that each is sorted by deadline.
+        self._awaiting_answer: tuple[deque[tuple[float, ServerKey]], ...] = (deque(), deque())
         self._core: Core | None = None
         self._transports: list[Transport] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -394,7 +425,13 @@ class Stack:
                 # Nobody will answer: end the server transaction instead of keeping it.
                 self._run(self.layer.terminate(action.key, self._loop.time()))
             return
-        self._call(core.receive_request, action.request, action.key)
+        key = action.key
+        if key is not None and self._loop is not None:
+            is_invite = key.method == "INVITE"
+            timeout = self.answer_timeouts[is_invite]
+            if timeout != math.inf:
+                self._awaiting_answer[is_invite].append((self._loop.time() + timeout, key))
+        self._call(core.receive_request, action.request, key)
 
     def _do_deliver_response(self, action: DeliverResponse) -> None:
         core = self._core
@@ -467,6 +504,9 @@ class Stack:
 
     def _rearm(self) -> None:
         deadline = self.layer.next_deadline()
+        for queue in self._awaiting_answer:
+            if queue and (deadline is None or queue[0][0] < deadline):
+                deadline = queue[0][0]
         if deadline == self._deadline:
             return
         if self._timer is not None:
@@ -489,7 +529,29 @@ class Stack:
         except Exception:
             logger.exception("%s: timer handling failed", self.name)
             actions = []
-        self._run(actions)
+        self._run(actions + self._end_unanswered(now))
+
+    def _end_unanswered(self, now: float) -> list[Any]:
+        """Ends the server transactions still waiting for a final response past their
+        answer timeout (see ``AnswerTimeouts``), and tells the core."""
+        actions: list[Any] = []
+        for queue in self._awaiting_answer:
+            while queue and queue[0][0] <= now:
+                _, key = queue.popleft()
+                # Trying/Proceeding: no final response yet. Any later state (or none: the
+                # transaction is over) means the core answered.
+                if self.layer.state_of(key) not in (State.TRYING, State.PROCEEDING):
+                    continue
+                self._drops.warning(
+                    "%s: no final response from the core to %s %s: transaction ended",
+                    self.name,
+                    key.method,
+                    key.branch,
+                )
+                actions += self.layer.terminate(key, now)
+                if self._core is not None:
+                    self._call(self._core.receive_error, "unanswered", key)
+        return actions
 
     # -- transport side -------------------------------------------------------------------
 
