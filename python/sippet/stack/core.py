@@ -23,7 +23,9 @@ class Core:
       after the transaction ended, or a response a stateless proxy must forward).
     - ``receive_error(reason, key)``: a transaction failed: ``"timeout"`` (Timers B, F, H),
       or a transport error (``"unreachable"``, ``"nxdomain"``, ``"no_transport"``...). RFC 3261
-      §8.1.3.1: treat a timeout as a 408 and a transport error as a 503.
+      §8.1.3.1: treat a timeout as a 408 and a transport error as a 503. For a server key,
+      ``"unanswered"``: the core sent no final response within the stack's
+      ``AnswerTimeouts``, and the transaction was ended.
     """
 
     def receive_request(
