@@ -42,7 +42,8 @@ TIMER_D = 32.0
 TRYING_DELAY = 0.2
 
 CLIENT_BRANCHES = ["z9hG4bKc0", "z9hG4bKc1", "z9hG4bKc2"]
-SERVER_BRANCHES = ["z9hG4bKs0", "z9hG4bKs1", "z9hG4bKs2"]
+SERVER_BRANCHES: list[str | None] = ["z9hG4bKs0", "z9hG4bKs1", "z9hG4bKs2", None]
+"""None: an RFC 2543 request (no branch), matched by the §17.2.3 fallback rules."""
 METHODS = ["INVITE", "OPTIONS", "CANCEL"]
 STATUSES = [100, 180, 183, 200, 202, 300, 404, 486, 500, 603]
 TU_STATUSES = [100, 180, 200, 486, 603]
@@ -76,12 +77,17 @@ class Tx:
         return min(slots) if slots else None
 
 
-def _build_request(method: str, branch: str) -> Message:
+def _build_request(method: str, branch: str | None) -> Message:
     if method == "INVITE":
         return invite(branch=branch)
     if method == "CANCEL":
         return cancel_for(invite(branch=branch))
     return request(Method.OPTIONS, branch=branch)
+
+
+def _branch_of(key: TransactionKey) -> str | None:
+    """The branch a server key was made from; None for the RFC 2543 synthetic one."""
+    return None if key.branch.startswith("rfc2543 ") else key.branch
 
 
 def _describe(action: Action) -> Expected:
@@ -141,9 +147,9 @@ class TransactionLayerMachine(RuleBasedStateMachine):
     def _client(self, branch: str, method: str) -> Tx | None:
         return self.live.get(ClientKey(branch, method))
 
-    def _server(self, branch: str, method: str) -> Tx | None:
+    def _server(self, branch: str | None, method: str) -> Tx | None:
         for key, tx in self.live.items():
-            if tx.server and key.branch == branch and key.method == method:
+            if tx.server and _branch_of(key) == branch and key.method == method:
                 return tx
         return None
 
@@ -382,7 +388,7 @@ class TransactionLayerMachine(RuleBasedStateMachine):
         method=st.sampled_from(METHODS),
         reliable=st.booleans(),
     )
-    def server_request(self, branch: str, method: str, reliable: bool) -> None:
+    def server_request(self, branch: str | None, method: str, reliable: bool) -> None:
         tx = self._server(branch, method)
         if method == "CANCEL":
             inv = self._server(branch, "INVITE")
@@ -404,7 +410,7 @@ class TransactionLayerMachine(RuleBasedStateMachine):
         assert len(actions) == 1 and isinstance(actions[0], DeliverRequest)
         key = actions[0].key
         assert isinstance(key, ServerKey)
-        assert (key.branch, key.method) == (branch, method)
+        assert (_branch_of(key), key.method) == (branch, method)
         assert key not in self.live
         invite_tx = method == "INVITE"
         tx = Tx(key, invite_tx, True, reliable, source, req, State.PROCEEDING)
@@ -417,7 +423,7 @@ class TransactionLayerMachine(RuleBasedStateMachine):
         _assert_actions(actions, [("DReq", key, req)])
 
     @rule(branch=st.sampled_from(SERVER_BRANCHES), for_2xx=st.booleans())
-    def server_ack(self, branch: str, for_2xx: bool) -> None:
+    def server_ack(self, branch: str | None, for_2xx: bool) -> None:
         tx = self._server(branch, "INVITE")
         inv = tx.request if tx is not None else invite(branch=branch)
         last = tx.last_sent if tx is not None else None
@@ -432,6 +438,11 @@ class TransactionLayerMachine(RuleBasedStateMachine):
         out: list[Expected] = []
         if tx is None or tx.state is State.ACCEPTED:  # RFC 6026 §7.1: to the TU
             out.append(("DReq", None, ack))
+        elif branch is None and not isinstance(last, Message):
+            # §17.2.3, RFC 2543 rules: an ACK matches with the To tag of the response the
+            # transaction sent (the ACK above copies it); none sent yet, or the layer's own
+            # 100 (no To tag) against an ACK with one: not this transaction's ACK.
+            out.append(("DReq", None, ack))
         elif tx.state is State.COMPLETED:  # §17.2.1: Confirmed, Timer I
             tx.state = State.CONFIRMED
             self._wait_or_end(tx, 0.0 if tx.reliable else T4, self.now, out)
@@ -443,7 +454,7 @@ class TransactionLayerMachine(RuleBasedStateMachine):
         method=st.sampled_from(METHODS),
         status=st.sampled_from(TU_STATUSES),
     )
-    def tu_response(self, branch: str, method: str, status: int) -> None:
+    def tu_response(self, branch: str | None, method: str, status: int) -> None:
         tx = self._server(branch, method)
         if tx is None:
             response = response_to(_build_request(method, branch), status)
