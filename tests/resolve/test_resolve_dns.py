@@ -8,13 +8,15 @@ import random
 import socket
 from collections import Counter
 
+import dns.message
+import dns.rrset
 import pytest
 from conftest import DOMAIN, HOSTS, StartDnsmasq
 from dnsmasq_server import Dnsmasq, free_port
 from helpers.aio import async_test
 from sippet.errors import TransportError
 from sippet.resolve import IPFamily, Lookup, ResolveLimits
-from sippet.resolve.dns_resolver import DnsResolver, parse_nameserver
+from sippet.resolve.dns_resolver import DnsResolver, negative_ttl, parse_nameserver
 from sippet.uri import URI
 
 
@@ -263,3 +265,17 @@ def test_parse_nameserver(text: str, expected: tuple[str, int]) -> None:
 def test_parse_nameserver_refuses(text: str) -> None:
     with pytest.raises(ValueError):
         parse_nameserver(text)
+
+
+def test_negative_ttl_is_the_soa_ttl_capped_by_its_minimum() -> None:
+    response = dns.message.make_response(dns.message.make_query("x.sippet.test", "A"))
+    assert negative_ttl(response, 60.0) == 60.0  # no SOA: the default
+    soa = "ns.sippet.test. admin.sippet.test. 1 3600 600 86400 {minimum}"
+    response.authority.append(
+        dns.rrset.from_text("sippet.test", 900, "IN", "SOA", soa.format(minimum=300))
+    )
+    assert negative_ttl(response, 60.0) == 300.0
+    response.authority[0] = dns.rrset.from_text(
+        "sippet.test", 120, "IN", "SOA", soa.format(minimum=300)
+    )
+    assert negative_ttl(response, 60.0) == 120.0

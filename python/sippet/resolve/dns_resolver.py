@@ -200,24 +200,25 @@ class DnsResolver:
         except dns.resolver.NXDOMAIN as exc:
             responses = exc.kwargs.get("responses") or {}
             response = next(iter(responses.values()), None)
-            return Answer.empty(self._negative_ttl(response))
+            return Answer.empty(negative_ttl(response, self.limits.negative_ttl))
         except (dns.exception.DNSException, OSError):
             # Timeout, SERVFAIL or REFUSED from every server, malformed replies, a socket
             # error (ICMP unreachable).
             return Answer.failed()
         if result.rrset is None:
-            return Answer.empty(self._negative_ttl(result.response))
+            return Answer.empty(negative_ttl(result.response, self.limits.negative_ttl))
         records = _records(result.rrset, rtype)[: self.limits.max_records_per_answer]
         return Answer.found(records, float(result.chaining_result.minimum_ttl))
 
-    def _negative_ttl(self, response: dns.message.Message | None) -> float:
-        """RFC 2308 §5: a negative answer lives for the SOA's TTL, at most its minimum
-        field; without an SOA, for ``ResolveLimits.negative_ttl``."""
-        if response is not None:
-            for rrset in response.authority:
-                if rrset.rdtype == dns.rdatatype.SOA and len(rrset):
-                    return float(min(rrset.ttl, rrset[0].minimum))
-        return self.limits.negative_ttl
+
+def negative_ttl(response: dns.message.Message | None, default: float) -> float:
+    """RFC 2308 §5: a negative answer lives for the SOA record's TTL, at most the SOA
+    minimum field; ``default`` when the response carries no SOA."""
+    if response is not None:
+        for rrset in response.authority:
+            if rrset.rdtype == dns.rdatatype.SOA and len(rrset):
+                return float(min(rrset.ttl, rrset[0].minimum))
+    return default
 
 
 def _dnspython_resolver(nameserver: str | None, timeout: float) -> dns.asyncresolver.Resolver:

@@ -221,6 +221,7 @@ class Resolution:
             hosts.extend(
                 (service.transport, record.target, record.port)
                 for record in order_srv(records, self._rng)
+                if record.port != 0  # nothing can be sent to port 0
             )
         if hosts:
             return (yield from self._addresses(hosts))
