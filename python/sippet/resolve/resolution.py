@@ -29,6 +29,7 @@ from sippet.resolve.records import (
     Query,
     RecordType,
     SrvRecord,
+    normalize_name,
 )
 from sippet.resolve.srv import RandomSource, is_unavailable, order_srv
 from sippet.resolve.transports import DEFAULT_TRANSPORTS, TRANSPORTS, default_port
@@ -138,7 +139,7 @@ class Resolution:
     def _advance(self, answers: dict[Query, Answer] | None) -> None:
         while True:
             try:
-                asked = self._steps.send(answers)  # type: ignore[arg-type]
+                asked = next(self._steps) if answers is None else self._steps.send(answers)
             except StopIteration as done:
                 self._asked = ()
                 self._destinations = done.value[: self.limits.max_destinations]
@@ -154,25 +155,19 @@ class Resolution:
     def _resolve(self) -> Step:
         lookup = self.lookup
         allowed = self._allowed_transports()
-        if not allowed:
-            return []
-        if lookup.transport is not None and lookup.transport not in allowed:
+        if not allowed or (lookup.transport is not None and lookup.transport not in allowed):
             self._unsupported = True
             return []
         family = ip_family(lookup.host)
         if family is not None:
             # §4.1, §4.2: a numeric TARGET needs no DNS.
             transport = lookup.transport or self._default_transport(allowed)
-            if transport is None:
-                return []
             port = lookup.port if lookup.port is not None else default_port(transport)
             address = lookup.host
             return [Destination(transport, family, address, port, address, address)]
         if lookup.port is not None:
             # §4.2: a name with an explicit port: A/AAAA only, at that port.
             transport = lookup.transport or self._default_transport(allowed)
-            if transport is None:
-                return []
             return (yield from self._addresses([(transport, lookup.host, lookup.port)]))
         services, fallback = yield from self._services(allowed)
         return (yield from self._servers(services, fallback))
@@ -200,8 +195,7 @@ class Resolution:
             for transport in allowed[: self.limits.max_services]
         ]
         default = self._default_transport(allowed)
-        fallback = [default] if default is not None else []
-        return services, fallback + [name for name in allowed if name != default]
+        return services, [default] + [name for name in allowed if name != default]
 
     def _servers(self, services: list[Service], fallback: list[str]) -> Step:
         """§4.2: the SRV records of each service in RFC 2782 order, then their addresses;
@@ -219,7 +213,7 @@ class Resolution:
                 self._saw_unavailable = True
                 continue
             hosts.extend(
-                (service.transport, record.target, record.port)
+                (service.transport, normalize_name(record.target), record.port)
                 for record in order_srv(records, self._rng)
                 if record.port != 0  # nothing can be sent to port 0
             )
@@ -278,17 +272,13 @@ class Resolution:
         names = [name for name in self.transports if name in TRANSPORTS]
         if self.lookup.secure:
             names = [name for name in names if TRANSPORTS[name].secure]
-        if not names:
-            self._unsupported = True
         return tuple(names)
 
-    def _default_transport(self, allowed: tuple[str, ...]) -> str | None:
+    def _default_transport(self, allowed: tuple[str, ...]) -> str:
         """§4.1: UDP for sip:, TLS (RFC 3263 says TCP: TCP under TLS) for sips:, when the
-        client has it; else its most preferred transport."""
+        client has it; else its most preferred transport (``allowed`` is not empty)."""
         preferred = "TLS" if self.lookup.secure else "UDP"
-        if preferred in allowed:
-            return preferred
-        return allowed[0] if allowed else None
+        return preferred if preferred in allowed else allowed[0]
 
     def _records(self, answer: Answer, kind: type[_R]) -> list[_R]:
         """The records of ``kind`` in ``answer``, at most ``max_records_per_answer``."""
