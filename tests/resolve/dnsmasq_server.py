@@ -9,7 +9,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import dns.exception
@@ -111,3 +111,7 @@ class Dnsmasq:
                 process.wait(timeout=5)
         if process.stderr is not None:
             process.stderr.close()
+
+
+StartDnsmasq = Callable[..., Dnsmasq]
+"""The ``start_dnsmasq`` fixture: ``start(records, *, ttl=..., port=0) -> Dnsmasq``."""

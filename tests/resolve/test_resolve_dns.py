@@ -11,13 +11,14 @@ from collections import Counter
 import dns.message
 import dns.rrset
 import pytest
-from conftest import DOMAIN, HOSTS, StartDnsmasq
-from dnsmasq_server import Dnsmasq, free_port
 from helpers.aio import async_test
 from sippet.errors import TransportError
 from sippet.resolve import IPFamily, Lookup, ResolveLimits
 from sippet.resolve.dns_resolver import DnsResolver, negative_ttl, parse_nameserver
 from sippet.uri import URI
+
+from .dns_zone import DOMAIN, HOSTS
+from .dnsmasq_server import Dnsmasq, StartDnsmasq, free_port
 
 
 class FakeClock:

@@ -8,7 +8,6 @@ import random
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from resolve_zone import Zone
 from sippet.resolve import (
     TRANSPORTS,
     AddressRecord,
@@ -22,6 +21,8 @@ from sippet.resolve import (
     ResolveLimits,
     SrvRecord,
 )
+
+from .resolve_zone import Zone
 
 NAMES = ["example.com", "a.example.com", "b.example.com", "_sip._udp.example.com"]
 NAMES += [f"{info.srv_label}.example.com" for info in TRANSPORTS.values()]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 
 import pytest
-from resolve_zone import Zone, drive
 from sippet.errors import TransportError
 from sippet.resolve import (
     Answer,
@@ -18,6 +17,8 @@ from sippet.resolve import (
     ResolveLimits,
 )
 from sippet.uri import URI
+
+from .resolve_zone import Zone, drive
 
 V4 = IPFamily.IPV4
 V6 = IPFamily.IPV6

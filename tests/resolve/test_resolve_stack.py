@@ -7,8 +7,6 @@ import asyncio
 import socket
 from typing import Any
 
-from conftest import DOMAIN
-from dnsmasq_server import Dnsmasq
 from helpers.aio import async_test, recvfrom
 from sippet import CSeq, Message, Method, NameAddr, RequestLine, SentBy, StatusLine, Via
 from sippet.ids import create_branch, create_call_id, create_tag
@@ -17,6 +15,9 @@ from sippet.stack import Core, Stack
 from sippet.transactions import ClientKey
 from sippet.transports import UDP
 from sippet.uri import URI
+
+from .dns_zone import DOMAIN
+from .dnsmasq_server import Dnsmasq
 
 PLAIN_ADDRESS = "127.0.0.4"  # plain.sippet.test's A record in the test zone
 TIMEOUT = 5.0
