@@ -172,6 +172,24 @@ async def test_concurrent_lookups_share_queries(dnsmasq: Dnsmasq) -> None:
 
 
 @async_test
+async def test_a_cancelled_lookup_does_not_cancel_the_shared_query(dnsmasq: Dnsmasq) -> None:
+    resolver = resolver_for(dnsmasq)
+    uri = URI.parse(f"sip:ping@naptr.{DOMAIN}")
+    abandoned = asyncio.ensure_future(resolver.resolve_uri(uri))
+    kept = asyncio.ensure_future(resolver.resolve_uri(uri))
+    await asyncio.sleep(0)  # both are now waiting on the same NAPTR query
+    abandoned.cancel()
+    found = await kept
+    assert [str(d) for d in found] == [
+        f"tls:127.0.0.1:5061 (h1.{DOMAIN})",
+        f"tcp:127.0.0.1:5060 (h1.{DOMAIN})",
+        f"udp:127.0.0.2:5062 (h2.{DOMAIN})",
+    ]
+    assert abandoned.cancelled()
+    assert resolver.queries_sent == 6
+
+
+@async_test
 async def test_answers_expire_with_their_ttl(start_dnsmasq: StartDnsmasq) -> None:
     first = start_dnsmasq([f"--host-record=moving.{DOMAIN},127.0.0.5"], ttl=30)
     clock = FakeClock()

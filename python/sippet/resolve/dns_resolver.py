@@ -95,6 +95,9 @@ class DnsResolver:
       only when ``IPFamily.IPV6`` is listed (a stack with an IPv6 transport lists it).
     - ``rng``: the random source of the RFC 2782 weighted order (seed it in tests).
     - ``clock``: seconds, for the cache (``time.monotonic`` by default; a fake in tests).
+
+    Use one resolver per event loop: its query bound and shared queries belong to the loop
+    that first uses them.
     """
 
     def __init__(
