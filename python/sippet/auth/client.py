@@ -1,0 +1,242 @@
+"""The client side of digest authentication: answer a 401 or 407 (RFC 3261 §22.2, §22.3;
+RFC 7616 §3.4, §3.7; RFC 8760 §2.4).
+
+``DigestClient.authorize(request, response)`` returns the request to send again: a copy of
+``request`` with a new CSeq (§22.2: "MUST increment the CSeq"), a new Via branch (a new
+transaction, §8.1.1.7) and one Authorization or Proxy-Authorization per challenged realm.
+It keeps nonce counts per nonce, so answering the same nonce again (``authorize`` of a later
+request with the same challenge) sends a growing ``nc``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sippet.auth.digest import Qop, format_nonce_count, password_ha1, response
+from sippet.auth.errors import AuthError, AuthReason
+from sippet.auth.fields import Challenge, Credentials, is_digest
+from sippet.headers import Auth, CSeq, Via
+from sippet.ids import create_branch
+from sippet.message import Message, RequestLine, StatusLine
+from sippet.method import Method
+
+DEFAULT_MAX_CLIENT_NONCES = 256
+"""Nonce counts kept (least recently used go first): one per server the client talks to
+is enough, a forgotten nonce only restarts at nc=1 (the server then answers stale=true)."""
+
+# (challenge header, credentials header): RFC 3261 §22.2 (UAS, registrar) and §22.3 (proxy).
+_HEADER_PAIRS = (
+    ("www_authenticate", "authorization"),
+    ("proxy_authenticate", "proxy_authorization"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class UserCredentials:
+    """A username and password for one realm."""
+
+    username: str
+    password: str = ""
+
+    def __repr__(self) -> str:
+        return f"UserCredentials(username={self.username!r}, password=<hidden>)"
+
+
+CredentialsLookup = Mapping[str, UserCredentials] | Callable[[str], UserCredentials | None]
+"""Credentials per realm: a mapping, or a function of the realm (``None``: none known)."""
+
+
+def _new_cnonce() -> str:
+    # RFC 7616 §3.4: an opaque quoted string chosen by the client; 128 random bits.
+    return secrets.token_hex(16)
+
+
+class DigestClient:
+    """Answers digest challenges with the credentials of each realm.
+
+    - ``credentials``: per realm, a mapping or a lookup function;
+    - ``default``: used for a realm ``credentials`` does not know (the common case of
+      one account and a realm you do not know in advance);
+    - ``prefer_auth_int``: answer with ``qop=auth-int`` when offered (integrity of the
+      body too; off by default because an intermediary that rewrites SDP breaks it).
+    """
+
+    def __init__(
+        self,
+        credentials: CredentialsLookup | None = None,
+        *,
+        default: UserCredentials | None = None,
+        prefer_auth_int: bool = False,
+        max_nonces: int = DEFAULT_MAX_CLIENT_NONCES,
+        cnonce_factory: Callable[[], str] = _new_cnonce,
+    ) -> None:
+        self._credentials = credentials
+        self.default = default
+        self.prefer_auth_int = prefer_auth_int
+        self.max_nonces = max_nonces
+        self._new_cnonce = cnonce_factory
+        self._counts: OrderedDict[str, int] = OrderedDict()
+
+    def credentials_for(self, realm: str) -> UserCredentials | None:
+        lookup = self._credentials
+        found: UserCredentials | None = None
+        if isinstance(lookup, Mapping):
+            found = lookup.get(realm)
+        elif lookup is not None:
+            found = lookup(realm)
+        return found if found is not None else self.default
+
+    def authorize(self, request: Message, challenge_response: Message) -> Message:
+        """The request to send again in answer to a 401/407 ``challenge_response``.
+
+        For every realm challenged (in WWW-Authenticate and Proxy-Authenticate alike: a
+        forking proxy may gather both into one response, RFC 3261 §16.7 step 7), the
+        strongest challenge we can answer is chosen (RFC 7616 §3.7, RFC 8760 §2.4: the
+        order of the headers does not matter, strength does) and answered. Credentials the
+        request carried for other realms stay.
+
+        Raises ``AuthError``: ``not_a_challenge`` (not a 401/407, or an ACK or CANCEL, which
+        cannot be resubmitted, §22.1), ``no_usable_challenge`` (no Digest challenge with a
+        known algorithm and qop), ``no_credentials`` (no credentials for any challenged
+        realm), ``rejected`` (every realm challenged again without ``stale=true`` after
+        ``request`` answered it: the password is wrong, §22.2 says not to retry).
+        """
+        if not isinstance(request.start_line, RequestLine):
+            raise ValueError("authorize() needs the request that got the challenge")
+        status = challenge_response.start_line
+        method = str(request.start_line.method)
+        if (
+            not isinstance(status, StatusLine)
+            or status.status_code not in (401, 407)
+            or method in (Method.ACK, Method.CANCEL)
+        ):
+            raise AuthError(
+                "only a 401 or 407 to a request other than ACK and CANCEL can be answered",
+                reason=AuthReason.NOT_A_CHALLENGE,
+            )
+        answers: dict[str, list[Auth]] = {}
+        usable = rejected = 0
+        for challenge_key, credentials_key in _HEADER_PAIRS:
+            sent = _realms_answered(request.headers.get(credentials_key))
+            for challenge in _strongest_per_realm(challenge_response.headers.get(challenge_key)):
+                usable += 1
+                if challenge.realm in sent and not challenge.stale:
+                    rejected += 1
+                    continue
+                user = self.credentials_for(challenge.realm)
+                if user is None:
+                    continue
+                answers.setdefault(credentials_key, []).append(
+                    self._answer(challenge, user, request).to_auth()
+                )
+        if not answers:
+            if usable == 0:
+                raise AuthError(
+                    "no Digest challenge with a known algorithm and qop",
+                    reason=AuthReason.NO_USABLE_CHALLENGE,
+                )
+            if rejected == usable:
+                raise AuthError("the credentials sent were rejected", reason=AuthReason.REJECTED)
+            raise AuthError(
+                "no credentials for the challenged realm(s)", reason=AuthReason.NO_CREDENTIALS
+            )
+        return _resubmission(request, answers)
+
+    def _answer(self, challenge: Challenge, user: UserCredentials, request: Message) -> Credentials:
+        assert isinstance(request.start_line, RequestLine)
+        uri = str(request.start_line.request_uri)
+        qop = self._choose_qop(challenge.qop_options)
+        nonce_count = cnonce = None
+        if qop is not None:
+            nonce_count = format_nonce_count(self._next_count(challenge.nonce))
+            cnonce = self._new_cnonce()
+        ha1 = password_ha1(challenge.algorithm.base, user.username, challenge.realm, user.password)
+        digest = response(
+            challenge.algorithm,
+            ha1,
+            nonce=challenge.nonce,
+            method=str(request.start_line.method),
+            uri=uri,
+            qop=qop,
+            nonce_count=nonce_count,
+            cnonce=cnonce,
+            body=request.body,
+        )
+        return Credentials(
+            username=user.username,
+            realm=challenge.realm,
+            nonce=challenge.nonce,
+            uri=uri,
+            response=digest,
+            algorithm=challenge.algorithm,
+            qop=qop,
+            nonce_count=nonce_count,
+            cnonce=cnonce,
+            opaque=challenge.opaque,  # RFC 7616 §3.4: returned unchanged
+            algorithm_named=challenge.algorithm_named,
+        )
+
+    def _choose_qop(self, options: tuple[Qop, ...]) -> Qop | None:
+        # RFC 3261 §22.4 item 8: a qop offered MUST be answered with one of the values.
+        if not options:
+            return None
+        if self.prefer_auth_int and Qop.AUTH_INT in options:
+            return Qop.AUTH_INT
+        return Qop.AUTH if Qop.AUTH in options else options[0]
+
+    def _next_count(self, nonce: str) -> int:
+        count = self._counts.pop(nonce, 0) + 1
+        self._counts[nonce] = count
+        while len(self._counts) > self.max_nonces:
+            self._counts.popitem(last=False)
+        return count
+
+
+def _strongest_per_realm(values: list[Any] | None) -> list[Challenge]:
+    """The strongest usable challenge of each realm, realms in first-seen order; between
+    equally strong ones, the first listed."""
+    best: dict[str, Challenge] = {}
+    for value in values or ():
+        challenge = Challenge.from_auth(Auth(*value))
+        if challenge is None:
+            continue
+        current = best.get(challenge.realm)
+        if current is None or challenge.algorithm.strength > current.algorithm.strength:
+            best[challenge.realm] = challenge
+    return list(best.values())
+
+
+def _realms_answered(values: list[Any] | None) -> set[str]:
+    realms: set[str] = set()
+    for value in values or ():
+        auth = Auth(*value)
+        realm = auth.params.get("realm")
+        if is_digest(auth) and realm is not None:
+            realms.add(realm)
+    return realms
+
+
+def _resubmission(request: Message, answers: dict[str, list[Auth]]) -> Message:
+    """A copy of ``request`` with a new CSeq and branch and the new credentials in place
+    of any earlier ones for the same realms."""
+    again = request.copy()
+    headers = again.headers
+    cseq = CSeq(*headers["cseq"])
+    headers["cseq"] = CSeq(cseq.seq + 1, cseq.method)
+    vias = headers.get("via")
+    if vias:
+        top = Via(*vias[0])
+        vias[0] = top._replace(params={**top.params, "branch": create_branch()})
+    for key, new in answers.items():
+        realms = {auth.params.get("realm") for auth in new}
+        kept = [
+            value
+            for value in headers.get(key) or ()
+            if not (is_digest(Auth(*value)) and Auth(*value).params.get("realm") in realms)
+        ]
+        headers[key] = kept + new
+    return again
