@@ -30,7 +30,7 @@ class Algorithm(StrEnum):
     @property
     def base(self) -> Algorithm:
         """The algorithm without ``-sess``: the one whose HA1 a password store keeps."""
-        return Algorithm(self.value.removesuffix("-sess"))
+        return _BASE[self]
 
     @property
     def strength(self) -> int:
@@ -82,6 +82,7 @@ DEFAULT_SERVER_ALGORITHMS: tuple[Algorithm, ...] = (Algorithm.SHA_256, Algorithm
 first, and MD5 last for old clients (SIPp and many phones know only MD5)."""
 
 _BY_NAME = {algorithm.value.lower(): algorithm for algorithm in Algorithm}
+_BASE = {algorithm: Algorithm(algorithm.value.removesuffix("-sess")) for algorithm in Algorithm}
 
 
 def parse_algorithm(name: str | None) -> Algorithm | None:

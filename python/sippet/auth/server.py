@@ -255,4 +255,5 @@ def _same_uri(text: str, request_uri: URI) -> bool:
         uri = URI.parse(text)
     except ValueError:
         return False
-    return uri.equivalent(request_uri)
+    # Equal values first: the common case, and far cheaper than §19.1.4 equivalence.
+    return uri == request_uri or uri.equivalent(request_uri)
