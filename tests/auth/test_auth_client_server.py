@@ -411,6 +411,16 @@ def test_uri_check_can_be_turned_off_for_forwarded_requests() -> None:
             "response": "0",
             "algorithm": "ROT13",
         },
+        {
+            "username": "alice",
+            "realm": REALM,
+            "nonce": "n",
+            "uri": "sip:x",
+            "response": "0",
+            "qop": "auth",
+            "nc": "00000000",  # counts start at 1
+            "cnonce": "c",
+        },
     ],
 )
 def test_malformed_credentials_get_400(params: dict[str, str]) -> None:
@@ -437,3 +447,40 @@ def test_credentials_value_round_trips() -> None:
     )
     assert Credentials.from_auth(creds.to_auth()) == creds
     assert replace(creds, algorithm_named=False).to_auth().params.get("algorithm") is None
+
+
+# Usernames and realms are quoted strings on the wire (RFC 3261 §25.1 qdtext and quoted-pair:
+# any UTF-8 text but control characters); passwords never travel.
+QUOTABLE = st.text(
+    st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\x7f"),
+    min_size=1,
+    max_size=20,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    username=QUOTABLE,
+    realm=QUOTABLE,
+    password=st.text(max_size=30),
+    algorithm=st.sampled_from(list(Algorithm)),
+    qop=st.sampled_from(list(Qop)),
+    body=st.binary(max_size=64),
+)
+def test_any_user_realm_and_password_agree_across_the_wire(
+    username: str, realm: str, password: str, algorithm: Algorithm, qop: Qop, body: bytes
+) -> None:
+    store = Users()
+    store.set_password(username, realm, password)
+    srv = DigestServer(realm, store, KEY, algorithms=[algorithm], qop=[qop])
+    req = request("MESSAGE")
+    req.headers["content_type"] = (("application", "octet-stream"), {})
+    req.body = body
+    req = wire(req)
+    cli = DigestClient({realm: UserCredentials(username, password)}, prefer_auth_int=True)
+    retry = wire(cli.authorize(req, wire(srv.challenge(req, T0))))
+    verdict = srv.verify(retry, T0)
+    assert verdict.ok and verdict.username == username, verdict
+    wrong = DigestClient(default=UserCredentials(username, password + "x"))
+    bad = wire(wrong.authorize(req, wire(srv.challenge(req, T0))))
+    assert srv.verify(bad, T0).reason is AuthReason.WRONG_RESPONSE

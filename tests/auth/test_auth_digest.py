@@ -4,7 +4,14 @@ and the FIPS 180-4 SHA-512/256 test vector; algorithm names and strength."""
 from __future__ import annotations
 
 import pytest
-from sippet.auth import Algorithm, Qop, parse_algorithm, password_ha1, response
+from sippet.auth import (
+    Algorithm,
+    Qop,
+    parse_algorithm,
+    parse_algorithm_list,
+    password_ha1,
+    response,
+)
 from sippet.auth.digest import format_nonce_count, ha2
 
 # RFC 7616 §3.9.1: one nonce, two algorithms.
@@ -124,3 +131,11 @@ def test_nonce_count_format() -> None:
     for bad in (0, 2**32):
         with pytest.raises(ValueError):
             format_nonce_count(bad)
+
+
+def test_algorithm_lists_keep_order_and_refuse_unknown_names() -> None:
+    assert parse_algorithm_list("sha-256, MD5,sha-256") == (Algorithm.SHA_256, Algorithm.MD5)
+    assert parse_algorithm_list("SHA-512-256-sess") == (Algorithm.SHA_512_256_SESS,)
+    for bad in ("", "md5,", "sha-1", "md5;sha-256"):
+        with pytest.raises(ValueError):
+            parse_algorithm_list(bad)

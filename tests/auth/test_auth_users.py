@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sippet.auth import Algorithm, Users, UsersFileError, password_ha1
 from sippet.cli import main
+from sippet.cli.passwd import load_users
 
 
 def test_set_password_stores_ha1_per_base_algorithm_never_the_password() -> None:
@@ -121,3 +122,23 @@ def test_passwd_refuses_an_empty_password_and_a_broken_file(
     assert "line 1" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         passwd(str(path), "alice", "--password", "pw", "--algorithms", "sha-1")
+
+
+def test_passwd_stores_the_base_of_a_session_algorithm(tmp_path: Path) -> None:
+    path = tmp_path / "users"
+    assert passwd(str(path), "al", "--password", "pw", "--algorithms", "sha-256-sess") == 0
+    users = load_users(path)
+    assert users.ha1("al", "sippet", Algorithm.SHA_256_SESS) == password_ha1(
+        Algorithm.SHA_256, "al", "sippet", "pw"
+    )
+    assert users.ha1("al", "sippet", Algorithm.MD5) is None
+
+
+def test_load_users_reports_a_missing_file_unless_allowed(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        load_users(tmp_path / "absent")
+    assert len(load_users(tmp_path / "absent", missing_ok=True)) == 0
+    big = tmp_path / "big"
+    big.write_bytes(b"#" * (16 * 1024 * 1024 + 10))
+    with pytest.raises(UsersFileError):
+        load_users(big)

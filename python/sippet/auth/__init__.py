@@ -16,6 +16,7 @@ from sippet.auth.algorithms import (
     DEFAULT_SERVER_ALGORITHMS,
     Algorithm,
     parse_algorithm,
+    parse_algorithm_list,
 )
 from sippet.auth.client import DigestClient, UserCredentials
 from sippet.auth.digest import Qop, password_ha1, response
@@ -51,6 +52,7 @@ __all__ = [
     "challengeable",
     "generate_key",
     "parse_algorithm",
+    "parse_algorithm_list",
     "password_ha1",
     "response",
 ]

@@ -94,3 +94,18 @@ def parse_algorithm(name: str | None) -> Algorithm | None:
     if name is None:
         return Algorithm.MD5
     return _BY_NAME.get(name.lower())
+
+
+def parse_algorithm_list(text: str) -> tuple[Algorithm, ...]:
+    """``"sha-256,md5"`` -> ``(Algorithm.SHA_256, Algorithm.MD5)``, in the order given,
+    duplicates dropped: what a server offers (``sippet uas --algorithms``) or which HA1
+    a users file keeps. Raises ``ValueError`` naming an unknown algorithm or an empty list."""
+    chosen: list[Algorithm] = []
+    for name in text.split(","):
+        algorithm = _BY_NAME.get(name.strip().lower())
+        if algorithm is None:
+            known = ", ".join(a.value.lower() for a in Algorithm)
+            raise ValueError(f"unknown digest algorithm {name.strip()!r} (known: {known})")
+        if algorithm not in chosen:
+            chosen.append(algorithm)
+    return tuple(chosen)

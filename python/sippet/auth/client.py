@@ -105,8 +105,8 @@ class DigestClient:
         realm), ``rejected`` (every realm challenged again without ``stale=true`` after
         ``request`` answered it: the password is wrong, §22.2 says not to retry).
         """
-        if not isinstance(request.start_line, RequestLine):
-            raise ValueError("authorize() needs the request that got the challenge")
+        if not isinstance(request.start_line, RequestLine) or "cseq" not in request.headers:
+            raise ValueError("authorize() needs the request (with its CSeq) that got the challenge")
         status = challenge_response.start_line
         method = str(request.start_line.method)
         if (

@@ -146,7 +146,11 @@ class Credentials:
         nonce_count, cnonce = params.get("nc"), params.get("cnonce")
         if qop is not None:
             # RFC 7616 §3.4: with qop, nc and cnonce MUST be sent.
-            if nonce_count is None or not _NONCE_COUNT.match(nonce_count):
+            if (
+                nonce_count is None
+                or not _NONCE_COUNT.match(nonce_count)
+                or int(nonce_count, 16) == 0  # counting starts at 1
+            ):
                 raise MalformedCredentials(f"qop without a valid nc: {nonce_count!r}")
             if not cnonce:
                 raise MalformedCredentials("qop without cnonce")

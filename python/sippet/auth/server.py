@@ -214,7 +214,7 @@ class DigestServer:
         if nonce.state is NonceState.STALE:
             return Verdict(False, AuthReason.STALE_NONCE, credentials.username, stale=True)
         count = 1 if credentials.nonce_count is None else int(credentials.nonce_count, 16)
-        if count == 0 or not self.replays.accept(credentials.nonce, nonce.issued, count, now):
+        if not self.replays.accept(credentials.nonce, nonce.issued, count, now):
             return Verdict(False, AuthReason.REPLAYED, credentials.username, stale=True)
         return Verdict(True, None, credentials.username)
 

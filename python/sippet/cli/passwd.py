@@ -17,25 +17,26 @@ import tempfile
 from pathlib import Path
 from typing import TextIO
 
-from sippet.auth import BASE_ALGORITHMS, DEFAULT_REALM, Algorithm, Users, UsersFileError
+from sippet.auth import (
+    BASE_ALGORITHMS,
+    DEFAULT_REALM,
+    Algorithm,
+    Users,
+    UsersFileError,
+    parse_algorithm_list,
+)
 from sippet.auth.users import MAX_USERS_FILE_BYTES
 
 _FILE_MODE = 0o600
 
 
 def _algorithms(text: str) -> tuple[Algorithm, ...]:
-    chosen: list[Algorithm] = []
-    known = {a.value.lower(): a for a in BASE_ALGORITHMS}
-    for name in text.split(","):
-        algorithm = known.get(name.strip().lower())
-        if algorithm is None:
-            raise argparse.ArgumentTypeError(
-                f"unknown algorithm {name.strip()!r} (choose from "
-                f"{', '.join(a.value.lower() for a in BASE_ALGORITHMS)})"
-            )
-        if algorithm not in chosen:
-            chosen.append(algorithm)
-    return tuple(chosen)
+    try:
+        chosen = parse_algorithm_list(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    # A -sess variant uses its base algorithm's HA1: store that.
+    return tuple(dict.fromkeys(algorithm.base for algorithm in chosen))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -64,7 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, stdin: TextIO | None = None, out: TextIO | None = None) -> int:
     path: Path = args.file
     try:
-        users = _load(path)
+        users = load_users(path, missing_ok=True)
     except (OSError, UnicodeDecodeError, UsersFileError) as exc:
         print(f"error: {path}: {exc}", file=sys.stderr)
         return 2
@@ -91,12 +92,18 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None, out: TextIO | Non
     return 0
 
 
-def _load(path: Path) -> Users:
+def load_users(path: Path, *, missing_ok: bool = False) -> Users:
+    """Read a users file (for ``sippet passwd`` and ``sippet uas --users``). Raises
+    ``OSError`` (a missing file only without ``missing_ok``), ``UnicodeDecodeError`` or
+    ``UsersFileError``; reads at most ``MAX_USERS_FILE_BYTES`` + 1 bytes, so a larger file
+    is refused by ``Users.parse`` without being read whole."""
     try:
         with path.open("rb") as stream:
             data = stream.read(MAX_USERS_FILE_BYTES + 1)
     except FileNotFoundError:
-        return Users()
+        if missing_ok:
+            return Users()
+        raise
     return Users.parse(data.decode("utf-8"))
 
 
