@@ -484,3 +484,31 @@ def test_any_user_realm_and_password_agree_across_the_wire(
     wrong = DigestClient(default=UserCredentials(username, password + "x"))
     bad = wire(wrong.authorize(req, wire(srv.challenge(req, T0))))
     assert srv.verify(bad, T0).reason is AuthReason.WRONG_RESPONSE
+
+
+def test_two_proxies_of_one_realm_are_both_answered_and_each_finds_its_own() -> None:
+    # RFC 3261 §22.3: a fork reached two proxies of one domain; each challenged with a
+    # nonce of its own key, and the UAC answers both in one request.
+    first = DigestServer(REALM, users(), KEY, proxy=True)
+    second = DigestServer(REALM, users(), bytes(range(1, 33)), proxy=True)
+    answer = request().to_response(407)
+    answer.headers["proxy_authenticate"] = first.challenges(T0) + second.challenges(T0)
+    retry = wire(client().authorize(request(), wire(answer)))
+    sent = retry.headers["proxy_authorization"]
+    assert [a.params["algorithm"] for a in sent] == ["SHA-256", "SHA-256"]
+    assert len({a.params["nonce"] for a in sent}) == 2
+    # Each proxy verifies the credentials made with its nonce, wherever they are listed.
+    assert first.verify(retry, T0).ok
+    assert second.verify(retry, T0).ok
+
+
+def test_one_server_with_a_nonce_per_algorithm_gets_the_strongest_first() -> None:
+    answer = challenge_response(
+        Challenge(REALM, "md5-nonce", Algorithm.MD5),
+        Challenge(REALM, "sha-nonce", Algorithm.SHA_256),
+    )
+    retry = client().authorize(request(), answer)
+    assert [a.params["nonce"] for a in retry.headers["authorization"]] == [
+        "sha-nonce",
+        "md5-nonce",
+    ]

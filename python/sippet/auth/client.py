@@ -96,7 +96,8 @@ class DigestClient:
         For every realm challenged (in WWW-Authenticate and Proxy-Authenticate alike: a
         forking proxy may gather both into one response, RFC 3261 §16.7 step 7), the
         strongest challenge we can answer is chosen (RFC 7616 §3.7, RFC 8760 §2.4: the
-        order of the headers does not matter, strength does) and answered. Credentials the
+        order of the headers does not matter, strength does) and answered; once per nonce,
+        when proxies of one realm each challenged with their own (§22.3). Credentials the
         request carried for other realms stay.
 
         Raises ``AuthError``: ``not_a_challenge`` (not a 401/407, or an ACK or CANCEL, which
@@ -197,27 +198,36 @@ class DigestClient:
 
 
 def _strongest_per_realm(values: list[Any] | None) -> list[Challenge]:
-    """The strongest usable challenge of each realm, realms in first-seen order; between
-    equally strong ones, the first listed."""
-    best: dict[str, Challenge] = {}
+    """The challenges to answer: for each (realm, nonce), the strongest usable one.
+
+    One server offering several algorithms gives them one nonce (RFC 7616 §3.9.1), so it
+    gets one answer, in its strongest algorithm. Proxies of one realm reached by a fork
+    challenge with their own nonces, and RFC 3261 §22.3 lets the UAC answer each. Within
+    a realm the strongest answers come first; between equals, the first listed."""
+    best: dict[tuple[str, str], Challenge] = {}
     for value in values or ():
         challenge = Challenge.from_auth(Auth(*value))
         if challenge is None:
             continue
-        current = best.get(challenge.realm)
+        key = (challenge.realm, challenge.nonce)
+        current = best.get(key)
         if current is None or challenge.algorithm.strength > current.algorithm.strength:
-            best[challenge.realm] = challenge
-    return list(best.values())
+            best[key] = challenge
+    realms = list(dict.fromkeys(realm for realm, _ in best))
+    return sorted(
+        best.values(),
+        key=lambda c: (realms.index(c.realm), -c.algorithm.strength),
+    )
+
+
+def _realm_of(value: Any) -> str | None:
+    """The realm of Digest credentials; ``None`` for other schemes."""
+    auth = Auth(*value)
+    return auth.params.get("realm") if is_digest(auth) else None
 
 
 def _realms_answered(values: list[Any] | None) -> set[str]:
-    realms: set[str] = set()
-    for value in values or ():
-        auth = Auth(*value)
-        realm = auth.params.get("realm")
-        if is_digest(auth) and realm is not None:
-            realms.add(realm)
-    return realms
+    return {realm for value in values or () if (realm := _realm_of(value)) is not None}
 
 
 def _resubmission(request: Message, answers: dict[str, list[Auth]]) -> Message:
@@ -233,10 +243,6 @@ def _resubmission(request: Message, answers: dict[str, list[Auth]]) -> Message:
         vias[0] = top._replace(params={**top.params, "branch": create_branch()})
     for key, new in answers.items():
         realms = {auth.params.get("realm") for auth in new}
-        kept = [
-            value
-            for value in headers.get(key) or ()
-            if not (is_digest(Auth(*value)) and Auth(*value).params.get("realm") in realms)
-        ]
+        kept = [value for value in headers.get(key) or () if _realm_of(value) not in realms]
         headers[key] = kept + new
     return again

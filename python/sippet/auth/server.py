@@ -29,6 +29,7 @@ from sippet.auth.fields import Challenge, Credentials, MalformedCredentials, is_
 from sippet.auth.nonce import (
     DEFAULT_MAX_CLOCK_SKEW,
     DEFAULT_NONCE_LIFETIME,
+    NonceCheck,
     NonceFactory,
     NonceState,
 )
@@ -188,10 +189,10 @@ class DigestServer:
         are left alone: they belong to other proxies, RFC 3261 §22.3)."""
         if not isinstance(request.start_line, RequestLine):
             raise ValueError("verify() needs a request")
-        found = self._credentials_for_realm(request)
+        found = self._credentials_for_realm(request, now, binding)
         if isinstance(found, Verdict):
             return found
-        credentials = found
+        credentials, nonce = found
         if credentials.userhash:
             return Verdict(False, AuthReason.UNSUPPORTED)
         if credentials.algorithm not in self.algorithms:
@@ -200,7 +201,6 @@ class DigestServer:
             return Verdict(False, AuthReason.UNSUPPORTED, credentials.username)
         if credentials.qop is not None and credentials.qop not in self.qop:
             return Verdict(False, AuthReason.UNSUPPORTED, credentials.username)
-        nonce = self.nonces.check(credentials.nonce, now, binding)
         if nonce.state is NonceState.INVALID:
             return Verdict(False, AuthReason.BAD_NONCE, credentials.username)
         request_uri = request.start_line.request_uri
@@ -218,16 +218,31 @@ class DigestServer:
             return Verdict(False, AuthReason.REPLAYED, credentials.username, stale=True)
         return Verdict(True, None, credentials.username)
 
-    def _credentials_for_realm(self, request: Message) -> Credentials | Verdict:
+    def _credentials_for_realm(
+        self, request: Message, now: float, binding: str
+    ) -> tuple[Credentials, NonceCheck] | Verdict:
+        """The credentials for this realm whose nonce is ours. RFC 3261 §22.3: a UAC may
+        send several for one realm (proxies of one domain reached by a fork each
+        challenged), so the first with a nonce of this server's key is taken; failing
+        that, the first well-formed one (which then fails as ``bad_nonce``)."""
+        first: tuple[Credentials, NonceCheck] | None = None
+        malformed: Verdict | None = None
         for value in request.headers.get(self.credentials_header) or ():
             auth = Auth(*value)
             if not is_digest(auth) or auth.params.get("realm") != self.realm:
                 continue
             try:
-                return Credentials.from_auth(auth)
+                credentials = Credentials.from_auth(auth)
             except MalformedCredentials:
-                return Verdict(False, AuthReason.MALFORMED, auth.params.get("username"))
-        return Verdict(False, AuthReason.MISSING)
+                malformed = malformed or Verdict(
+                    False, AuthReason.MALFORMED, auth.params.get("username")
+                )
+                continue
+            nonce = self.nonces.check(credentials.nonce, now, binding)
+            if nonce.state is not NonceState.INVALID:
+                return credentials, nonce
+            first = first or (credentials, nonce)
+        return malformed or first or Verdict(False, AuthReason.MISSING)
 
     def _check_digest(self, credentials: Credentials, request: Message) -> AuthReason | None:
         assert isinstance(request.start_line, RequestLine)
