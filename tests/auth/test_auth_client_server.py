@@ -512,3 +512,57 @@ def test_one_server_with_a_nonce_per_algorithm_gets_the_strongest_first() -> Non
         "sha-nonce",
         "md5-nonce",
     ]
+
+
+def test_preauthorize_reuses_the_call_s_challenge_with_the_next_count() -> None:
+    # RFC 3261 §22.3: later requests of the call (a REGISTER refresh, a BYE through an
+    # authenticating proxy) carry credentials for the realms that challenged it.
+    srv = server(proxy=True)
+    cli = client()
+    invite = request("INVITE")
+    retry = wire(cli.authorize(invite, wire(srv.challenge(invite, T0))))
+    assert srv.verify(retry, T0).ok
+    bye = request("BYE", cseq=3)
+    ahead = wire(cli.preauthorize(bye))
+    (sent,) = ahead.headers["proxy_authorization"]
+    assert sent.params["nc"] == "00000002"
+    assert ahead.headers["cseq"].seq == 3  # a new request: its own CSeq and branch stay
+    assert ahead.headers["via"][0].branch == bye.headers["via"][0].branch
+    verdict = srv.verify(ahead, T0 + 10)
+    assert verdict.ok, verdict
+    # Another call, an ACK or a forgotten call get nothing.
+    other = request("BYE")
+    other.headers["call_id"] = "another-call"
+    assert "proxy_authorization" not in cli.preauthorize(other).headers
+    assert "proxy_authorization" not in cli.preauthorize(request("ACK")).headers
+    cli.forget_call(bye.headers["call_id"])
+    assert "proxy_authorization" not in cli.preauthorize(bye).headers
+
+
+def test_preauthorize_after_expiry_gets_stale_and_recovers() -> None:
+    srv = server(nonce_lifetime=30.0)
+    cli = client()
+    first = request()
+    cli.authorize(first, wire(srv.challenge(first, T0)))
+    refresh = wire(cli.preauthorize(request(cseq=3)))
+    verdict = srv.verify(refresh, T0 + 31)
+    assert (verdict.reason, verdict.stale) == (AuthReason.STALE_NONCE, True)
+    renewed = wire(cli.authorize(refresh, wire(srv.refuse(refresh, verdict, T0 + 31))))
+    assert srv.verify(renewed, T0 + 32).ok
+    # The fresh challenge replaced the old one for the next refresh.
+    assert srv.verify(wire(cli.preauthorize(request(cseq=5))), T0 + 33).ok
+
+
+def test_remembered_calls_are_bounded() -> None:
+    srv = server()
+    cli = client(max_calls=2)
+    for n in range(3):
+        req = request()
+        req.headers["call_id"] = f"call-{n}"
+        cli.authorize(req, wire(srv.challenge(req, T0)))
+    remembered = []
+    for n in range(3):
+        req = request()
+        req.headers["call_id"] = f"call-{n}"
+        remembered.append("authorization" in cli.preauthorize(req).headers)
+    assert remembered == [False, True, True]

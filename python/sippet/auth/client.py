@@ -6,6 +6,10 @@ RFC 7616 §3.4, §3.7; RFC 8760 §2.4).
 transaction, §8.1.1.7) and one Authorization or Proxy-Authorization per challenged realm.
 It keeps nonce counts per nonce, so answering the same nonce again (``authorize`` of a later
 request with the same challenge) sends a growing ``nc``.
+
+``DigestClient.preauthorize(request)`` adds credentials to a new request of a call already
+challenged (same Call-ID: a BYE or re-INVITE through an authenticating proxy, a REGISTER
+refresh), as RFC 3261 §22.3 asks, saving the round trip of a second challenge.
 """
 
 from __future__ import annotations
@@ -27,6 +31,11 @@ from sippet.method import Method
 DEFAULT_MAX_CLIENT_NONCES = 256
 """Nonce counts kept (least recently used go first): one per server the client talks to
 is enough, a forgotten nonce only restarts at nc=1 (the server then answers stale=true)."""
+
+DEFAULT_MAX_REMEMBERED_CALLS = 256
+"""Calls (Call-IDs) whose challenges ``preauthorize`` remembers, least recently used
+dropped first; ``forget_call`` drops one when its dialog ends (§22.3: credentials are not
+cached across dialogs)."""
 
 # (challenge header, credentials header): RFC 3261 §22.2 (UAS, registrar) and §22.3 (proxy).
 _HEADER_PAIRS = (
@@ -72,6 +81,7 @@ class DigestClient:
         default: UserCredentials | None = None,
         prefer_auth_int: bool = False,
         max_nonces: int = DEFAULT_MAX_CLIENT_NONCES,
+        max_calls: int = DEFAULT_MAX_REMEMBERED_CALLS,
         cnonce_factory: Callable[[], str] = _new_cnonce,
     ) -> None:
         self._credentials = credentials
@@ -79,7 +89,10 @@ class DigestClient:
         self.prefer_auth_int = prefer_auth_int
         self.max_nonces = max_nonces
         self._new_cnonce = cnonce_factory
+        self.max_calls = max_calls
         self._counts: OrderedDict[str, int] = OrderedDict()
+        # Call-ID -> the challenges answered in that call, with their credentials header.
+        self._calls: OrderedDict[str, list[tuple[str, Challenge]]] = OrderedDict()
 
     def credentials_for(self, realm: str) -> UserCredentials | None:
         lookup = self._credentials
@@ -120,6 +133,7 @@ class DigestClient:
                 reason=AuthReason.NOT_A_CHALLENGE,
             )
         answers: dict[str, list[Auth]] = {}
+        answered: list[tuple[str, Challenge]] = []
         usable = rejected = 0
         for challenge_key, credentials_key in _HEADER_PAIRS:
             sent = _realms_answered(request.headers.get(credentials_key))
@@ -134,6 +148,7 @@ class DigestClient:
                 answers.setdefault(credentials_key, []).append(
                     self._answer(challenge, user, request).to_auth()
                 )
+                answered.append((credentials_key, challenge))
         if not answers:
             if usable == 0:
                 raise AuthError(
@@ -145,7 +160,46 @@ class DigestClient:
             raise AuthError(
                 "no credentials for the challenged realm(s)", reason=AuthReason.NO_CREDENTIALS
             )
-        return _resubmission(request, answers)
+        self._remember(request, answered)
+        return _with_credentials(request, answers, new_transaction=True)
+
+    def preauthorize(self, request: Message) -> Message:
+        """A copy of a new ``request`` carrying credentials for every challenge answered
+        earlier in the same call (same Call-ID), with the same nonces and the next counts
+        (RFC 3261 §22.3). A copy without changes when none is remembered; a server that
+        finds a nonce stale answers ``stale=true``, which ``authorize`` then answers."""
+        if not isinstance(request.start_line, RequestLine):
+            raise ValueError("preauthorize() needs a request")
+        remembered = self._calls.get(request.headers.get("call_id", ""))
+        if not remembered or str(request.start_line.method) in (Method.ACK, Method.CANCEL):
+            return request.copy()
+        self._calls.move_to_end(request.headers["call_id"])
+        answers: dict[str, list[Auth]] = {}
+        for credentials_key, challenge in remembered:
+            user = self.credentials_for(challenge.realm)
+            if user is not None:
+                credentials = self._answer(challenge, user, request)
+                answers.setdefault(credentials_key, []).append(credentials.to_auth())
+        return _with_credentials(request, answers, new_transaction=False)
+
+    def forget_call(self, call_id: str) -> None:
+        """Drop what ``preauthorize`` remembers of a call (its dialog ended)."""
+        self._calls.pop(call_id, None)
+
+    def _remember(self, request: Message, answered: list[tuple[str, Challenge]]) -> None:
+        call_id = request.headers.get("call_id")
+        if call_id is None:
+            return
+        # Newer challenges replace older ones of the same realm and header.
+        fresh = {(key, challenge.realm) for key, challenge in answered}
+        kept = [
+            (key, challenge)
+            for key, challenge in self._calls.pop(call_id, [])
+            if (key, challenge.realm) not in fresh
+        ]
+        self._calls[call_id] = kept + answered
+        while len(self._calls) > self.max_calls:
+            self._calls.popitem(last=False)
 
     def _answer(self, challenge: Challenge, user: UserCredentials, request: Message) -> Credentials:
         assert isinstance(request.start_line, RequestLine)
@@ -230,17 +284,20 @@ def _realms_answered(values: list[Any] | None) -> set[str]:
     return {realm for value in values or () if (realm := _realm_of(value)) is not None}
 
 
-def _resubmission(request: Message, answers: dict[str, list[Auth]]) -> Message:
-    """A copy of ``request`` with a new CSeq and branch and the new credentials in place
-    of any earlier ones for the same realms."""
+def _with_credentials(
+    request: Message, answers: dict[str, list[Auth]], *, new_transaction: bool
+) -> Message:
+    """A copy of ``request`` with the new credentials in place of any earlier ones for
+    the same realms; for a resubmission, with a new CSeq and branch too."""
     again = request.copy()
     headers = again.headers
-    cseq = CSeq(*headers["cseq"])
-    headers["cseq"] = CSeq(cseq.seq + 1, cseq.method)
-    vias = headers.get("via")
-    if vias:
-        top = Via(*vias[0])
-        vias[0] = top._replace(params={**top.params, "branch": create_branch()})
+    if new_transaction:
+        cseq = CSeq(*headers["cseq"])
+        headers["cseq"] = CSeq(cseq.seq + 1, cseq.method)
+        vias = headers.get("via")
+        if vias:
+            top = Via(*vias[0])
+            vias[0] = top._replace(params={**top.params, "branch": create_branch()})
     for key, new in answers.items():
         realms = {auth.params.get("realm") for auth in new}
         kept = [value for value in headers.get(key) or () if _realm_of(value) not in realms]
