@@ -566,3 +566,12 @@ def test_remembered_calls_are_bounded() -> None:
         req.headers["call_id"] = f"call-{n}"
         remembered.append("authorization" in cli.preauthorize(req).headers)
     assert remembered == [False, True, True]
+
+
+def test_refusing_an_accepted_request_is_an_error() -> None:
+    srv = server()
+    _, retry = round_trip(srv, client(), request())
+    verdict = srv.verify(retry, T0)
+    assert verdict.ok
+    with pytest.raises(ValueError):
+        srv.refuse(retry, verdict, T0)

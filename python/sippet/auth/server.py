@@ -177,7 +177,10 @@ class DigestServer:
     ) -> Message:
         """The response to a request that did not pass: 400 for malformed credentials
         (RFC 7616 §3.4, RFC 2617 §3.2.2.5), else a new challenge, ``stale=true`` when the
-        digest was right but the nonce used up."""
+        digest was right but the nonce used up. Raises ``ValueError`` for a verdict that
+        passed: refusing it would be the application's mistake."""
+        if verdict.ok:
+            raise ValueError("refuse() of a request whose credentials passed")
         if verdict.malformed:
             return request.to_response(400, f"Bad Credentials ({verdict.reason})", to_tag=to_tag)
         return self.challenge(request, now, stale=verdict.stale, binding=binding, to_tag=to_tag)
