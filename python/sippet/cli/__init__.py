@@ -1,4 +1,5 @@
-"""The ``sippet`` command (also ``python -m sippet``): ``options``, ``uas``, ``parse``."""
+"""The ``sippet`` command (also ``python -m sippet``): ``options``, ``uas``, ``parse``,
+``passwd``."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from sippet import __version__
-from sippet.cli import options, parse, uas
+from sippet.cli import options, parse, passwd, uas
 from sippet.cli.common import setup_logging
 from sippet.stack.runner import run as run_loop
 
@@ -43,6 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_arguments(
         commands.add_parser("parse", parents=[common], help="parse a message and show its headers")
     )
+    passwd.add_arguments(
+        commands.add_parser(
+            "passwd", parents=[common], help="add or replace a user in a digest users file"
+        )
+    )
     return parser
 
 
@@ -54,6 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_loop(options.run(args))
         if args.command == "uas":
             return run_loop(uas.run(args))
+        if args.command == "passwd":
+            return passwd.run(args)
         return parse.run(args)
     except KeyboardInterrupt:
         return 130
