@@ -387,6 +387,7 @@ class _Connection(asyncio.Protocol):
 
     __slots__ = (
         "aliases",
+        "closed_here",
         "framer",
         "head",
         "last_activity",
@@ -413,6 +414,7 @@ class _Connection(asyncio.Protocol):
         self.last_activity = 0.0
         self.last_sent = 0.0
         self.open = False
+        self.closed_here = False
 
     # -- asyncio.Protocol -------------------------------------------------------------------
 
@@ -434,6 +436,13 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.open = False
         self.owner._closed(self)
+        if self.outbound is not None and not self.closed_here and self.transport is not None:
+            # The peer closed (or reset) a connection this side opened for its requests,
+            # TLS 1.3 even to refuse a client certificate: the transactions waiting on it
+            # fail now rather than at their timeout (RFC 3261 §18.4).
+            self.owner._report(
+                self.source, Reason.CONNECTION_CLOSED if exc is None else _connect_reason(exc)
+            )
 
     def data_received(self, data: bytes) -> None:
         if not self.open:
@@ -489,11 +498,13 @@ class _Connection(asyncio.Protocol):
         self.last_sent = self.last_activity = asyncio.get_running_loop().time()
 
     def close(self) -> None:
+        self.closed_here = True
         if self.transport is not None:
             self.transport.close()
 
     def abort(self) -> None:
         self.open = False
+        self.closed_here = True
         if self.transport is not None:
             self.transport.abort()
         self.owner._closed(self)
@@ -518,6 +529,7 @@ class _Connection(asyncio.Protocol):
         if self.open:
             self.owner._framing_error(self, error, head[: self.owner.limits.max_message_size])
         self.open = False
+        self.closed_here = True
         if self.transport is not None:
             self.transport.close()  # after what the answer wrote is flushed
         self.owner._closed(self)
