@@ -97,7 +97,11 @@ class StreamTransport(Transport):
         self.port = port
         self.limits = limits
         self.stream_limits = stream_limits
+        self.listening = True
+        """False for a transport that only connects out (a TLS client without a certificate):
+        its ``local_address`` then has port 0."""
         self._server: asyncio.Server | None = None
+        self._started = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._receiver: TransportReceiver | None = None
         self._local: Address | None = None
@@ -126,9 +130,20 @@ class StreamTransport(Transport):
         return len(self._all)
 
     async def start(self, receiver: TransportReceiver) -> None:
-        if self._server is not None:
+        if self._started:
             raise TransportError("transport already started", reason="already_started")
         loop = asyncio.get_running_loop()
+        if self.listening:
+            await self._listen(loop)
+        else:
+            self._family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+            self._local = (self.host, 0)
+        self._started = True
+        self._loop = loop
+        self._receiver = receiver
+        self._schedule_sweep()
+
+    async def _listen(self, loop: asyncio.AbstractEventLoop) -> None:
         server_ssl = self._server_ssl()
         try:
             server = await loop.create_server(
@@ -152,27 +167,27 @@ class StreamTransport(Transport):
         self._family = sock.family
         self._local = (name[0], name[1])
         self._server = server
-        self._loop = loop
-        self._receiver = receiver
-        self._schedule_sweep()
         logger.debug("listening on %s", format_address(self.protocol, *self._local))
 
     async def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
+        if not self._started:
             return
+        self._started = False
+        server, self._server = self._server, None
         if self._sweeper is not None:
             self._sweeper.cancel()
             self._sweeper = None
-        server.close()
+        if server is not None:
+            server.close()
         for task in list(self._tasks):
             task.cancel()
         for connection in list(self._all):
             connection.abort()
         self._connections.clear()
         self._connecting.clear()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(server.wait_closed(), 1.0)
+        if server is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(server.wait_closed(), 1.0)
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
@@ -186,7 +201,7 @@ class StreamTransport(Transport):
         if connection is not None:
             connection.write(data)
             return
-        if self._server is None or self._loop is None:
+        if not self._started or self._loop is None:
             self._report(destination, Reason.NOT_STARTED)
             return
         pending = self._connecting.get(destination)
@@ -282,7 +297,7 @@ class StreamTransport(Transport):
     def _opened(self, connection: _Connection) -> bool:
         """Admit a new connection (``False``: over a limit, the caller closes it)."""
         if connection.outbound is None and (
-            self._server is None or not self._may_open(connection.remote[0])
+            not self._started or not self._may_open(connection.remote[0])
         ):
             return False
         self._all.add(connection)
@@ -349,7 +364,7 @@ class StreamTransport(Transport):
 
     def _sweep(self) -> None:
         """Close idle and stalled connections; send keep-alive pings (one pass a tick)."""
-        if self._loop is None or self._server is None:
+        if self._loop is None or not self._started:
             return
         now = self._loop.time()
         limits = self.stream_limits

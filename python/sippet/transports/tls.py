@@ -19,6 +19,7 @@ class TLS(StreamTransport):
     """A TLS listener on ``host:port`` with ``ssl_context`` (a server context holding the
     certificate and key: ``ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)`` then
     ``load_cert_chain``; set ``verify_mode = ssl.CERT_REQUIRED`` on it for mutual TLS).
+    ``ssl_context=None``: no listener; the transport only opens connections (a client).
 
     ``client_context`` is used for connections this side opens; by default
     ``ssl.create_default_context()`` (the system's trusted CAs, host names checked). Give it
@@ -33,13 +34,14 @@ class TLS(StreamTransport):
         host: str = "0.0.0.0",
         port: int = 5061,
         *,
-        ssl_context: ssl.SSLContext,
+        ssl_context: ssl.SSLContext | None,
         client_context: ssl.SSLContext | None = None,
         limits: Limits = DEFAULT_LIMITS,
         stream_limits: StreamLimits = DEFAULT_STREAM_LIMITS,
     ) -> None:
         super().__init__(host, port, limits=limits, stream_limits=stream_limits)
         self.ssl_context = ssl_context
+        self.listening = ssl_context is not None
         self.client_context = (
             client_context if client_context is not None else ssl.create_default_context()
         )
