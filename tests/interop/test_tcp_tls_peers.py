@@ -14,9 +14,9 @@ import pytest
 from .sip_peers import (
     HOST,
     KamailioStreams,
+    PeerPKI,
     Sipp,
     SippetStreamUAS,
-    PeerPKI,
     make_test_pki,
     run_bounded,
     shown,
