@@ -120,12 +120,14 @@ class RawStream:
         return head + body
 
     async def closed_by_peer(self) -> bool:
-        """True when the peer closes (EOF) within TIMEOUT, after any data."""
+        """True when the peer closes (EOF) or resets within TIMEOUT, after any data."""
         try:
             while await asyncio.wait_for(self.reader.read(65536), TIMEOUT):
                 pass
-        except (TimeoutError, ConnectionResetError):
+        except TimeoutError:
             return False
+        except ConnectionError:  # reset (an abort), or seen by a write: closed all the same
+            return True
         return True
 
     def close(self) -> None:
