@@ -18,7 +18,7 @@ import pytest
 from helpers.aio import async_test_within
 from sippet.stack import Stack
 from sippet.transports import TCP, StreamLimits
-from test_tcp import Recorder, RawStream, options
+from test_tcp import RawStream, Recorder, options
 
 ANSWER_BOUND = 1.0
 GOOD_PEER = "127.0.0.2"  # another loopback address: per-address limits do not touch it
