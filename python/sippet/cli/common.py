@@ -12,7 +12,7 @@ import signal
 import socket
 import ssl
 
-from sippet.stack.routing import default_port
+from sippet.ports import default_port
 from sippet.transports import TCP, TLS, UDP
 from sippet.transports.base import Address, Transport
 

@@ -11,8 +11,7 @@ return and picks a transport for its protocol.
 - Received requests (RFC 3261 §18.2.1, RFC 3581 §4): ``received`` and ``rport`` are written
   on the *top* Via.
 
-Default ports have one rule, ``default_port`` (RFC 3261 §18.1.1, §18.2.2, §19.1.2: 5061 for
-TLS, 5060 otherwise; RFC 7118 for WebSocket).
+Default ports have one rule, ``sippet.ports.default_port`` (re-exported here).
 """
 
 from __future__ import annotations
@@ -22,29 +21,26 @@ import ipaddress
 from sippet.errors import TransportError
 from sippet.headers import NameAddr, Via
 from sippet.message import Message, RequestLine, Target
+from sippet.ports import DEFAULT_PORTS, default_port
 from sippet.uri import URI
 
-DEFAULT_PORTS: dict[str, int] = {
-    "UDP": 5060,
-    "TCP": 5060,
-    "SCTP": 5060,
-    "TLS": 5061,
-    "TLS-SCTP": 5061,
-    "WS": 80,
-    "WSS": 443,
-}
-"""RFC 3261 §18.1.1, §19.1.2 (and RFC 7118 for WebSocket): the port when none is given."""
-
+__all__ = [
+    "DEFAULT_PORTS",
+    "NextHop",
+    "apply_strict_route",
+    "default_port",
+    "is_strict_route",
+    "request_next_hop",
+    "response_next_hop",
+    "stamp_received",
+    "stamp_via",
+    "uri_next_hop",
+]
 
 NextHop = Target
 """Where a message goes: a transport protocol (upper case, as in Via), a host (name or IP, no
 brackets), a port. The same type as ``Message.target``: one address type from routing to the
 transport layer."""
-
-
-def default_port(protocol: str) -> int:
-    """The port of a hop over ``protocol`` (upper case) when none is given."""
-    return DEFAULT_PORTS.get(protocol, 5060)
 
 
 def uri_next_hop(uri: URI) -> NextHop:

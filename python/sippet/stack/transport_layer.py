@@ -26,9 +26,10 @@ from typing import NamedTuple
 
 from sippet.errors import TransportError
 from sippet.message import Message, RequestLine
+from sippet.ports import default_port
 from sippet.reasons import Reason
 from sippet.resolver import ResolvedAddress, Resolver, literal_address
-from sippet.stack.routing import NextHop, default_port, response_next_hop
+from sippet.stack.routing import NextHop, response_next_hop
 from sippet.stack.trace import TraceMode, trace
 from sippet.transactions import TransactionKey
 from sippet.transports.base import Address, Transport, TransportReceiver, format_address
