@@ -25,6 +25,7 @@ from sippet.errors import ParseError, TransportError
 from sippet.limits import DEFAULT_LIMITS, Limits
 from sippet.reasons import Reason
 from sippet.transports.base import Address, Transport, TransportReceiver, format_address
+from sippet.transports.tls_session import TLSSession
 
 logger = logging.getLogger("sippet.transports.stream")
 
@@ -56,10 +57,10 @@ class StreamLimits:
     slow (or a Content-Length larger than the body, RFC 4475 §3.1.2.2 ``clerr``) is cut off."""
 
     handshake_timeout: float = 10.0
-    """Seconds for a TLS handshake, accepted or initiated."""
+    """Seconds for a TLS handshake, accepted or initiated, from the TCP connection's start."""
 
     connect_timeout: float = 10.0
-    """Seconds to open an outgoing connection (TCP and, for TLS, the handshake)."""
+    """Seconds to open an outgoing TCP connection."""
 
     max_write_buffer: int = 1_048_576
     """Bytes queued to a peer that does not read; past it the connection is closed."""
@@ -78,8 +79,9 @@ class StreamTransport(Transport):
     """A listener on ``host:port`` and the connections to and from it.
 
     ``limits`` bounds each message (``Limits.max_message_size``, ``max_stream_buffer``...);
-    ``stream_limits`` the connections. Subclasses set ``protocol`` and, for TLS, the
-    ``ssl.SSLContext`` objects returned by ``_server_ssl`` and ``_client_ssl``.
+    ``stream_limits`` the connections. Subclasses set ``protocol`` and, for TLS, return the
+    ``ssl.SSLContext`` objects from ``_server_ssl`` and ``_client_ssl``: each connection then
+    runs a ``TLSSession`` on its bytes.
     """
 
     reliable: ClassVar[bool] = True
@@ -144,16 +146,11 @@ class StreamTransport(Transport):
         self._schedule_sweep()
 
     async def _listen(self, loop: asyncio.AbstractEventLoop) -> None:
-        server_ssl = self._server_ssl()
         try:
             server = await loop.create_server(
-                lambda: _Connection(self, None),
+                lambda: _Connection(self, None, None),
                 self.host or None,
                 self.port,
-                ssl=server_ssl,
-                ssl_handshake_timeout=(
-                    self.stream_limits.handshake_timeout if server_ssl is not None else None
-                ),
                 reuse_address=True,
                 backlog=1024,
             )
@@ -243,17 +240,13 @@ class StreamTransport(Transport):
 
     async def _connect(self, destination: Address, server_name: str | None) -> None:
         assert self._loop is not None
-        client_ssl = self._client_ssl()
         limits = self.stream_limits
         try:
             _transport, connection = await asyncio.wait_for(
                 self._loop.create_connection(
-                    lambda: _Connection(self, destination),
+                    lambda: _Connection(self, destination, server_name),
                     destination[0],
                     destination[1],
-                    ssl=client_ssl,
-                    server_hostname=(server_name or destination[0]) if client_ssl else None,
-                    ssl_handshake_timeout=limits.handshake_timeout if client_ssl else None,
                 ),
                 limits.connect_timeout,
             )
@@ -274,7 +267,8 @@ class StreamTransport(Transport):
             return
         pending = self._connecting.pop(destination, [])
         if not connection.open:
-            self._report(destination, Reason.CONNECTION_CLOSED)
+            if connection.outbound is not None and not connection.closed_here:
+                self._report(destination, Reason.CONNECTION_CLOSED)
             return
         for data in pending:
             connection.write(data)
@@ -369,7 +363,20 @@ class StreamTransport(Transport):
         now = self._loop.time()
         limits = self.stream_limits
         for connection in list(self._all):
+            tls = connection.tls
             if (
+                tls is not None
+                and not tls.established
+                and now - connection.opened_at > limits.handshake_timeout
+            ):
+                logger.warning(
+                    "%s: no TLS handshake with %s within %g s; closing",
+                    self,
+                    format_address(self.protocol, *connection.remote),
+                    limits.handshake_timeout,
+                )
+                connection.fail(Reason.CONNECT_TIMEOUT)
+            elif (
                 connection.partial_since is not None
                 and now - connection.partial_since > limits.message_timeout
             ):
@@ -408,17 +415,27 @@ class _Connection(asyncio.Protocol):
         "last_activity",
         "last_sent",
         "open",
+        "opened_at",
         "outbound",
         "owner",
         "partial_since",
         "remote",
+        "server_name",
         "source",
+        "tls",
         "transport",
+        "unsent",
     )
 
-    def __init__(self, owner: StreamTransport, outbound: Address | None) -> None:
+    def __init__(
+        self, owner: StreamTransport, outbound: Address | None, server_name: str | None
+    ) -> None:
         self.owner = owner
         self.outbound = outbound  # the destination it was opened to; None when accepted
+        self.server_name = server_name
+        self.tls: TLSSession | None = None
+        self.unsent: list[bytes] = []  # plaintext written before the TLS handshake ended
+        self.opened_at = 0.0
         self.transport: asyncio.Transport | None = None
         self.framer = _native.StreamFramer(owner.limits)
         self.head = bytearray()  # the bytes of the message being received, for a 400
@@ -441,12 +458,24 @@ class _Connection(asyncio.Protocol):
             self.remote = (str(peer[0]), int(peer[1]))
         self.source = self.outbound or self.remote
         now = asyncio.get_running_loop().time()
-        self.last_activity = self.last_sent = now
+        self.last_activity = self.last_sent = self.opened_at = now
         if not self.owner._opened(self):
             transport.abort()
             return
         self.open = True
         transport.set_write_buffer_limits(high=self.owner.stream_limits.max_write_buffer)
+        context = self.owner._client_ssl() if self.outbound else self.owner._server_ssl()
+        if context is not None:
+            # RFC 5922 §4 / RFC 6125: verify the host name of the hop, else its address.
+            name = self.server_name or self.remote[0]
+            self.tls = TLSSession(context, server_side=self.outbound is None, server_hostname=name)
+            try:
+                first_flight = self.tls.start()
+            except ssl.SSLError as exc:
+                self._tls_failed(exc)
+                return
+            if first_flight:
+                transport.write(first_flight)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.open = False
@@ -464,6 +493,25 @@ class _Connection(asyncio.Protocol):
             return
         loop = asyncio.get_running_loop()
         self.last_activity = loop.time()
+        tls = self.tls
+        if tls is not None:
+            was_established = tls.established
+            try:
+                data, reply = tls.receive(data)
+            except ssl.SSLError as exc:
+                self._tls_failed(exc)
+                return
+            if reply and self.transport is not None:
+                self.transport.write(reply)
+            if tls.established and not was_established:
+                self._flush_unsent()
+            if tls.closed:
+                self.close()
+            if not data:
+                return
+        self._frame(data)
+
+    def _frame(self, data: bytes) -> None:
         framer = self.framer
         had_partial = framer.buffered > 0
         try:
@@ -478,14 +526,15 @@ class _Connection(asyncio.Protocol):
         self._handle(frames)
         if not self.open:
             return
-        if framer.buffered:
-            if self.partial_since is None or not had_partial:
-                self.partial_since = self.last_activity
+        buffered = framer.buffered
+        if buffered:
             # Keep the start of the message for a framing error's answer (its headers).
-            tail = data[-framer.buffered :] if not had_partial else data
-            room = _HEAD_KEPT - len(self.head)
-            if room > 0:
-                self.head += tail[:room]
+            if frames or not had_partial:
+                # A new message started in this chunk: all it has so far is its tail.
+                self.partial_since = self.last_activity
+                self.head = bytearray(data[-buffered:][:_HEAD_KEPT])
+            elif len(self.head) < _HEAD_KEPT:
+                self.head += data[: _HEAD_KEPT - len(self.head)]
         else:
             self.partial_since = None
             self.head.clear()
@@ -509,8 +558,38 @@ class _Connection(asyncio.Protocol):
         if transport is None or not self.open or transport.is_closing():
             self.owner._report(self.source, Reason.CONNECTION_CLOSED)
             return
+        tls = self.tls
+        if tls is not None:
+            if not tls.established:
+                if len(self.unsent) >= self.owner.stream_limits.max_pending_messages:
+                    self.owner._report(self.source, Reason.CONNECTION_LIMIT)
+                    return
+                self.unsent.append(data)
+                return
+            data = tls.send(data)
         transport.write(data)
         self.last_sent = self.last_activity = asyncio.get_running_loop().time()
+
+    def fail(self, reason: str) -> None:
+        """Close at once; the transactions that sent on this connection fail with
+        ``reason`` (a connection this side opened: its requests are waiting)."""
+        if self.outbound is not None:
+            self.owner._report(self.source, reason)
+        self.abort()
+
+    def _flush_unsent(self) -> None:
+        unsent, self.unsent = self.unsent, []
+        for data in unsent:
+            self.write(data)
+
+    def _tls_failed(self, exc: ssl.SSLError) -> None:
+        logger.info(
+            "%s: TLS with %s failed: %s",
+            self.owner,
+            format_address(self.owner.protocol, *self.remote),
+            exc,
+        )
+        self.fail(_connect_reason(exc))
 
     def close(self) -> None:
         self.closed_here = True
