@@ -346,3 +346,36 @@ async def test_large_request_over_udp_goes_over_tcp() -> None:
     finally:
         await a.close()
         await b.close()
+
+
+@async_test
+async def test_framing_error_split_across_chunks_is_still_answered() -> None:
+    """The headers of the broken message arrive in pieces, after a good message in the same
+    first chunk: the 400 is still built from the broken message's own headers."""
+    from conftest import RFC4475_DIR
+
+    b, b_core, b_tcp = await tcp_stack("127.0.0.1")
+    try:
+        raw = await RawStream.connect(b_tcp.local_address)
+        good = bytes(options(uri_of(b_tcp), raw.address))
+        broken = (RFC4475_DIR / "ncl.dat").read_bytes().replace(b"SIP/2.0/UDP", b"SIP/2.0/TCP")
+        cut = broken.index(b"Content-Length")
+        await raw.send(good + broken[:40])
+        assert (await raw.read_message()).startswith(b"SIP/2.0 200 OK\r\n")
+        await raw.send(broken[40:cut])
+        await asyncio.sleep(0.05)
+        await raw.send(broken[cut:])
+        answer = Message.parse(await raw.read_message())
+        assert answer.start_line.status_code == 400  # type: ignore[union-attr]
+        assert (
+            answer.headers["call_id"]
+            == Message.parse(
+                broken.replace(b"Content-Length: -999", b"Content-Length: 0").split(b"\r\n\r\n")[0]
+                + b"\r\n\r\n"
+            ).headers["call_id"]
+        )
+        assert await raw.closed_by_peer()
+        request, _ = await get(b_core.requests)
+        assert request.headers["call_id"] != answer.headers["call_id"]
+    finally:
+        await b.close()

@@ -15,10 +15,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import math
-from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 from sippet.errors import ParseError, SippetError, TransportError
 from sippet.limits import DEFAULT_LIMITS, Limits
@@ -26,6 +24,7 @@ from sippet.message import Message, RequestLine
 from sippet.method import Method
 from sippet.reasons import Reason
 from sippet.resolver import Resolver, SystemResolver
+from sippet.stack.answers import UNANSWERED_INVITE_TIMEOUT, AnswerTimeouts, AnswerWatch
 from sippet.stack.core import Core
 from sippet.stack.ingress import Ingress
 from sippet.stack.routing import (
@@ -42,7 +41,6 @@ from sippet.transactions import (
     DeliverRequest,
     DeliverResponse,
     Send,
-    ServerKey,
     State,
     Terminated,
     TimerSettings,
@@ -55,21 +53,6 @@ from sippet.validation import validate
 logger = logging.getLogger("sippet.stack")
 
 __all__ = ["AnswerTimeouts", "Peer", "Stack", "TraceMode"]
-
-
-# RFC 3261 §16.6 step 11: Timer C, how long a proxy waits for a final response to an
-# INVITE, MUST be larger than 3 minutes; a UAS core that has not answered by then will not.
-UNANSWERED_INVITE_TIMEOUT = 181.0
-
-
-class AnswerTimeouts(NamedTuple):
-    """How long a server transaction waits for its core's final response before the stack
-    ends it and reports ``receive_error("unanswered", key)``. RFC 3261 sets no such timer
-    (§17.2.1, §17.2.2); without one, a core that drops requests would leave transactions
-    behind without bound. ``math.inf`` disables one."""
-
-    non_invite: float
-    invite: float
 
 
 class Stack:
@@ -103,9 +86,7 @@ class Stack:
         self.answer_timeouts = answer_timeouts or AnswerTimeouts(
             64 * self.timers.t1, UNANSWERED_INVITE_TIMEOUT
         )
-        # (deadline, key) of every server transaction given to the core, in order; one
-        # queue per timeout, so that each is sorted by deadline.
-        self._awaiting_answer: tuple[deque[tuple[float, ServerKey]], ...] = (deque(), deque())
+        self._answers = AnswerWatch(self.answer_timeouts)
         self._core: Core | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timer: asyncio.TimerHandle | None = None
@@ -350,10 +331,7 @@ class Stack:
             return
         key = action.key
         if key is not None and self._loop is not None:
-            is_invite = key.method == "INVITE"
-            timeout = self.answer_timeouts[is_invite]
-            if timeout != math.inf:
-                self._awaiting_answer[is_invite].append((self._loop.time() + timeout, key))
+            self._answers.track(key, self._loop.time())
         self._call(core.receive_request, action.request, key)
 
     def _do_deliver_response(self, action: DeliverResponse) -> None:
@@ -403,9 +381,9 @@ class Stack:
 
     def _rearm(self) -> None:
         deadline = self.layer.next_deadline()
-        for queue in self._awaiting_answer:
-            if queue and (deadline is None or queue[0][0] < deadline):
-                deadline = queue[0][0]
+        answer_deadline = self._answers.next_deadline()
+        if answer_deadline is not None and (deadline is None or answer_deadline < deadline):
+            deadline = answer_deadline
         if deadline == self._deadline:
             return
         if self._timer is not None:
@@ -434,22 +412,20 @@ class Stack:
         """Ends the server transactions still waiting for a final response past their
         answer timeout (see ``AnswerTimeouts``), and tells the core."""
         actions: list[Any] = []
-        for queue in self._awaiting_answer:
-            while queue and queue[0][0] <= now:
-                _, key = queue.popleft()
-                # Trying/Proceeding: no final response yet. Any later state (or none: the
-                # transaction is over) means the core answered.
-                if self.layer.state_of(key) not in (State.TRYING, State.PROCEEDING):
-                    continue
-                self._drops.warning(
-                    "%s: no final response from the core to %s %s: transaction ended",
-                    self.name,
-                    key.method,
-                    key.branch,
-                )
-                actions += self.layer.terminate(key, now)
-                if self._core is not None:
-                    self._call(self._core.receive_error, Reason.UNANSWERED, key)
+        for key in self._answers.due(now):
+            # Trying/Proceeding: no final response yet. Any later state (or none: the
+            # transaction is over) means the core answered.
+            if self.layer.state_of(key) not in (State.TRYING, State.PROCEEDING):
+                continue
+            self._drops.warning(
+                "%s: no final response from the core to %s %s: transaction ended",
+                self.name,
+                key.method,
+                key.branch,
+            )
+            actions += self.layer.terminate(key, now)
+            if self._core is not None:
+                self._call(self._core.receive_error, Reason.UNANSWERED, key)
         return actions
 
     # -- helpers --------------------------------------------------------------------------
