@@ -4,6 +4,7 @@ failures reported to the Core with the transaction's key."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
 from typing import Any
@@ -194,5 +195,31 @@ async def test_sips_is_never_sent_over_tcp(ca: trustme.CA) -> None:
             options("sip:bob@127.0.0.1:5061;transport=tls", tcp.local_address, "TLS")
         )
         assert await get(core.errors) == ("no_transport", key)
+    finally:
+        await stack.close()
+
+
+@async_test
+async def test_handshake_that_never_comes_is_cut_off(ca: trustme.CA) -> None:
+    """A TCP connection to the TLS port that never says hello is closed after
+    handshake_timeout, and counted against the limits meanwhile."""
+    from sippet.transports import StreamLimits
+    from test_tcp import RawStream
+
+    stack = Stack(name="tls-handshake")
+    await stack.start()
+    try:
+        tls = TLS(
+            "127.0.0.1",
+            0,
+            ssl_context=server_context(ca.issue_cert("127.0.0.1")),
+            stream_limits=StreamLimits(handshake_timeout=0.3),
+        )
+        await stack.add_transport(tls)
+        raw = await RawStream.connect(tls.local_address)
+        while tls.connection_count == 0:
+            await asyncio.sleep(0.01)
+        assert await raw.closed_by_peer()
+        assert tls.connection_count == 0
     finally:
         await stack.close()

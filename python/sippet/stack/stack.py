@@ -175,7 +175,9 @@ class Stack:
     async def send(self, message: Message) -> ClientKey | None:
         """Send a request or a response; returns the client key of a new request.
 
-        The message is validated first (``sippet.ValidationError``). A request other than
+        The message is validated first (``sippet.ValidationError``). RFC 3261 §18.1.1: a
+        request for a UDP hop larger than 1300 bytes goes over TCP when the stack has a TCP
+        transport and the URI did not ask for UDP; its top Via then says TCP. A request other than
         ACK starts a client transaction (``TransactionError`` ``already_started`` for a
         duplicate); its resolution or transport failure reaches ``Core.receive_error`` with
         the key. An ACK goes straight to the transport (``TransportError`` when it cannot
