@@ -1,4 +1,5 @@
-"""Throughput over UDP: `sippet uas` against a reference server under the same SIPp load.
+"""Throughput over UDP or TCP: `sippet uas` against a reference server under the same SIPp
+load; memory per idle TCP or TLS connection.
 
 Not a test: prints a table. `--scenario options` (the default): SIPp
 (tests/data/sipp/options-uac.xml) sends OPTIONS at --rate per second, at most --limit
@@ -10,8 +11,16 @@ makes Kamailio answer through a transaction (tm t_reply), as sippet does.
 `sippet uas --ring 0`, then against SIPp's own built-in uas. Every SIPp run is bounded by
 --time-limit seconds.
 
+`--transport tcp`: the same over one TCP connection (SIPp -t t1), against `sippet uas
+--listen tcp:...` and Kamailio listening on TCP (tests/data/kamailio/streams.cfg). TLS load is
+not measured: Debian's SIPp is built without OpenSSL.
+`--idle-connections N --transport tcp|tls`: open N connections to `sippet uas` that send
+nothing, and print its resident memory per connection (VmRSS after minus before, over N).
+
     python bench/throughput.py --calls 40000 --rate 20000 --limit 2000
+    python bench/throughput.py --transport tcp --calls 20000 --rate 10000 --limit 1000
     python bench/throughput.py --scenario calls --calls 5000 --rate 1000 --limit 500
+    python bench/throughput.py --idle-connections 1000 --transport tls
 
 Needs `sipp` and `kamailio` installed (Debian: apt-get install -y sip-tester kamailio).
 """
@@ -22,10 +31,14 @@ import argparse
 import importlib.util
 import os
 import platform
+import re
+import socket
+import ssl
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,10 +50,15 @@ from sip_peers import (
     SIPP_OPTIONS_UAC,
     SIPP_OPTIONS_UAC_STATEFUL,
     Kamailio,
+    KamailioStreams,
+    PeerPKI,
     Sipp,
+    SippetServer,
+    SippetStreamUAS,
     SippetUAS,
     SippRun,
     find_tool,
+    make_test_pki,
     peak_rss_kib,
 )
 
@@ -106,21 +124,42 @@ SCENARIOS: dict[str, tuple[list[str], tuple[int, int, int]]] = {
 
 def load(workdir: Path, name: str, port: int, args: argparse.Namespace) -> SippRun:
     scenario, _ = SCENARIOS[args.scenario]
+    transport = ["-t", "t1"] if args.transport == "tcp" else []
     return Sipp(
         workdir,
         name,
-        [*scenario, f"{HOST}:{port}", "-r", str(args.rate), "-l", str(args.limit)],
+        [*scenario, f"{HOST}:{port}", *transport, "-r", str(args.rate), "-l", str(args.limit)],
         calls=args.calls,
         timeout=args.time_limit,
     ).run()
 
 
+def start_uas(
+    workdir: Path, args: argparse.Namespace, extra: list[str]
+) -> tuple[SippetServer, int]:
+    """`sippet uas` and the port the load goes to (its UDP, or its TCP listener)."""
+    if args.transport == "udp":
+        uas = SippetUAS(workdir, extra)
+        uas.start()
+        return uas, uas.port
+    stream_uas = SippetStreamUAS(workdir, pki(workdir), extra)
+    stream_uas.start()
+    return stream_uas, stream_uas.tcp_port if args.transport == "tcp" else stream_uas.tls_port
+
+
+def pki(workdir: Path) -> PeerPKI:
+    directory = workdir / "pki"
+    if not (directory / "ca.pem").exists():
+        directory.mkdir(exist_ok=True)
+        return make_test_pki(directory)
+    return PeerPKI(directory / "ca.pem", directory / "cert.pem", directory / "key.pem")
+
+
 def bench_sippet(workdir: Path, args: argparse.Namespace, name: str) -> Result:
     extra = [*args.uas_arg, *(["--ring", "0"] if args.scenario == "calls" else [])]
-    uas = SippetUAS(workdir, extra)
-    uas.start()
+    uas, port = start_uas(workdir, args, extra)
     try:
-        run = load(workdir, name, uas.port, args)
+        run = load(workdir, name, port, args)
         rss = peak_rss_kib(uas.pid)
         if not uas.alive():
             print(f"sippet uas died during the run:\n{uas.output()}", file=sys.stderr)
@@ -130,10 +169,17 @@ def bench_sippet(workdir: Path, args: argparse.Namespace, name: str) -> Result:
 
 
 def bench_kamailio(workdir: Path, args: argparse.Namespace, name: str) -> Result:
-    server = Kamailio(workdir, shm_mb=1024)
-    server.start()
+    if args.transport == "tcp":
+        streams = KamailioStreams(workdir, pki(workdir))
+        streams.start()
+        server: Kamailio = streams
+        port = streams.tcp_port
+    else:
+        server = Kamailio(workdir, shm_mb=1024)
+        server.start()
+        port = server.port
     try:
-        run = load(workdir, name, server.port, args)
+        run = load(workdir, name, port, args)
     finally:
         server.stop()
     label = "Kamailio (tm)" if args.scenario == "options-stateful" else "Kamailio (sl)"
@@ -168,8 +214,64 @@ def row(result: Result) -> str:
     )
 
 
+PER_SOURCE_ADDRESS = 250
+
+
+def rss_kib(pid: int) -> int:
+    """Current resident set size (VmRSS) of a live process, in KiB."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+    assert match is not None
+    return int(match.group(1))
+
+
+def idle_connections(args: argparse.Namespace) -> int:
+    """Memory of `sippet uas` per idle connection (none sends a byte)."""
+    count = args.idle_connections
+    with tempfile.TemporaryDirectory(prefix="sippet-bench-") as tmp:
+        workdir = Path(tmp)
+        uas, port = start_uas(workdir, args, [])
+        client = None
+        if args.transport == "tls":
+            client = ssl.create_default_context(cafile=str(pki(workdir).ca))
+        sockets: list[socket.socket] = []
+        try:
+            time.sleep(0.5)
+            before = rss_kib(uas.pid)
+            for number in range(count):
+                # From several loopback addresses: StreamLimits.max_connections_per_address.
+                source = (f"127.0.0.{2 + number // PER_SOURCE_ADDRESS}", 0)
+                sock = socket.create_connection((HOST, port), timeout=10, source_address=source)
+                if client is not None:
+                    sock = client.wrap_socket(sock, server_hostname=HOST)
+                sockets.append(sock)
+            time.sleep(1.0)  # let the server accept (and finish handshakes on) all of them
+            after = rss_kib(uas.pid)
+            alive = uas.alive()
+        finally:
+            for sock in sockets:
+                sock.close()
+            uas.stop()
+    print(f"machine: {machine()}")
+    print(
+        f"sippet uas, {count} idle {args.transport.upper()} connections: VmRSS {before} KiB "
+        f"-> {after} KiB, {(after - before) / count:.1f} KiB per connection"
+        + ("" if alive else " (the server died)")
+    )
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--transport", choices=("udp", "tcp", "tls"), default="udp", help="what SIPp uses (udp)"
+    )
+    parser.add_argument(
+        "--idle-connections",
+        type=int,
+        default=0,
+        help="instead of throughput: memory per idle connection, with this many open",
+    )
     parser.add_argument(
         "--scenario", choices=sorted(SCENARIOS), default="options", help="what SIPp sends"
     )
@@ -192,6 +294,12 @@ def main() -> int:
         "--uas-arg", action="append", default=[], help="extra argument for `sippet uas`"
     )
     args = parser.parse_args()
+    if args.idle_connections:
+        if args.transport == "udp":
+            parser.error("--idle-connections needs --transport tcp or tls")
+        return idle_connections(args)
+    if args.transport == "tls":
+        parser.error("no TLS load: Debian's SIPp is built without OpenSSL")
     defaults = SCENARIOS[args.scenario][1]
     args.calls = args.calls or defaults[0]
     args.rate = args.rate or defaults[1]

@@ -575,7 +575,7 @@ async def test_state_is_released_when_transactions_end() -> None:
         while (len(a.layer) or len(b.layer)) and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.05)
         assert len(a.layer) == 0 and len(b.layer) == 0
-        assert not a._sent_to and not a._keys_at and not b._sent_to and not b._keys_at
+        assert a.transport_layer.indexed == 0 and b.transport_layer.indexed == 0
     finally:
         await a.close()
         await b.close()

@@ -42,9 +42,10 @@ from sippet.message import (
     build_response,
 )
 from sippet.method import Method
+from sippet.reasons import Reason
 from sippet.stack import AnswerTimeouts, Core, Peer, Stack, run
 from sippet.status import StatusClass, reason_phrase, status_class
-from sippet.transports import UDP, Transport
+from sippet.transports import TCP, TLS, UDP, StreamLimits, Transport
 from sippet.uri import URI
 
 _registry.register()
@@ -53,6 +54,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "TCP",
+    "TLS",
     "UDP",
     "URI",
     "AnswerTimeouts",
@@ -69,6 +72,7 @@ __all__ = [
     "ParseError",
     "Peer",
     "RAck",
+    "Reason",
     "RequestLine",
     "RetryAfter",
     "SentBy",
@@ -76,6 +80,7 @@ __all__ = [
     "Stack",
     "StatusClass",
     "StatusLine",
+    "StreamLimits",
     "Target",
     "Timestamp",
     "TokenParams",

@@ -16,6 +16,7 @@ from sippet.headers import NameAddr
 from sippet.ids import create_tag
 from sippet.limits import DEFAULT_LIMITS, Limits
 from sippet.method import Method, to_method
+from sippet.ports import default_port
 from sippet.status import reason_phrase as default_reason_phrase
 from sippet.status import status_class
 from sippet.uri import URI
@@ -24,9 +25,6 @@ from sippet.uri import URI
 # SUBSCRIBE and NOTIFY, RFC 3515 §2.4.4 for REFER): a 101-299 response to these can create
 # a dialog, so it carries the request's Record-Route.
 _DIALOG_CREATING: frozenset[str] = frozenset({"INVITE", "SUBSCRIBE", "NOTIFY", "REFER"})
-
-# RFC 3261 §18.2.2 and §19.1.2: the port of a sent-by without one.
-_TLS_PROTOCOLS: frozenset[str] = frozenset({"TLS", "TLS-SCTP"})
 
 _MISSING: Any = object()
 
@@ -341,7 +339,7 @@ class Message:
 
         RFC 3261 §18.2.2 (unreliable transports): ``maddr`` when present, else the
         ``received`` address, else the sent-by host; RFC 3581 §4: the ``rport`` value when
-        it has one, else the sent-by port, else 5060 (5061 for TLS, §19.1.2). Over a
+        it has one, else the sent-by port, else ``sippet.ports.default_port`` (5061 for TLS). Over a
         reliable transport the stack should reuse the connection the request came on; this
         address is where to connect when that connection is gone.
 
@@ -365,7 +363,7 @@ class Message:
         if not maddr and rport and rport.isdigit():
             port = int(rport)
         if port is None:
-            port = 5061 if protocol in _TLS_PROTOCOLS else 5060
+            port = default_port(protocol)
         return Target(protocol, host, port)
 
     def validate(self, transport: str | None = None, *, allow_rfc2543: bool = True) -> None:

@@ -600,3 +600,140 @@ def shown(result: subprocess.CompletedProcess[str]) -> str:
         f"command: {' '.join(map(str, result.args))}\nexit status: {result.returncode}\n"
         f"stdout:\n{result.stdout[-3000:]}\nstderr:\n{result.stderr[-3000:]}"
     )
+
+
+# --------------------------------------------------------------------------- streams (TCP, TLS)
+
+KAMAILIO_STREAMS_CFG = DATA / "kamailio" / "streams.cfg"
+
+
+def free_tcp_port(host: str = HOST) -> int:
+    """A TCP port on `host` free right now (the kernel's choice; racy but short-lived)."""
+    with socket.socket(family(host), socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_tcp_listening(
+    port: int, process: subprocess.Popen[bytes], timeout: float, what: str, log: Path
+) -> None:
+    """Wait until a TCP connect to 127.0.0.1:`port` succeeds; fail early if `process` dies."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"{what} exited with status {process.returncode}; its output:\n{tail(log)}"
+            )
+        with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=0.5):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} did not listen on tcp {HOST}:{port} within {timeout} s")
+
+
+@dataclass
+class PeerPKI:
+    """A CA and a certificate for 127.0.0.1/localhost written as PEM files (made per test
+    session by the fixture: never committed keys)."""
+
+    ca: Path
+    cert: Path
+    key: Path
+
+
+def make_test_pki(directory: Path) -> PeerPKI:
+    import trustme  # a test dependency only
+
+    ca = trustme.CA()
+    leaf = ca.issue_cert("localhost", "127.0.0.1", "::1")
+    pki = PeerPKI(directory / "ca.pem", directory / "cert.pem", directory / "key.pem")
+    ca.cert_pem.write_to_path(str(pki.ca))
+    leaf.cert_chain_pems[0].write_to_path(str(pki.cert))
+    leaf.private_key_pem.write_to_path(str(pki.key))
+    return pki
+
+
+class KamailioStreams(Kamailio):
+    """Kamailio on UDP, TCP, TLS and WS (tests/data/kamailio/streams.cfg): OPTIONS over a
+    stream answered 200, requests over UDP forwarded to `forward_to` (a SIP URI)."""
+
+    def __init__(self, workdir: Path, pki: PeerPKI, forward_to: str = "sip:127.0.0.1:9"):
+        self.binary = find_tool("kamailio")
+        self.shm_mb = None
+        self.workdir = workdir
+        self.port = free_udp_port()
+        self.tcp_port = free_tcp_port()
+        self.tls_port = free_tcp_port()
+        self.ws_port = free_tcp_port()
+        self.config_path = workdir / f"kamailio-streams-{self.port}.cfg"
+        self.pidfile = workdir / f"kamailio-streams-{self.port}.pid"
+        self.log = workdir / f"kamailio-streams-{self.port}.log"
+        tls_cfg = workdir / f"kamailio-tls-{self.port}.cfg"
+        # Kamailio as a TLS client verifies sippet's certificate against the test CA.
+        tls_cfg.write_text(
+            "[server:default]\nmethod = TLSv1.2+\nverify_certificate = no\n"
+            f"require_certificate = no\nprivate_key = {pki.key}\ncertificate = {pki.cert}\n\n"
+            "[client:default]\nmethod = TLSv1.2+\nverify_certificate = yes\n"
+            f"require_certificate = yes\nca_list = {pki.ca}\n"
+        )
+        text = KAMAILIO_STREAMS_CFG.read_text()
+        for name, value in (
+            ("UDP_PORT", self.port),
+            ("TCP_PORT", self.tcp_port),
+            ("TLS_PORT", self.tls_port),
+            ("WS_PORT", self.ws_port),
+            ("TLS_CFG", tls_cfg),
+            ("FORWARD_TO", forward_to),
+        ):
+            text = text.replace(f"@{name}@", str(value))
+        modules = sorted(Path("/usr/lib").glob("*/kamailio/modules"))
+        if modules:
+            text = re.sub(r'^mpath=".*"$', f'mpath="{modules[0]}/"', text, flags=re.MULTILINE)
+        self.config_path.write_text(text)
+        self.process = None
+
+    def start(self, ready_timeout: float = 15.0) -> None:
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [
+                    self.binary,
+                    *("-f", str(self.config_path), "-P", str(self.pidfile)),
+                    *("-w", str(self.workdir), "-Y", str(self.workdir), "-DD", "-E"),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            for port in (self.tcp_port, self.tls_port, self.ws_port):
+                wait_tcp_listening(port, self.process, ready_timeout, "kamailio", self.log)
+        except BaseException:
+            self.stop()
+            raise
+
+    def output(self) -> str:
+        return tail(self.log)
+
+    def __enter__(self) -> KamailioStreams:
+        self.start()
+        return self
+
+
+class SippetStreamUAS(SippetServer):
+    """`sippet uas` on UDP, TCP and TLS at once (``udp_port``, ``tcp_port``, ``tls_port``),
+    ready when its UDP listener answers OPTIONS (all listeners start before it)."""
+
+    def __init__(self, workdir: Path, pki: PeerPKI, extra: Sequence[str] = ()):
+        port = free_udp_port()
+        self.tcp_port = free_tcp_port()
+        self.tls_port = free_tcp_port()
+        command = sippet_command(
+            "uas",
+            *("--listen", f"udp:{HOST}:{port}"),
+            *("--listen", f"tcp:{HOST}:{self.tcp_port}"),
+            *("--listen", f"tls:{HOST}:{self.tls_port}"),
+            *("--cert", str(pki.cert), "--key", str(pki.key), "--ca", str(pki.ca)),
+            *extra,
+        )
+        super().__init__(workdir, "sippet-uas-streams", command, port)

@@ -1,15 +1,25 @@
-"""Helpers shared by the ``sippet`` subcommands: address arguments, logging, signals."""
+"""Helpers shared by the ``sippet`` subcommands: address arguments, transports and TLS
+contexts, logging, signals."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
+import importlib
 import logging
 import signal
 import socket
+import ssl
 
-from sippet.transports.base import Address
+from sippet.ports import default_port
+from sippet.transports import TCP, TLS, UDP
+from sippet.transports.base import Address, Transport
+
+PROTOCOLS = ("UDP", "TCP", "TLS", "WS", "WSS")
+"""What ``--listen`` and the URI of ``sippet options`` may name."""
+
+SECURE_PROTOCOLS = frozenset({"TLS", "WSS"})
 
 
 def parse_host_port(text: str, default_port: int) -> Address:
@@ -36,13 +46,61 @@ def _port(text: str, whole: str) -> int:
 
 
 def parse_listen(text: str) -> tuple[str, Address]:
-    """``udp:HOST:PORT`` (or ``HOST:PORT``, UDP implied) -> ``("UDP", (host, port))``."""
+    """``PROTO:HOST:PORT`` (``udp``, ``tcp``, ``tls``, ``ws``, ``wss``; or ``HOST:PORT``,
+    UDP implied) -> ``("TCP", (host, port))``; the port defaults to the protocol's."""
     protocol, sep, rest = text.partition(":")
-    if sep and protocol.lower() in ("udp", "tcp", "tls"):
-        if protocol.lower() != "udp":
-            raise argparse.ArgumentTypeError(f"only udp is supported, not {protocol!r}")
-        return "UDP", parse_host_port(rest, 5060)
-    return "UDP", parse_host_port(text, 5060)
+    if sep and protocol.upper() in PROTOCOLS:
+        name = protocol.upper()
+        return name, parse_host_port(rest, default_port(name))
+    return "UDP", parse_host_port(text, default_port("UDP"))
+
+
+def add_tls_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cert", default=None, help="certificate chain (PEM) for tls: and wss:")
+    parser.add_argument("--key", default=None, help="private key (PEM) of --cert")
+    parser.add_argument(
+        "--ca", default=None, help="CA certificates (PEM) to trust, e.g. a private test CA"
+    )
+
+
+def server_ssl_context(cert: str, key: str | None) -> ssl.SSLContext:
+    """A TLS server context holding ``cert`` and ``key`` (``ssl.SSLError`` when unusable)."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+def client_ssl_context(ca: str | None) -> ssl.SSLContext:
+    """A TLS client context that verifies servers against the system CAs and ``ca``."""
+    context = ssl.create_default_context()
+    if ca is not None:
+        context.load_verify_locations(ca)
+    return context
+
+
+def make_transport(
+    protocol: str,
+    address: Address,
+    *,
+    server_context: ssl.SSLContext | None = None,
+    client_context: ssl.SSLContext | None = None,
+) -> Transport:
+    """The transport for ``protocol`` bound to ``address``. A secure one without a
+    ``server_context`` only connects out (it does not listen)."""
+    host, port = address
+    if protocol == "UDP":
+        return UDP(host, port)
+    if protocol == "TCP":
+        return TCP(host, port)
+    if protocol == "TLS":
+        return TLS(host, port, ssl_context=server_context, client_context=client_context)
+    # WebSocket lives in its own module, with its own dependency (websockets).
+    ws = importlib.import_module("sippet.transports.ws")
+    if protocol == "WS":
+        transport: Transport = ws.WS(host, port)
+    else:
+        transport = ws.WSS(host, port, ssl_context=server_context, client_context=client_context)
+    return transport
 
 
 def setup_logging(verbosity: int) -> None:

@@ -15,7 +15,15 @@ import sys
 from typing import TextIO
 
 from sippet import __version__
-from sippet.cli.common import local_address_towards, parse_host_port
+from sippet.cli.common import (
+    PROTOCOLS,
+    add_tls_arguments,
+    client_ssl_context,
+    local_address_towards,
+    make_transport,
+    parse_host_port,
+    server_ssl_context,
+)
 from sippet.errors import ParseError, SippetError, TransactionError, TransportError
 from sippet.headers import CSeq, MediaType, NameAddr, SentBy, Via
 from sippet.ids import create_branch, create_call_id, create_tag
@@ -25,7 +33,7 @@ from sippet.resolver import SystemResolver
 from sippet.stack import Core, Stack
 from sippet.stack.routing import uri_next_hop
 from sippet.transactions import ClientKey
-from sippet.transports import UDP, format_address
+from sippet.transports import format_address
 from sippet.uri import URI
 
 EXIT_OK = 0
@@ -34,7 +42,11 @@ EXIT_ERROR = 2
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("uri", help="the target, e.g. sip:127.0.0.1:5060 (sip: may be left out)")
+    parser.add_argument(
+        "uri",
+        help="the target, e.g. sip:127.0.0.1:5060 (sip: may be left out); the transport "
+        "follows the URI: sips: or ;transport=tcp|tls|ws|wss",
+    )
     parser.add_argument("--count", "-c", type=int, default=1, help="requests to send (1)")
     parser.add_argument(
         "--interval", "-i", type=float, default=1.0, help="seconds between requests (1)"
@@ -45,6 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--bind", "-b", default=None, help="local HOST:PORT to send from (any address, any port)"
     )
+    add_tls_arguments(parser)
 
 
 class _Pinger(Core):
@@ -85,20 +98,35 @@ async def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     except (ParseError, SippetError) as exc:
         print(f"error: {args.uri}: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    if hop.protocol != "UDP":
-        print(f"error: only UDP is supported, not {hop.protocol}", file=sys.stderr)
+    protocol = hop.protocol
+    if protocol not in PROTOCOLS:
+        print(f"error: unsupported transport {protocol}", file=sys.stderr)
         return EXIT_ERROR
     family, address, port = addresses[0]
     if args.bind:
         bind_host, bind_port = parse_host_port(args.bind, 0)
     else:
         bind_host, bind_port = ("::" if family == socket.AF_INET6 else "0.0.0.0"), 0
+    try:
+        # A secure transport listens only when given a certificate: it is a client here.
+        server_context = server_ssl_context(args.cert, args.key) if args.cert else None
+        client_context = client_ssl_context(args.ca)
+    except (OSError, ValueError) as exc:
+        print(f"error: cannot load the TLS certificate or CA: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    where = format_address(protocol, address, port)
     loop = asyncio.get_running_loop()
     pinger = _Pinger()
     async with Stack("options") as stack:
         try:
-            transport = await stack.add_transport(UDP(bind_host, bind_port))
-        except TransportError as exc:
+            transport = make_transport(
+                protocol,
+                (bind_host, bind_port),
+                server_context=server_context,
+                client_context=client_context,
+            )
+            await stack.add_transport(transport)
+        except (TransportError, ImportError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_ERROR
         stack.register_core(pinger)
@@ -110,7 +138,9 @@ async def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         worst = EXIT_OK
         rtts: list[float] = []
         for number in range(1, args.count + 1):
-            request = _build_request(uri, local_host, local_port, call_id, from_tag, number)
+            request = _build_request(
+                uri, protocol, local_host, local_port, call_id, from_tag, number
+            )
             waiter: asyncio.Future[Message] = loop.create_future()
             pinger.waiter = waiter
             started = loop.time()
@@ -119,14 +149,13 @@ async def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
                 response = await asyncio.wait_for(waiter, args.timeout)
             except TimeoutError:
                 print(
-                    f"timeout: no answer from {format_address('udp', address, port)} "
-                    f"within {args.timeout:g} s",
+                    f"timeout: no answer from {where} within {args.timeout:g} s",
                     file=out,
                 )
                 _end(stack, pinger.key)
                 worst = EXIT_ERROR
             except TransportError as exc:
-                print(f"error: {exc.reason} ({format_address('udp', address, port)})", file=out)
+                print(f"error: {exc.reason} ({where})", file=out)
                 worst = EXIT_ERROR
             else:
                 rtt = (loop.time() - started) * 1000.0
@@ -156,15 +185,25 @@ def _end(stack: Stack, key: ClientKey | None) -> None:
 
 
 def _build_request(
-    uri: URI, host: str, port: int, call_id: str, from_tag: str, seq: int
+    uri: URI, protocol: str, host: str, port: int, call_id: str, from_tag: str, seq: int
 ) -> Message:
-    local = URI("sip", "sippet", None, host, port)
+    # Port 0: a client-only transport (TLS without a certificate). The answer comes back
+    # on the connection, so the sent-by carries no port.
+    sent_port = port or None
+    local = URI(
+        uri.scheme if protocol in ("TLS", "WSS") else "sip", "sippet", None, host, sent_port
+    )
     return Message(
         RequestLine(Method.OPTIONS, uri),
         {
             # RFC 3581: rport asks the peer to answer to the port we really sent from.
             "via": [
-                Via((2, 0), "UDP", SentBy(host, port), {"branch": create_branch(), "rport": None})
+                Via(
+                    (2, 0),
+                    protocol,
+                    SentBy(host, sent_port),
+                    {"branch": create_branch(), "rport": None},
+                )
             ],
             "max_forwards": 70,
             "from": NameAddr("", local, {"tag": from_tag}),

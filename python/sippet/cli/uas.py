@@ -28,7 +28,16 @@ from collections.abc import Callable
 from typing import Any
 
 from sippet import __version__
-from sippet.cli.common import install_stop_signals, local_address_towards, parse_listen
+from sippet.cli.common import (
+    SECURE_PROTOCOLS,
+    add_tls_arguments,
+    client_ssl_context,
+    install_stop_signals,
+    local_address_towards,
+    make_transport,
+    parse_listen,
+    server_ssl_context,
+)
 from sippet.errors import SippetError, TransportError
 from sippet.headers import CSeq, MediaType, NameAddr, SentBy, Via
 from sippet.ids import create_branch, create_tag
@@ -38,7 +47,7 @@ from sippet.resolver import literal_address
 from sippet.stack import Core, Stack
 from sippet.status import reason_phrase
 from sippet.transactions import ClientKey, ServerKey, TimerSettings
-from sippet.transports import UDP, Transport, format_address
+from sippet.transports import Transport, format_address
 from sippet.uri import URI
 
 logger = logging.getLogger("sippet.uas")
@@ -55,9 +64,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--listen",
         "-l",
         type=parse_listen,
-        default=("UDP", ("127.0.0.1", 5060)),
-        help="where to listen: udp:HOST:PORT (udp:127.0.0.1:5060; IPv6: udp:[::1]:5060)",
+        action="append",
+        default=None,
+        help="where to listen, repeatable: udp|tcp|tls|ws|wss:HOST:PORT "
+        "(default udp:127.0.0.1:5060; IPv6: tcp:[::1]:5060); tls and wss need --cert",
     )
+    add_tls_arguments(parser)
     parser.add_argument(
         "--answer", type=_final_code, default=200, help="final status code for INVITE (200)"
     )
@@ -451,18 +463,38 @@ so garbage is still freed at once by reference counting."""
 
 async def run(args: argparse.Namespace) -> int:
     gc.set_threshold(*GC_THRESHOLDS)
-    _protocol, (host, port) = args.listen
+    listens: list[tuple[str, tuple[str, int]]] = args.listen or [("UDP", ("127.0.0.1", 5060))]
+    secure = any(protocol in SECURE_PROTOCOLS for protocol, _address in listens)
+    if secure and not args.cert:
+        print("error: tls: and wss: need --cert (and --key)", file=sys.stderr)
+        return 2
+    try:
+        server_context = server_ssl_context(args.cert, args.key) if args.cert else None
+        client_context = client_ssl_context(args.ca)
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+        print(f"error: cannot load the TLS certificate or CA: {exc}", file=sys.stderr)
+        return 2
     stop = asyncio.Event()
     install_stop_signals(stop)
     async with Stack("uas", trace=args.trace) as stack:
+        transports: list[Transport] = []
         try:
-            transport = await stack.add_transport(UDP(host, port))
-        except TransportError as exc:
+            for protocol, address in listens:
+                transport = make_transport(
+                    protocol,
+                    address,
+                    server_context=server_context,
+                    client_context=client_context,
+                )
+                transports.append(await stack.add_transport(transport))
+        except (TransportError, ImportError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        core = UASCore(stack, transport, answer=args.answer, ring=args.ring)
+        core = UASCore(stack, transports[0], answer=args.answer, ring=args.ring)
         stack.register_core(core)
-        print(f"listening on {format_address('udp', *transport.local_address)}", flush=True)
+        for transport in transports:
+            where = format_address(transport.protocol, *transport.local_address)
+            print(f"listening on {where}", flush=True)
         try:
             await stop.wait()
         finally:

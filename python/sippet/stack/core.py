@@ -21,11 +21,24 @@ class Core:
     - ``receive_response(response, client_key)``: a response to a request sent with
       ``stack.send``; ``client_key`` is ``None`` for a stray response (a 2xx retransmission
       after the transaction ended, or a response a stateless proxy must forward).
-    - ``receive_error(reason, key)``: a transaction failed: ``"timeout"`` (Timers B, F, H),
-      or a transport error (``"unreachable"``, ``"nxdomain"``, ``"no_transport"``...). RFC 3261
-      §8.1.3.1: treat a timeout as a 408 and a transport error as a 503. For a server key,
-      ``"unanswered"``: the core sent no final response within the stack's
-      ``AnswerTimeouts``, and the transaction was ended.
+    - ``receive_error(reason, key)``: a transaction failed. ``reason`` is a
+      ``sippet.reasons.Reason`` (a ``str``: compare it with ``Reason.TIMEOUT`` or
+      ``"timeout"``), or an errno name a transport reported (``"econnreset"``):
+
+      - ``timeout``: Timer B, F or H fired (RFC 3261 §17);
+      - ``unanswered`` (server key): the core sent no final response within the stack's
+        ``AnswerTimeouts``, and the transaction was ended;
+      - routing: ``nxdomain``, ``no_transport`` (none of the hop's protocol: ``sips:`` never
+        falls back to TCP), ``no_host``, ``no_via``, ``unsupported_uri_scheme``;
+      - sending: ``unreachable`` (ICMP error, refused connection), ``message_too_large``,
+        ``forbidden``, ``invalid_message`` (the core's message does not serialize),
+        ``not_started``;
+      - connections (TCP, TLS, WS): ``connect_timeout``, ``connection_closed``,
+        ``connection_limit``, ``tls_verification_failed`` (the peer's certificate is not
+        trusted or not for the host), ``tls_handshake_failed``; ``transport_error`` for
+        anything else.
+
+      RFC 3261 §8.1.3.1: treat a timeout as a 408 and a transport error as a 503.
     """
 
     def receive_request(

@@ -9,41 +9,38 @@ return and picks a transport for its protocol.
 - Responses (RFC 3261 §18.2.2, RFC 3581 §4): the top Via's ``maddr``, else ``received`` with
   ``rport`` (or the sent-by port), else the sent-by.
 - Received requests (RFC 3261 §18.2.1, RFC 3581 §4): ``received`` and ``rport`` are written
-  on the *top* Via (Sippet wrote the bottom one).
+  on the *top* Via.
+
+Default ports have one rule, ``sippet.ports.default_port`` (re-exported here).
 """
 
 from __future__ import annotations
 
 import ipaddress
-from typing import NamedTuple
 
 from sippet.errors import TransportError
 from sippet.headers import NameAddr, Via
-from sippet.message import Message, RequestLine
+from sippet.message import Message, RequestLine, Target
+from sippet.ports import DEFAULT_PORTS, default_port
 from sippet.uri import URI
 
-DEFAULT_PORTS: dict[str, int] = {
-    "UDP": 5060,
-    "TCP": 5060,
-    "SCTP": 5060,
-    "TLS": 5061,
-    "TLS-SCTP": 5061,
-    "WS": 80,
-    "WSS": 443,
-}
-"""RFC 3261 §18.1.1, §19.1.2 (and RFC 7118 for WebSocket): the port when none is given."""
+__all__ = [
+    "DEFAULT_PORTS",
+    "NextHop",
+    "apply_strict_route",
+    "default_port",
+    "is_strict_route",
+    "request_next_hop",
+    "response_next_hop",
+    "stamp_received",
+    "stamp_via",
+    "uri_next_hop",
+]
 
-
-class NextHop(NamedTuple):
-    """A transport protocol (upper case, as in Via), a host (name or IP, no brackets), a port."""
-
-    protocol: str
-    host: str
-    port: int
-
-
-def default_port(protocol: str) -> int:
-    return DEFAULT_PORTS.get(protocol, 5060)
+NextHop = Target
+"""Where a message goes: a transport protocol (upper case, as in Via), a host (name or IP, no
+brackets), a port. The same type as ``Message.target``: one address type from routing to the
+transport layer."""
 
 
 def uri_next_hop(uri: URI) -> NextHop:
@@ -139,17 +136,15 @@ def response_next_hop(response: Message) -> NextHop:
     params = via.params
     sent_port = via.sent_by.port
     maddr = params.get("maddr")
+    port = sent_port if sent_port is not None else default_port(protocol)
     if maddr:
-        # §18.2.2: maddr, with the sent-by port or 5060.
-        return NextHop(protocol, maddr, sent_port if sent_port is not None else 5060)
+        return NextHop(protocol, maddr, port)  # §18.2.2: maddr, with the sent-by port
     received = params.get("received")
     if received:
         rport = params.get("rport")
         if rport and rport.isdigit():
             return NextHop(protocol, received, int(rport))  # RFC 3581 §4
-        port = sent_port if sent_port is not None else 5060
         return NextHop(protocol, received, port)
-    port = sent_port if sent_port is not None else default_port(protocol)
     return NextHop(protocol, via.sent_by.host, port)
 
 

@@ -1,14 +1,13 @@
-"""``Stack``: the asyncio side of sippet. Transports, the transaction layer, a core.
+"""``Stack``: the asyncio driver of sippet. Transports, the transaction layer, a core.
 
 The stack is the only scheduler of the sans-I/O transaction layer (aioquic style): every
-input (a datagram, a send, a timer, a transport error) goes to the layer with the loop's
+input (a message, a send, a timer, a transport error) goes to the layer with the loop's
 clock, the returned actions are carried out in order, and one ``loop.call_at`` is kept for
-``layer.next_deadline()``. Everything that arrives is parsed, checked and stamped here
-(RFC 3261 §18.2.1); everything that leaves is routed here (§8.1.2, §18.2.2).
+``layer.next_deadline()``. What arrives goes through ``Ingress`` (parse, check, stamp,
+stateless rejection); what leaves goes through the ``TransportLayer`` (peer choice, name
+resolution, connections, transport errors).
 
-Nothing received may crash the stack: parse and validation failures are answered
-statelessly (requests) or dropped (responses) and logged with their source; exceptions in
-the core's callbacks are logged.
+Nothing received may crash the stack: exceptions in the core's callbacks are logged.
 """
 
 from __future__ import annotations
@@ -16,36 +15,32 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import math
-import socket
-from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any, Literal, NamedTuple
+from typing import Any
 
-from sippet.errors import ParseError, SippetError, TransportError, ValidationError
+from sippet.errors import ParseError, SippetError, TransportError
 from sippet.limits import DEFAULT_LIMITS, Limits
 from sippet.message import Message, RequestLine
 from sippet.method import Method
-from sippet.resolver import Resolver, SystemResolver, literal_address
+from sippet.reasons import Reason
+from sippet.resolver import Resolver, SystemResolver
+from sippet.stack.answers import UNANSWERED_INVITE_TIMEOUT, AnswerTimeouts, AnswerWatch
 from sippet.stack.core import Core
-from sippet.stack.droplog import DropLog
+from sippet.stack.ingress import Ingress
 from sippet.stack.routing import (
-    NextHop,
     apply_strict_route,
     is_strict_route,
     request_next_hop,
     response_next_hop,
-    stamp_received,
-    stamp_via,
 )
-from sippet.stack.stateless import error_response
+from sippet.stack.trace import TraceMode
+from sippet.stack.transport_layer import Peer, TransportLayer
 from sippet.transactions import (
     ClientKey,
     DeliverError,
     DeliverRequest,
     DeliverResponse,
     Send,
-    ServerKey,
     State,
     Terminated,
     TimerSettings,
@@ -56,37 +51,8 @@ from sippet.transports.base import Address, Transport, format_address
 from sippet.validation import validate
 
 logger = logging.getLogger("sippet.stack")
-trace_logger = logging.getLogger("sippet.trace")
 
-TraceMode = Literal["line", "full"] | None
-
-
-class Peer(NamedTuple):
-    """A transport and a remote address: where a request goes, or where one came from.
-
-    The transaction layer holds these as its opaque destinations and sources.
-    """
-
-    transport: Transport
-    address: Address
-
-    def __str__(self) -> str:
-        return format_address(self.transport.protocol, *self.address)
-
-
-# RFC 3261 §16.6 step 11: Timer C, how long a proxy waits for a final response to an
-# INVITE, MUST be larger than 3 minutes; a UAS core that has not answered by then will not.
-UNANSWERED_INVITE_TIMEOUT = 181.0
-
-
-class AnswerTimeouts(NamedTuple):
-    """How long a server transaction waits for its core's final response before the stack
-    ends it and reports ``receive_error("unanswered", key)``. RFC 3261 sets no such timer
-    (§17.2.1, §17.2.2); without one, a core that drops requests would leave transactions
-    behind without bound. ``math.inf`` disables one."""
-
-    non_invite: float
-    invite: float
+__all__ = ["AnswerTimeouts", "Peer", "Stack", "TraceMode"]
 
 
 class Stack:
@@ -115,28 +81,27 @@ class Stack:
     ) -> None:
         self.name = name
         self.limits = limits
-        self.resolver: Resolver = resolver if resolver is not None else SystemResolver()
-        self.trace: TraceMode = trace
         self.timers = timers if timers is not None else TimerSettings()
         self.layer = TransactionLayer(self.timers)
         self.answer_timeouts = answer_timeouts or AnswerTimeouts(
             64 * self.timers.t1, UNANSWERED_INVITE_TIMEOUT
         )
-        # (deadline, key) of every server transaction given to the core, in order; one
-        # queue per timeout, so that each is sorted by deadline.
-        self._awaiting_answer: tuple[deque[tuple[float, ServerKey]], ...] = (deque(), deque())
+        self._answers = AnswerWatch(self.answer_timeouts)
         self._core: Core | None = None
-        self._transports: list[Transport] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._deadline: float | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
-        # Where each live transaction last sent, so that an ICMP error for an address
-        # reaches the transactions that sent there. Entries leave with Terminated.
-        self._sent_to: dict[TransactionKey, Peer] = {}
-        self._keys_at: dict[Peer, set[TransactionKey]] = {}
         self._closed = False
-        self._drops = DropLog(logger)
+        self.transport_layer = TransportLayer(
+            name,
+            resolver if resolver is not None else SystemResolver(),
+            self._report_error,
+            self._schedule,
+        )
+        self.transport_layer.trace_mode = trace
+        self._ingress = Ingress(name, limits, self.transport_layer, self._spawn)
+        self._drops = self._ingress.drops
         self._handlers: dict[type, Callable[[Any], None]] = {
             Send: self._do_send,
             DeliverRequest: self._do_deliver_request,
@@ -165,9 +130,7 @@ class Stack:
             self._timer.cancel()
             self._timer = None
             self._deadline = None
-        for transport in self._transports:
-            await transport.stop()
-        self._transports.clear()
+        await self.transport_layer.stop()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -177,13 +140,30 @@ class Stack:
 
     @property
     def transports(self) -> list[Transport]:
-        return list(self._transports)
+        return self.transport_layer.transports
+
+    @property
+    def resolver(self) -> Resolver:
+        """Turns host names into addresses (the transport layer's)."""
+        return self.transport_layer.resolver
+
+    @resolver.setter
+    def resolver(self, resolver: Resolver) -> None:
+        self.transport_layer.resolver = resolver
+
+    @property
+    def trace(self) -> TraceMode:
+        """``"line"``, ``"full"`` or ``None``: how messages are logged on ``sippet.trace``."""
+        return self.transport_layer.trace_mode
+
+    @trace.setter
+    def trace(self, mode: TraceMode) -> None:
+        self.transport_layer.trace_mode = mode
 
     async def add_transport(self, transport: Transport) -> Transport:
         """Start ``transport`` and use it for its protocol (and address family)."""
         self._running_loop()
-        await transport.start(self)
-        self._transports.append(transport)
+        await self.transport_layer.add(transport, self)
         logger.info("%s: listening on %s", self.name, transport)
         return transport
 
@@ -195,7 +175,9 @@ class Stack:
     async def send(self, message: Message) -> ClientKey | None:
         """Send a request or a response; returns the client key of a new request.
 
-        The message is validated first (``sippet.ValidationError``). A request other than
+        The message is validated first (``sippet.ValidationError``). RFC 3261 §18.1.1: a
+        request for a UDP hop larger than 1300 bytes goes over TCP when the stack has a TCP
+        transport and the URI did not ask for UDP; its top Via then says TCP. A request other than
         ACK starts a client transaction (``TransactionError`` ``already_started`` for a
         duplicate); its resolution or transport failure reaches ``Core.receive_error`` with
         the key. An ACK goes straight to the transport (``TransportError`` when it cannot
@@ -212,11 +194,12 @@ class Stack:
         if request.target is None and is_strict_route(request):
             request = apply_strict_route(request)
         method = message.start_line.method
+        layer = self.transport_layer
         if method == Method.ACK:
-            self._transmit(request, await self._resolve(hop), None)
+            layer.transmit(request, await layer.resolve(hop), None)
             return None
         try:
-            peer = await self._resolve(hop)
+            peer = layer.congestion_controlled(request, hop, await layer.resolve(hop))
         except TransportError as exc:
             key = ClientKey(request.headers["via"][0].params.get("branch", ""), str(method))
             logger.info("%s: cannot send %s: %s", self.name, method, exc)
@@ -240,9 +223,10 @@ class Stack:
             hop = request_next_hop(message)
             if message.target is None and is_strict_route(message):
                 message = apply_strict_route(message)
-            self._transmit(message, await self._resolve(hop), None)
+            self.transport_layer.transmit(message, await self.transport_layer.resolve(hop), None)
         else:
-            self._transmit(message, await self._resolve(response_next_hop(message)), None)
+            hop = response_next_hop(message)
+            self.transport_layer.transmit(message, await self.transport_layer.resolve(hop), None)
 
     def send_response(self, response: Message) -> None:
         """``send`` for a response, without awaiting: for cores with plain callbacks."""
@@ -273,7 +257,7 @@ class Stack:
     def error_received(self, transport: Transport, reason: str, destination: Address) -> None:
         if self._closed or self._loop is None:
             return
-        keys = list(self._keys_at.get(Peer(transport, destination), ()))
+        keys = self.transport_layer.keys_at(transport, destination)
         if not keys:
             logger.info(
                 "%s: %s for %s (no transaction)",
@@ -282,116 +266,36 @@ class Stack:
                 format_address(transport.protocol, *destination),
             )
         for key in keys:
-            # One report per datagram sent: the next send to that address indexes the key
-            # again, so a later ICMP error is not taken for this one.
-            self._forget(key)
             self._report_error(reason, key)
+
+    def framing_error(
+        self, transport: Transport, source: Address, error: ParseError, head: bytes
+    ) -> None:
+        """A stream transport could not cut a message out of the bytes from ``source``
+        (``head``: the start of the message that failed); it closes the connection after
+        this returns and the answer, if any, is written."""
+        if self._closed or self._loop is None:
+            return
+        try:
+            self._ingress.framing_error(transport, source, error, head)
+        except Exception:
+            logger.exception("%s: failure answering a framing error", self.name)
 
     # -- receiving ----------------------------------------------------------------------
 
     def _receive(self, transport: Transport, data: bytes, source: Address) -> None:
         if self._closed or self._loop is None:
             return
-        try:
-            message = Message.parse(data, self.limits)
-        except ParseError as exc:
-            self._reject_unparsable(transport, data, source, exc)
+        message = self._ingress.accept(transport, data, source)
+        if message is None:
             return
-        if self.trace is not None:
-            self._trace("<-", transport, source, message, data)
-        start_line = message.start_line
-        if isinstance(start_line, RequestLine):
-            stamp_received(message, source[0], source[1])
-            try:
-                validate(message, transport.protocol)
-            except ValidationError as exc:
-                self._reject_invalid(transport, source, message, exc)
-                return
+        if isinstance(message.start_line, RequestLine):
             actions = self.layer.receive_request(
                 message, Peer(transport, source), transport.reliable, self._loop.time()
             )
         else:
-            try:
-                validate(message)
-            except ValidationError as exc:
-                self._drops.warning(
-                    "%s: dropped an invalid response from %s: %s (%s)",
-                    self.name,
-                    format_address(transport.protocol, *source),
-                    exc,
-                    exc.reason,
-                )
-                return
             actions = self.layer.receive_response(message, self._loop.time())
         self._run(actions)
-
-    def _reject_unparsable(
-        self, transport: Transport, data: bytes, source: Address, exc: ParseError
-    ) -> None:
-        where = format_address(transport.protocol, *source)
-        headers = exc.reply_headers
-        if headers is None:
-            self._drops.warning(
-                "%s: dropped a malformed message from %s: %s (%s)",
-                self.name,
-                where,
-                exc,
-                exc.reason,
-            )
-            return
-        response = error_response(headers, exc.status_code, exc.reason)
-        if response is None:
-            self._drops.warning(
-                "%s: dropped a malformed request from %s: %s (%s)",
-                self.name,
-                where,
-                exc,
-                exc.reason,
-            )
-            return
-        self._drops.warning(
-            "%s: answered a malformed request from %s with %d: %s (%s)",
-            self.name,
-            where,
-            exc.status_code,
-            exc,
-            exc.reason,
-        )
-        self._send_stateless(transport, source, response)
-
-    def _reject_invalid(
-        self, transport: Transport, source: Address, request: Message, exc: ValidationError
-    ) -> None:
-        where = format_address(transport.protocol, *source)
-        method = request.start_line.method if isinstance(request.start_line, RequestLine) else ""
-        response = (
-            None
-            if method == Method.ACK
-            else error_response(request.headers, exc.status_code, exc.reason)
-        )
-        if response is None:
-            self._drops.warning(
-                "%s: dropped an invalid request from %s: %s (%s)", self.name, where, exc, exc.reason
-            )
-            return
-        self._drops.warning(
-            "%s: answered an invalid request from %s with %d: %s (%s)",
-            self.name,
-            where,
-            exc.status_code,
-            exc,
-            exc.reason,
-        )
-        self._send_stateless(transport, source, response)
-
-    def _send_stateless(self, transport: Transport, source: Address, response: Message) -> None:
-        # §18.2.2 routing from the top Via; the request's received/rport point back at the
-        # source when it asked for them, otherwise the sent-by decides.
-        stamp_via(response.headers["via"], source[0], source[1])
-        params = response.headers["via"][0].params
-        if "received" not in params:
-            params["received"] = source[0]
-        self._transmit_response(response, Peer(transport, source), None)
 
     # -- actions --------------------------------------------------------------------------
 
@@ -409,11 +313,13 @@ class Stack:
         destination = action.destination
         if isinstance(message.start_line, RequestLine):
             assert isinstance(destination, Peer)
-            self._transmit(message, destination, action.key)
+            self.transport_layer.transmit(message, destination, action.key)
         else:
-            self._transmit_response(
+            pending = self.transport_layer.transmit_response(
                 message, destination if isinstance(destination, Peer) else None, action.key
             )
+            if pending is not None:
+                self._spawn(pending)
 
     def _do_deliver_request(self, action: DeliverRequest) -> None:
         core = self._core
@@ -427,10 +333,7 @@ class Stack:
             return
         key = action.key
         if key is not None and self._loop is not None:
-            is_invite = key.method == "INVITE"
-            timeout = self.answer_timeouts[is_invite]
-            if timeout != math.inf:
-                self._awaiting_answer[is_invite].append((self._loop.time() + timeout, key))
+            self._answers.track(key, self._loop.time())
         self._call(core.receive_request, action.request, key)
 
     def _do_deliver_response(self, action: DeliverResponse) -> None:
@@ -447,31 +350,7 @@ class Stack:
         self._call(core.receive_error, action.reason, action.key)
 
     def _do_terminated(self, action: Terminated) -> None:
-        self._forget(action.key)
-
-    def _remember(self, key: TransactionKey, peer: Peer) -> None:
-        """Index ``key`` by where it sends, for ICMP errors (RFC 3261 §17.1.4, §18.4)."""
-        previous = self._sent_to.get(key)
-        if previous == peer:
-            return
-        if previous is not None:
-            self._forget(key)
-        self._sent_to[key] = peer
-        keys = self._keys_at.get(peer)
-        if keys is None:
-            self._keys_at[peer] = {key}
-        else:
-            keys.add(key)
-
-    def _forget(self, key: TransactionKey) -> None:
-        peer = self._sent_to.pop(key, None)
-        if peer is None:
-            return
-        keys = self._keys_at.get(peer)
-        if keys is not None:
-            keys.discard(key)
-            if not keys:
-                del self._keys_at[peer]
+        self.transport_layer.forget(action.key)
 
     def _call(self, callback: Callable[..., Awaitable[None] | None], *args: Any) -> None:
         try:
@@ -504,9 +383,9 @@ class Stack:
 
     def _rearm(self) -> None:
         deadline = self.layer.next_deadline()
-        for queue in self._awaiting_answer:
-            if queue and (deadline is None or queue[0][0] < deadline):
-                deadline = queue[0][0]
+        answer_deadline = self._answers.next_deadline()
+        if answer_deadline is not None and (deadline is None or answer_deadline < deadline):
+            deadline = answer_deadline
         if deadline == self._deadline:
             return
         if self._timer is not None:
@@ -535,135 +414,36 @@ class Stack:
         """Ends the server transactions still waiting for a final response past their
         answer timeout (see ``AnswerTimeouts``), and tells the core."""
         actions: list[Any] = []
-        for queue in self._awaiting_answer:
-            while queue and queue[0][0] <= now:
-                _, key = queue.popleft()
-                # Trying/Proceeding: no final response yet. Any later state (or none: the
-                # transaction is over) means the core answered.
-                if self.layer.state_of(key) not in (State.TRYING, State.PROCEEDING):
-                    continue
-                self._drops.warning(
-                    "%s: no final response from the core to %s %s: transaction ended",
-                    self.name,
-                    key.method,
-                    key.branch,
-                )
-                actions += self.layer.terminate(key, now)
-                if self._core is not None:
-                    self._call(self._core.receive_error, "unanswered", key)
+        for key in self._answers.due(now):
+            # Trying/Proceeding: no final response yet. Any later state (or none: the
+            # transaction is over) means the core answered.
+            if self.layer.state_of(key) not in (State.TRYING, State.PROCEEDING):
+                continue
+            self._drops.warning(
+                "%s: no final response from the core to %s %s: transaction ended",
+                self.name,
+                key.method,
+                key.branch,
+            )
+            actions += self.layer.terminate(key, now)
+            if self._core is not None:
+                self._call(self._core.receive_error, Reason.UNANSWERED, key)
         return actions
 
-    # -- transport side -------------------------------------------------------------------
+    # -- helpers --------------------------------------------------------------------------
 
-    def _transmit(self, message: Message, peer: Peer, key: TransactionKey | None) -> None:
-        try:
-            data = bytes(message)
-        except ValueError as exc:  # e.g. a CR or LF in a header value built by the core
-            logger.error("%s: cannot serialize %s: %s", self.name, message.start_line, exc)
-            if key is not None and self._loop is not None:
-                self._loop.call_soon(self._report_error, "invalid_message", key)
-            return
-        if self.trace is not None:
-            self._trace("->", peer.transport, peer.address, message, data)
-        if key is not None:
-            self._remember(key, peer)
-        peer.transport.send(data, peer.address)
+    def _spawn(self, coroutine_function: Callable[[], object]) -> None:
+        result = coroutine_function()
+        if inspect.isawaitable(result):
+            task = asyncio.ensure_future(result)
+            self._tasks.add(task)
+            task.add_done_callback(self._task_done)
 
-    def _transmit_response(
-        self, response: Message, source: Peer | None, key: TransactionKey | None
-    ) -> None:
-        try:
-            hop = response_next_hop(response)
-        except TransportError as exc:
-            logger.warning("%s: cannot route %s: %s", self.name, response.start_line, exc)
-            return
-        literal = literal_address(hop.host, hop.port)
-        if literal is None:
-            self._spawn(self._resolve_and_respond(response, hop, source, key))
-            return
-        try:
-            peer = self._peer_for(hop.protocol, literal, source)
-        except TransportError as exc:
-            self._transport_failed(exc, key)
-            return
-        self._transmit(response, peer, key)
-
-    async def _resolve_and_respond(
-        self, response: Message, hop: NextHop, source: Peer | None, key: TransactionKey | None
-    ) -> None:
-        try:
-            peer = await self._resolve(hop, source)
-        except TransportError as exc:
-            self._transport_failed(exc, key)
-            return
-        self._transmit(response, peer, key)
-
-    def _transport_failed(self, exc: TransportError, key: TransactionKey | None) -> None:
-        logger.info("%s: %s", self.name, exc)
-        if key is not None and self._loop is not None:
-            self._loop.call_soon(self._report_error, exc.reason, key)
-
-    async def _resolve(self, hop: NextHop, prefer: Peer | None = None) -> Peer:
-        addresses = await self.resolver.resolve(hop.host, hop.port, hop.protocol)
-        last: TransportError | None = None
-        for address in addresses:
-            try:
-                return self._peer_for(hop.protocol, address, prefer)
-            except TransportError as exc:
-                last = exc
-        raise last or TransportError(f"no address for {hop.host}", reason="nxdomain")
-
-    def _peer_for(self, protocol: str, address: tuple[int, str, int], prefer: Peer | None) -> Peer:
-        """The transport for ``protocol`` that reaches ``address`` (``(family, host, port)``):
-        ``prefer``'s (the one a request came in on) when it fits, else the first that does.
-        An IPv6 transport bound to ``::`` reaches IPv4 hosts through mapped addresses."""
-        family, host, port = address
-        if prefer is not None:
-            transport = prefer.transport
-            if transport.protocol == protocol and transport.family == family:
-                return Peer(transport, (host, port))
-        mapped: Transport | None = None
-        for transport in self._transports:
-            if transport.protocol != protocol:
-                continue
-            if transport.family == family:
-                return Peer(transport, (host, port))
-            if (
-                mapped is None
-                and family == socket.AF_INET
-                and transport.family == socket.AF_INET6
-                and transport.local_address[0] == "::"
-            ):
-                mapped = transport
-        if mapped is not None:
-            return Peer(mapped, ("::ffff:" + host, port))
-        raise TransportError(f"no {protocol} transport reaches {host}", reason="no_transport")
-
-    def _spawn(self, coroutine: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
+    def _schedule(self, callback: Callable[[], None]) -> None:
+        if self._loop is not None and not self._closed:
+            self._loop.call_soon(callback)
 
     def _running_loop(self) -> asyncio.AbstractEventLoop:
         if self._loop is None or self._closed:
             raise SippetError(f"stack {self.name!r} is not running (use 'async with Stack()')")
         return self._loop
-
-    # -- trace ----------------------------------------------------------------------------
-
-    def _trace(
-        self, arrow: str, transport: Transport, address: Address, message: Message, data: bytes
-    ) -> None:
-        where = format_address(transport.protocol, *address)
-        start = message.start_line
-        if isinstance(start, RequestLine):
-            first = f"{start.method} {start.request_uri}"
-        else:
-            first = f"{start.status_code} {start.reason_phrase}"
-        if self.trace == "full":
-            text = data.decode("utf-8", errors="replace")
-            trace_logger.info(
-                "%s %s %s %s (%d bytes)\n%s", self.name, arrow, where, first, len(data), text
-            )
-        else:
-            trace_logger.info("%s %s %s %s (%d bytes)", self.name, arrow, where, first, len(data))

@@ -1,10 +1,10 @@
-"""The transport plug-in interface: what the stack needs from UDP today and TCP/TLS later.
+"""The transport plug-in interface: what the stack needs from UDP, TCP, TLS, WS and WSS.
 
 A transport moves bytes; it knows nothing of SIP. The stack hands it whole messages to send
 to an ``(address, port)`` and receives, through a ``TransportReceiver``, each datagram (or,
 for a stream transport, each message cut by ``sippet._native.StreamFramer``) with the
-address it came from. RFC 3261 §18: the transport layer sends and receives; what goes where
-is decided above it.
+address it came from. RFC 3261 §18: the transport moves bytes; what goes where is decided
+above it, in ``sippet.stack.transport_layer``. docs/transports.md says how to write one.
 """
 
 from __future__ import annotations
@@ -23,9 +23,11 @@ class TransportReceiver(Protocol):
         """One datagram (or framed stream message) arrived from ``source``."""
 
     def error_received(self, transport: Transport, reason: str, destination: Address) -> None:
-        """Sending to ``destination`` failed, now or later (an ICMP error the OS reported).
+        """Sending to ``destination`` failed, now or later (an ICMP error the OS reported,
+        a connection that could not be opened or verified).
 
-        ``reason`` is a short machine-readable code: ``"unreachable"``, ``"refused"``...
+        ``reason`` is a short machine-readable code, a ``sippet.reasons.Reason`` where one
+        fits: ``"unreachable"``, ``"tls_verification_failed"``...
         """
 
 
@@ -41,6 +43,9 @@ class Transport(abc.ABC):
 
     protocol: ClassVar[str]
     reliable: ClassVar[bool]
+    stream: ClassVar[bool] = False
+    """Connection-oriented (TCP, TLS, WS, WSS): the transport layer then sends requests
+    with ``connect_send`` and answers on the connection a request came in on."""
 
     @abc.abstractmethod
     async def start(self, receiver: TransportReceiver) -> None:
@@ -63,6 +68,24 @@ class Transport(abc.ABC):
     @abc.abstractmethod
     def family(self) -> int:
         """``socket.AF_INET`` or ``socket.AF_INET6``: the destinations this transport reaches."""
+
+    # -- stream transports: defaults that suit a datagram transport ----------------------
+
+    def connect_send(self, data: bytes, destination: Address, server_name: str | None) -> None:
+        """Send one request to ``destination`` over the open connection to it, or over a
+        new one; a new TLS connection verifies the peer's certificate for ``server_name``
+        (or, when ``None``, for the IP address). Failures go to
+        ``TransportReceiver.error_received`` with ``destination``."""
+        self.send(data, destination)
+
+    def has_connection(self, destination: Address) -> bool:
+        """True while a connection to (or aliased to) ``destination`` is open."""
+        return False
+
+    def add_alias(self, source: Address, alias: Address) -> None:
+        """RFC 5923 §5: let the connection from ``source`` carry requests to ``alias``.
+        A datagram transport has no connection to lend, so nothing happens."""
+        return None
 
     def __repr__(self) -> str:
         try:

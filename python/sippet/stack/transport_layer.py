@@ -1,0 +1,347 @@
+"""The transport layer: the one place a message goes through on its way out.
+
+It owns the stack's transports and decides, for each message the driver hands it, which
+transport and which remote address carry it:
+
+- peer choice and name resolution (RFC 3261 §8.1.2, §18.1.1; RFC 3263 plugs in as the
+  ``Resolver``): a hop's protocol picks the transport, never a weaker one (``sips:`` and
+  ``transport=tls`` only ever go over TLS, §26.2.2);
+- §18.1.1: a request over UDP larger than ``UDP_MTU_THRESHOLD`` goes over TCP when the hop
+  did not ask for UDP and a TCP transport is there;
+- responses (§18.2.2): over a stream transport, on the connection the request came in on
+  while it is open, else on a new connection to ``received``/``rport`` or the sent-by;
+- connection reuse: a request to a stream peer goes on the open connection to the same
+  (transport, address, port); a connection the peer opened is used for requests to it when
+  its Via asked for it with ``alias`` (RFC 5923 §5);
+- transport errors: an ICMP error for an address (UDP) or a failed connection (streams)
+  reaches the transactions that last sent there (§17.1.4, §18.4).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Callable
+from typing import NamedTuple
+
+from sippet.errors import TransportError
+from sippet.message import Message, RequestLine
+from sippet.ports import default_port
+from sippet.reasons import Reason
+from sippet.resolver import ResolvedAddress, Resolver, literal_address
+from sippet.stack.routing import NextHop, response_next_hop
+from sippet.stack.trace import TraceMode, trace
+from sippet.transactions import TransactionKey
+from sippet.transports.base import Address, Transport, TransportReceiver, format_address
+
+logger = logging.getLogger("sippet.stack")
+
+UDP_MTU_THRESHOLD = 1300
+"""RFC 3261 §18.1.1: a request within 200 bytes of a 1500-byte path MTU, or larger than
+1300 bytes when the MTU is unknown, MUST go over a congestion-controlled transport."""
+
+
+class Peer(NamedTuple):
+    """A transport and a remote address: where a request goes, or where one came from.
+
+    ``server_name`` is the host name a new TLS connection is verified against (SNI); ``None``
+    for an IP literal or a peer that reached us. The transaction layer holds these as its
+    opaque destinations and sources.
+    """
+
+    transport: Transport
+    address: Address
+    server_name: str | None = None
+
+    def __str__(self) -> str:
+        return format_address(self.transport.protocol, *self.address)
+
+
+ErrorReporter = Callable[[str, TransactionKey], None]
+"""How the layer reports a transport failure for a transaction (called soon, not now)."""
+
+
+class TransportLayer:
+    """The stack's transports, peer choice, connection use and transport-error index.
+
+    ``report_error(reason, key)`` is called (from the event loop, never during a send) when
+    a transport fails for a transaction's message.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        resolver: Resolver,
+        report_error: ErrorReporter,
+        schedule: Callable[[Callable[[], None]], None],
+    ) -> None:
+        self.name = name
+        self.resolver = resolver
+        self.trace_mode: TraceMode = None
+        self._report_error = report_error
+        self._schedule = schedule
+        self._transports: list[Transport] = []
+        # Where each live transaction last sent, so that a transport error for an address
+        # reaches the transactions that sent there. Entries leave with ``forget``.
+        self._sent_to: dict[TransactionKey, Peer] = {}
+        self._keys_at: dict[Peer, set[TransactionKey]] = {}
+
+    # -- transports -----------------------------------------------------------------------
+
+    @property
+    def transports(self) -> list[Transport]:
+        return list(self._transports)
+
+    async def add(self, transport: Transport, receiver: TransportReceiver) -> None:
+        await transport.start(receiver)
+        self._transports.append(transport)
+
+    async def stop(self) -> None:
+        for transport in self._transports:
+            await transport.stop()
+        self._transports.clear()
+        self._sent_to.clear()
+        self._keys_at.clear()
+
+    # -- choosing a peer ------------------------------------------------------------------
+
+    async def resolve(self, hop: NextHop, prefer: Peer | None = None) -> Peer:
+        """The peer that carries a message to ``hop``: its host resolved, a transport of
+        its protocol that reaches the address (``prefer``'s when it fits)."""
+        addresses = await self.resolver.resolve(hop.host, hop.port, hop.protocol)
+        server_name = hop_server_name(hop)
+        last: TransportError | None = None
+        for address in addresses:
+            try:
+                return self.peer_for(hop.protocol, address, prefer, server_name)
+            except TransportError as exc:
+                last = exc
+        raise last or TransportError(f"no address for {hop.host}", reason=Reason.NXDOMAIN)
+
+    def peer_for(
+        self,
+        protocol: str,
+        address: ResolvedAddress,
+        prefer: Peer | None = None,
+        server_name: str | None = None,
+    ) -> Peer:
+        """The transport for ``protocol`` that reaches ``address`` (``(family, host, port)``):
+        ``prefer``'s (the one a request came in on) when it fits, else the first that does.
+        An IPv6 transport bound to ``::`` reaches IPv4 hosts through mapped addresses."""
+        family, host, port = address
+        if prefer is not None:
+            transport = prefer.transport
+            if transport.protocol == protocol and transport.family == family:
+                return Peer(transport, (host, port), server_name)
+        mapped: Transport | None = None
+        for transport in self._transports:
+            if transport.protocol != protocol:
+                continue
+            if transport.family == family:
+                return Peer(transport, (host, port), server_name)
+            if (
+                mapped is None
+                and family == socket.AF_INET
+                and transport.family == socket.AF_INET6
+                and transport.local_address[0] == "::"
+            ):
+                mapped = transport
+        if mapped is not None:
+            return Peer(mapped, ("::ffff:" + host, port), server_name)
+        raise TransportError(f"no {protocol} transport reaches {host}", reason=Reason.NO_TRANSPORT)
+
+    def congestion_controlled(self, request: Message, hop: NextHop, peer: Peer) -> Peer:
+        """RFC 3261 §18.1.1: ``peer`` unless it is UDP, the request is larger than
+        ``UDP_MTU_THRESHOLD`` and the hop allows TCP (no explicit ``transport=udp`` and no
+        ``Message.target``); then the TCP peer at the same address, with the top Via's
+        transport changed to TCP as §18.1.1 asks. ``peer`` when no TCP transport fits."""
+        if peer.transport.protocol != "UDP" or request.target is not None:
+            return peer
+        if _explicit_udp(request):
+            return peer
+        try:
+            size = len(bytes(request))
+        except ValueError:
+            return peer  # reported when it is sent
+        if size <= UDP_MTU_THRESHOLD:
+            return peer
+        family = peer.transport.family
+        host, port = peer.address
+        try:
+            tcp = self.peer_for("TCP", (family, host, port), None, hop_server_name(hop))
+        except TransportError:
+            return peer
+        vias = request.headers.get("via")
+        if vias:
+            vias[0] = vias[0]._replace(protocol="TCP")
+        return tcp
+
+    # -- sending --------------------------------------------------------------------------
+
+    def transmit(self, message: Message, peer: Peer, key: TransactionKey | None) -> None:
+        """Serialize ``message`` and send it to ``peer``: a request over an open connection
+        to that address or a new one (stream transports), a datagram otherwise."""
+        data = self._serialize(message, key)
+        if data is None:
+            return
+        if self.trace_mode is not None:
+            trace(self.name, self.trace_mode, "->", peer.transport, peer.address, message, data)
+        if key is not None:
+            self._remember(key, peer)
+        transport = peer.transport
+        if transport.stream:
+            transport.connect_send(data, peer.address, peer.server_name)
+        else:
+            transport.send(data, peer.address)
+
+    def transmit_response(
+        self, response: Message, source: Peer | None, key: TransactionKey | None
+    ) -> Callable[[], object] | None:
+        """Send a response where RFC 3261 §18.2.2 says: on the connection its request came
+        in on while that is open, else to the top Via's address (``received``/``rport``,
+        RFC 3581 §4). Returns a coroutine function to run when a name must be resolved
+        first, else ``None`` (sent, or failed and reported)."""
+        if (
+            source is not None
+            and source.transport.stream
+            and response.target is None
+            and source.transport.has_connection(source.address)
+        ):
+            self._send_on_connection(response, source, key)
+            return None
+        try:
+            hop = response_next_hop(response)
+        except TransportError as exc:
+            logger.warning("%s: cannot route %s: %s", self.name, response.start_line, exc)
+            return None
+        literal = literal_address(hop.host, hop.port)
+        if literal is None:
+
+            async def resolve_and_send() -> None:
+                try:
+                    peer = await self.resolve(hop, source)
+                except TransportError as exc:
+                    self.failed(exc, key)
+                    return
+                self.transmit(response, peer, key)
+
+            return resolve_and_send
+        try:
+            peer = self.peer_for(hop.protocol, literal, source)
+        except TransportError as exc:
+            self.failed(exc, key)
+            return None
+        self.transmit(response, peer, key)
+        return None
+
+    def _send_on_connection(
+        self, response: Message, source: Peer, key: TransactionKey | None
+    ) -> None:
+        data = self._serialize(response, key)
+        if data is None:
+            return
+        if self.trace_mode is not None:
+            trace(
+                self.name, self.trace_mode, "->", source.transport, source.address, response, data
+            )
+        if key is not None:
+            self._remember(key, source)
+        source.transport.send(data, source.address)
+
+    def _serialize(self, message: Message, key: TransactionKey | None) -> bytes | None:
+        try:
+            return bytes(message)
+        except ValueError as exc:  # e.g. a CR or LF in a header value built by the core
+            logger.error("%s: cannot serialize %s: %s", self.name, message.start_line, exc)
+            if key is not None:
+                self._schedule(lambda: self._report_error(Reason.INVALID_MESSAGE, key))
+            return None
+
+    def failed(self, exc: TransportError, key: TransactionKey | None) -> None:
+        """A message for ``key`` could not be routed: report it soon (not during a send)."""
+        logger.info("%s: %s", self.name, exc)
+        if key is not None:
+            reason = exc.reason
+            self._schedule(lambda: self._report_error(reason, key))
+
+    # -- receiving ------------------------------------------------------------------------
+
+    def note_alias(self, transport: Transport, source: Address, request: Message) -> None:
+        """RFC 5923 §5: a request whose top Via carries ``alias`` over a stream connection
+        lets requests to its sent-by reuse that connection (for as long as it is open)."""
+        if not transport.stream:
+            return
+        vias = request.headers.get("via")
+        if not vias:
+            return
+        via = vias[0]
+        if "alias" not in via.params:
+            return
+        sent_by = via.sent_by
+        port = sent_by.port if sent_by.port is not None else default_port(transport.protocol)
+        literal = literal_address(sent_by.host, port)
+        if literal is None:
+            return  # an alias must name an address the connection can stand for
+        transport.add_alias(source, (literal[1], port))
+
+    # -- transport errors -----------------------------------------------------------------
+
+    def keys_at(self, transport: Transport, destination: Address) -> list[TransactionKey]:
+        """The transactions that last sent to ``destination`` over ``transport``; each is
+        forgotten (one report per message sent: a later error needs a later send)."""
+        keys = [
+            key
+            for peer, peer_keys in self._keys_at.items()
+            if peer.transport is transport and peer.address == destination
+            for key in peer_keys
+        ]
+        for key in keys:
+            self.forget(key)
+        return keys
+
+    def _remember(self, key: TransactionKey, peer: Peer) -> None:
+        """Index ``key`` by where it sends, for transport errors (§17.1.4, §18.4)."""
+        previous = self._sent_to.get(key)
+        if previous == peer:
+            return
+        if previous is not None:
+            self.forget(key)
+        self._sent_to[key] = peer
+        keys = self._keys_at.get(peer)
+        if keys is None:
+            self._keys_at[peer] = {key}
+        else:
+            keys.add(key)
+
+    def forget(self, key: TransactionKey) -> None:
+        peer = self._sent_to.pop(key, None)
+        if peer is None:
+            return
+        keys = self._keys_at.get(peer)
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del self._keys_at[peer]
+
+    @property
+    def indexed(self) -> int:
+        """Transactions in the transport-error index (for tests and metrics)."""
+        return len(self._sent_to)
+
+
+def hop_server_name(hop: NextHop) -> str | None:
+    """The name a TLS connection to ``hop`` verifies (RFC 5922 §4): its host when that is a
+    name, ``None`` for an IP literal (then the certificate must carry the IP address)."""
+    return hop.host if literal_address(hop.host, hop.port) is None else None
+
+
+def _explicit_udp(request: Message) -> bool:
+    routes = request.headers.get("route")
+    start = request.start_line
+    if routes:
+        uri = routes[0].uri
+    elif isinstance(start, RequestLine):
+        uri = start.request_uri
+    else:
+        return False
+    return str(uri.parameters.get("transport") or "").lower() == "udp"
