@@ -69,9 +69,10 @@ async def test_every_field_reads_back_as_written(
         updated_at=clock.now,
     )
     bare = binding("sip:alice@192.0.2.1", clock.now + 60)
+    other_scheme = binding("tel:+1-201-555-0123;ext=22", clock.now + 60)
     async with make_store() as store:
-        await put(store, ALICE, full, bare)
-        assert await store.lookup(ALICE) == (full, bare)
+        await put(store, ALICE, full, bare, other_scheme)
+        assert await store.lookup(ALICE) == (full, bare, other_scheme)
 
 
 @async_test

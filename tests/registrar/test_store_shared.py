@@ -4,9 +4,20 @@ file, or the same Redis server."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from pathlib import Path
 
+import pytest
 from helpers.aio import async_test
-from sippet.registrar import Binding, Registrar, RegistrarPolicy, Registration, Source
+from sippet.registrar import (
+    Binding,
+    Registrar,
+    RegistrarPolicy,
+    Registration,
+    Source,
+    StoreError,
+)
+from sippet.registrar.stores.redis import RedisStore
 from sippet.uri import URI
 
 from .conftest import FakeClock, StoreFactory
@@ -74,3 +85,30 @@ async def test_concurrent_registers_through_two_registrars_keep_every_binding(
         contacts = {str(b.contact) for b in await first.lookup(ALICE)}
     assert codes == [200] * (2 * PER_CLIENT)
     assert contacts == {f"sip:ua{index}@192.0.2.{index}" for index in range(2 * PER_CLIENT)}
+
+
+@async_test
+async def test_a_corrupt_record_is_a_store_error_not_a_crash(
+    shared_kind: str, make_shared_store: StoreFactory, clock: FakeClock, tmp_path: Path
+) -> None:
+    """Data another program wrote badly reads as ``StoreError("corrupt")``, which the
+    registrar answers with 500."""
+    async with make_shared_store() as store:
+        await store.update(ALICE, lambda current, now: ([], None))  # creates the schema
+        if shared_kind == "sqlite":
+            with sqlite3.connect(tmp_path / "location.sqlite") as db:
+                db.execute(
+                    "INSERT INTO bindings VALUES (?, 0, 'sip:x@y', ?, '{\"v\": 1}')",
+                    (ALICE, clock.now + 60),
+                )
+        else:
+            assert isinstance(store, RedisStore)
+            await store._client.set(store.prefix + ALICE, b"[{not json")
+        with pytest.raises(StoreError) as caught:
+            await store.lookup(ALICE)
+        assert caught.value.reason == "corrupt"
+        registrar = Registrar(RegistrarPolicy.for_domains(DOMAIN))
+        outcome = registrar.receive(register(["<sip:alice@192.0.2.1>"]))
+        assert isinstance(outcome, Registration)
+        with pytest.raises(StoreError):
+            await store.update(outcome.aor, outcome.apply)
