@@ -143,11 +143,11 @@ Outcome = Reply | Forward | Registration
 
 def contact_value(binding: Binding, now: float) -> NameAddr:
     """A Contact value of the 200 (§10.3 step 8): the URI as registered, its header
-    parameters, ``q`` and the ``expires`` the registrar granted, as now remaining."""
+    parameters, the ``expires`` the registrar granted (as now remaining) and ``q``."""
     params = dict(binding.params)
+    params["expires"] = str(binding.remaining(now))
     if binding.q is not None:
         params["q"] = format_qvalue(binding.q)
-    params["expires"] = str(binding.remaining(now))
     return NameAddr(binding.display_name, binding.contact, params)
 
 
