@@ -94,6 +94,7 @@ def test_step2_path_with_support_is_stored_in_order_and_echoed(clock: FakeClock)
     assert status(response) == 200
     expected = ["sip:p1.example.com;lr", "sip:p2.example.net;lr"]
     assert [str(value.uri) for value in response.headers["path"]] == expected
+    assert b"Path: <sip:p1.example.com;lr>, <sip:p2.example.net;lr>\r\n" in bytes(response)
     (binding,) = d.live()
     assert [str(value.uri) for value in binding.path] == expected
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sippet.message import Message
 from sippet.uri import URI
@@ -113,7 +113,7 @@ class RegistrarPolicy:
             raise ValueError("max_bindings must be at least 1")
 
     @classmethod
-    def for_domains(cls, *domains: str, **options: object) -> RegistrarPolicy:
+    def for_domains(cls, *domains: str, **options: Any) -> RegistrarPolicy:
         """A policy serving exactly ``domains`` (compared case-insensitively)."""
         names = frozenset(domain.lower() for domain in domains)
-        return cls(is_our_domain=lambda host: host.lower() in names, **options)  # type: ignore[arg-type]
+        return cls(is_our_domain=lambda host: host.lower() in names, **options)
