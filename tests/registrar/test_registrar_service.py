@@ -12,13 +12,14 @@ from collections.abc import AsyncIterator, Sequence
 
 from helpers.aio import async_test, recvfrom
 from sippet import Message
-from sippet.registrar import Registrar, RegistrarPolicy, Source
-from sippet.registrar.service import RegistrarService
+from sippet.registrar import Binding, Registrar, RegistrarPolicy, Source
+from sippet.registrar.service import RegistrarService, sweep_periodically
 from sippet.registrar.store import LocationStore
 from sippet.registrar.stores import MemoryStore
 from sippet.registrar.stores.redis import RedisStore
 from sippet.stack import Stack
 from sippet.transports import UDP
+from sippet.uri import URI
 
 from .conftest import FakeClock
 from .sip import ALICE, DOMAIN, contact_expiries, status
@@ -190,3 +191,34 @@ async def test_two_stacks_sharing_one_redis(redis_url: str, clock: FakeClock) ->
                 phone.close()
     expected = {"sip:alice@192.0.2.1"} | {f"sip:alice@198.51.100.{i}" for i in range(2 * count)}
     assert set(contact_expiries(final)) == expected
+
+
+class CountingStore(MemoryStore):
+    """A memory store that reports each sweep's count."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__(clock)
+        self.swept: asyncio.Queue[int] = asyncio.Queue()
+
+    async def sweep(self) -> int:
+        removed = await super().sweep()
+        self.swept.put_nowait(removed)
+        return removed
+
+
+@async_test
+async def test_the_periodic_sweep_reclaims_expired_bindings(clock: FakeClock) -> None:
+    store = CountingStore(clock)
+    gone = Binding(URI.parse("sip:alice@192.0.2.1"), clock.now + 10, "c", 1)
+    kept = Binding(URI.parse("sip:alice@192.0.2.2"), clock.now + 100, "c", 1)
+    await store.update(ALICE, lambda current, now: ([gone, kept], None))
+    clock.advance(10)
+    task = asyncio.create_task(sweep_periodically(store, 0.01))
+    try:
+        assert await asyncio.wait_for(store.swept.get(), TIMEOUT) == 1
+        assert await asyncio.wait_for(store.swept.get(), TIMEOUT) == 0
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert await store.lookup(ALICE) == (kept,)
