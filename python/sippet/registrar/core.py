@@ -58,6 +58,7 @@ from sippet.registrar.policy import (
     RegistrarPolicy,
 )
 from sippet.registrar.update import Accepted, Refused, apply_contacts, remove_all
+from sippet.uri import URI
 
 PATH_TAG = "path"
 """RFC 3327 §4: the option tag of the Path extension."""
@@ -151,6 +152,14 @@ def contact_value(binding: Binding, now: float) -> NameAddr:
     return NameAddr(binding.display_name, binding.contact, params)
 
 
+class _ContactSet(NamedTuple):
+    """The Contact header of a REGISTER, read: ``wildcard`` for ``*``, else ``contacts``
+    (``None`` when there is no Contact: a fetch)."""
+
+    wildcard: bool
+    contacts: tuple[ContactRequest, ...] | None
+
+
 class Registrar:
     """RFC 3261 §10.3 over a ``RegistrarPolicy``. Holds no bindings: see ``Registration``."""
 
@@ -158,98 +167,132 @@ class Registrar:
         self.policy = policy
 
     def receive(self, request: Message, source: Source | None = None) -> Outcome:
-        """Steps 1 to 5 and the checks of 6 and 7 that need no bindings (see the module
-        docstring). ``source`` is kept with the bindings this request writes.
+        """Steps 1 to 5 and the checks of 6 and 7 that need no bindings, in order (see the
+        module docstring). ``source`` is kept with the bindings this request writes.
 
-        Raises ``ValueError`` when ``request`` is not a REGISTER (the caller's mistake).
+        Raises ``ValueError`` when ``request`` is not a REGISTER, ``TypeError`` when the
+        authentication hook returns something else than it may (the caller's mistakes).
         """
         start = request.start_line
         if not isinstance(start, RequestLine) or start.method != Method.REGISTER:
             raise ValueError("Registrar.receive() takes REGISTER requests only")
-        policy = self.policy
-        headers = request.headers
-
-        # Step 1: the domain in the Request-URI.
-        request_uri = start.request_uri
-        if not request_uri.is_sip:
-            return _reply(request, 416)
-        if not policy.is_our_domain(request_uri.host or ""):
-            if policy.not_our_domain is NotOurDomain.FORWARD:
-                return Forward(request)
-            return _reply(request, 404, "Domain Not Served Here")
-
-        # Step 2: Require (§8.2.2.3), and Path consent (RFC 3327 §5.3).
-        unsupported = [tag for tag in headers.get("require", ()) if tag not in policy.supported]
-        if unsupported:
-            return _bad_extension(request, unsupported)
-        path_supported = PATH_TAG in policy.supported
-        ua_supports_path = PATH_TAG in headers.get("supported", ())
-        path: tuple[NameAddr, ...] = tuple(headers.get("path", ())) if path_supported else ()
-        if path and not ua_supports_path and policy.path_policy is PathPolicy.REJECT:
-            return _bad_extension(request, [PATH_TAG])
-
-        # Step 3: authentication.
-        identity: str | None = None
-        if policy.authenticate is not None:
-            verdict = policy.authenticate(request)
-            if isinstance(verdict, Message):
-                if not verdict.is_response:
-                    raise TypeError("the authenticate hook returned a request")
-                return Reply(verdict)
-            if not isinstance(verdict, Authenticated):
-                raise TypeError("the authenticate hook must return Authenticated or a response")
-            identity = verdict.identity
-
-        # Steps 4 and 5: the AOR from To, authorization, validity for the domain.
-        aor = headers["to"].uri
-        if not aor.is_sip:
-            return _reply(request, 400, "To Is Not A SIP Or SIPS Address-Of-Record")
-        key = aor_key(aor)
-        if policy.authorize is not None and not policy.authorize(identity, aor):
-            return _reply(request, 403)
-        if not policy.aor_is_valid(aor, request_uri):
-            return _reply(request, 404, "Address-Of-Record Not Found")
-
-        # Steps 6 and 7, the checks that need no bindings.
-        contact = headers.get("contact")
-        header_expires: int | None = headers.get("expires")
-        contacts: tuple[ContactRequest, ...] | None = None
-        wildcard = contact == "*"
-        if wildcard:
-            if header_expires != 0:
-                return _reply(request, 400, "Contact * Needs Expires: 0")
-        elif contact:
-            try:
-                contacts = tuple(
-                    read_contact(value, header_expires, policy.default_expires) for value in contact
-                )
-            except BadContact:
-                # The phrase stays fixed: the offending text came from the wire.
-                return _reply(request, 400, "Bad Contact Expires Or Q")
-            if len(contacts) > policy.max_bindings:
-                return _reply(request, 403, "Too Many Contacts")
-            brief = [c.expires for c in contacts if 0 < c.expires < policy.min_expires]
-            if brief:
-                response = request.to_response(423)
-                response.headers["min_expires"] = policy.min_expires
-                return Reply(response)
-            contacts = tuple(
-                c._replace(expires=min(c.expires, policy.max_expires)) for c in contacts
-            )
-
-        cseq = headers["cseq"]
+        refusal = self._check_domain(request, start.request_uri) or self._check_extensions(request)
+        if refusal is not None:
+            return refusal
+        verdict = self._authenticate(request)
+        if isinstance(verdict, Reply):
+            return verdict
+        aor: URI = request.headers["to"].uri
+        refused = self._check_aor(request, aor, verdict.identity, start.request_uri)
+        if refused is not None:
+            return refused
+        contact_set = self._read_contacts(request)
+        if isinstance(contact_set, Reply):
+            return contact_set
+        path = self._path(request)
         return Registration(
             request=request,
-            aor=key,
-            call_id=headers["call_id"],
-            cseq=cseq.seq,
-            contacts=contacts,
-            wildcard=wildcard,
+            aor=aor_key(aor),
+            call_id=request.headers["call_id"],
+            cseq=request.headers["cseq"].seq,
+            contacts=contact_set.contacts,
+            wildcard=contact_set.wildcard,
             path=path,
-            echo_path=bool(path) and ua_supports_path,
+            echo_path=bool(path) and _ua_supports_path(request),
             source=source,
-            max_bindings=policy.max_bindings,
+            max_bindings=self.policy.max_bindings,
         )
+
+    def _check_domain(self, request: Message, request_uri: URI) -> Reply | Forward | None:
+        """Step 1: a SIP or SIPS Request-URI (416) for a domain we serve (404, or Forward)."""
+        if not request_uri.is_sip:
+            return _reply(request, 416)
+        if self.policy.is_our_domain(request_uri.host or ""):
+            return None
+        if self.policy.not_our_domain is NotOurDomain.FORWARD:
+            return Forward(request)
+        return _reply(request, 404, "Domain Not Served Here")
+
+    def _check_extensions(self, request: Message) -> Reply | None:
+        """Step 2: Require (§8.2.2.3), and Path consent (RFC 3327 §5.3)."""
+        supported = self.policy.supported
+        unsupported = [tag for tag in request.headers.get("require", ()) if tag not in supported]
+        if unsupported:
+            return _bad_extension(request, unsupported)
+        if (
+            self._path(request)
+            and not _ua_supports_path(request)
+            and self.policy.path_policy is PathPolicy.REJECT
+        ):
+            return _bad_extension(request, [PATH_TAG])
+        return None
+
+    def _authenticate(self, request: Message) -> Authenticated | Reply:
+        """Step 3: the application's hook accepts, or its response is the answer."""
+        hook = self.policy.authenticate
+        if hook is None:
+            return Authenticated(None)
+        verdict = hook(request)
+        if isinstance(verdict, Message):
+            if not verdict.is_response:
+                raise TypeError("the authenticate hook returned a request")
+            return Reply(verdict)
+        if not isinstance(verdict, Authenticated):
+            raise TypeError("the authenticate hook must return Authenticated or a response")
+        return verdict
+
+    def _check_aor(
+        self, request: Message, aor: URI, identity: str | None, request_uri: URI
+    ) -> Reply | None:
+        """Steps 4 and 5: a SIP or SIPS AOR in To (400), that this identity may change
+        (403), valid for the Request-URI's domain (404)."""
+        if not aor.is_sip:
+            return _reply(request, 400, "To Is Not A SIP Or SIPS Address-Of-Record")
+        authorize = self.policy.authorize
+        if authorize is not None and not authorize(identity, aor):
+            return _reply(request, 403)
+        if not self.policy.aor_is_valid(aor, request_uri):
+            return _reply(request, 404, "Address-Of-Record Not Found")
+        return None
+
+    def _read_contacts(self, request: Message) -> _ContactSet | Reply:
+        """Steps 6 and 7, the checks that need no bindings: ``*`` with ``Expires: 0``
+        (400), well-formed ``expires`` and ``q`` (400), not too many (403), none too brief
+        (423 with Min-Expires); expiries above the maximum shortened."""
+        policy = self.policy
+        contact = request.headers.get("contact")
+        header_expires: int | None = request.headers.get("expires")
+        if contact == "*":
+            if header_expires != 0:
+                return _reply(request, 400, "Contact * Needs Expires: 0")
+            return _ContactSet(wildcard=True, contacts=None)
+        if not contact:
+            return _ContactSet(wildcard=False, contacts=None)
+        try:
+            contacts = [
+                read_contact(value, header_expires, policy.default_expires) for value in contact
+            ]
+        except BadContact:
+            # The phrase stays fixed: the offending text came from the wire.
+            return _reply(request, 400, "Bad Contact Expires Or Q")
+        if len(contacts) > policy.max_bindings:
+            return _reply(request, 403, "Too Many Contacts")
+        if any(0 < c.expires < policy.min_expires for c in contacts):
+            response = request.to_response(423)
+            response.headers["min_expires"] = policy.min_expires
+            return Reply(response)
+        granted = tuple(c._replace(expires=min(c.expires, policy.max_expires)) for c in contacts)
+        return _ContactSet(wildcard=False, contacts=granted)
+
+    def _path(self, request: Message) -> tuple[NameAddr, ...]:
+        """The Path of the REGISTER, when this registrar supports the extension."""
+        if PATH_TAG not in self.policy.supported:
+            return ()
+        return tuple(request.headers.get("path", ()))
+
+
+def _ua_supports_path(request: Message) -> bool:
+    return PATH_TAG in request.headers.get("supported", ())
 
 
 def _reply(request: Message, status_code: int, reason_phrase: str | None = None) -> Reply:

@@ -24,6 +24,7 @@ from sippet.message import Message, RequestLine
 from sippet.method import Method
 from sippet.registrar.binding import Source
 from sippet.registrar.core import Forward, Registrar, Registration, Reply
+from sippet.registrar.policy import NotOurDomain
 from sippet.registrar.store import LocationStore, StoreError
 from sippet.stack import Core, Stack
 from sippet.stack.routing import default_port
@@ -73,7 +74,7 @@ class RegistrarService(Core):
         on_forward: Handler | None = None,
         fallback: Handler | None = None,
     ) -> None:
-        if registrar.policy.not_our_domain == "forward" and on_forward is None:
+        if registrar.policy.not_our_domain is NotOurDomain.FORWARD and on_forward is None:
             raise ValueError("the policy forwards REGISTERs for other domains: give on_forward")
         self.stack = stack
         self.registrar = registrar
