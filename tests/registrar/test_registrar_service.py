@@ -10,14 +10,16 @@ import socket
 import uuid
 from collections.abc import AsyncIterator, Sequence
 
+import pytest
 from helpers.aio import async_test, recvfrom
 from sippet import Message
-from sippet.registrar import Binding, Registrar, RegistrarPolicy, Source
+from sippet.registrar import Binding, NotOurDomain, Registrar, RegistrarPolicy, Source
 from sippet.registrar.service import RegistrarService, sweep_periodically
 from sippet.registrar.store import LocationStore
 from sippet.registrar.stores import MemoryStore
 from sippet.registrar.stores.redis import RedisStore
 from sippet.stack import Stack
+from sippet.transactions import ServerKey
 from sippet.transports import UDP
 from sippet.uri import URI
 
@@ -47,10 +49,11 @@ class Phone:
         cseq: int = 1,
         expires: int | None = None,
         to: str = ALICE,
+        domain: str = DOMAIN,
     ) -> Message:
         branch = "z9hG4bK" + uuid.uuid4().hex
         lines = [
-            f"{method} sip:{DOMAIN} SIP/2.0",
+            f"{method} sip:{domain} SIP/2.0",
             f"Via: SIP/2.0/UDP {HOST}:{self.port};branch={branch};rport",
             "Max-Forwards: 70",
             f"To: <{to}>",
@@ -222,3 +225,39 @@ async def test_the_periodic_sweep_reclaims_expired_bindings(clock: FakeClock) ->
         with contextlib.suppress(asyncio.CancelledError):
             await task
     assert await store.lookup(ALICE) == (kept,)
+
+
+@async_test
+async def test_forwarding_and_fallback_hand_requests_to_the_application(clock: FakeClock) -> None:
+    policy = RegistrarPolicy.for_domains(DOMAIN, not_our_domain=NotOurDomain.FORWARD)
+    stack = Stack(name="registrar")
+    with pytest.raises(ValueError):
+        RegistrarService(stack, Registrar(policy), MemoryStore(clock))
+    handed: list[tuple[str, str]] = []
+
+    async def handler(kind: str, request: Message, key: ServerKey | None) -> None:
+        handed.append((kind, str(request.start_line.method)))  # type: ignore[union-attr]
+        await stack.send(request.to_response(480))
+
+    await stack.start()
+    phone = Phone()
+    try:
+        udp = await stack.add_transport(UDP(HOST, 0))
+        service = RegistrarService(
+            stack,
+            Registrar(policy),
+            MemoryStore(clock),
+            on_forward=lambda request, key: handler("forward", request, key),
+            fallback=lambda request, key: handler("fallback", request, key),
+        )
+        stack.register_core(service)
+        other = await phone.request(
+            udp.local_address, ["<sip:a@h>"], to="sip:a@elsewhere.net", domain="elsewhere.net"
+        )
+        message = await phone.request(udp.local_address, method="MESSAGE")
+    finally:
+        phone.close()
+        await stack.close()
+    assert status(other) == 480
+    assert status(message) == 480
+    assert handed == [("forward", "REGISTER"), ("fallback", "MESSAGE")]
