@@ -47,11 +47,17 @@ KEY_GRACE = 1.0
 """Seconds an AOR's key outlives its longest binding (the store filters by time anyway)."""
 SWEEP_BATCH = 100
 """Keys asked for per SCAN call in ``sweep``."""
+MAX_CONNECTIONS = 32
+"""Connections one store opens at most; more concurrent operations wait for one."""
+TIMEOUT = 5.0
+"""Seconds to connect, to wait for a reply, or to wait for a free connection: a Redis that
+stops answering fails the operation (``StoreError``) instead of hanging it."""
 
 
 class RedisStore(LocationStore):
     """Bindings in the Redis server at ``url`` (``redis://HOST:PORT/DB``; any URL
-    ``redis.asyncio.from_url`` takes), or through an existing ``client``."""
+    ``redis.asyncio.from_url`` takes), with at most ``MAX_CONNECTIONS`` connections and
+    ``TIMEOUT`` on every wait; or through an existing ``client``, configured by the caller."""
 
     def __init__(
         self,
@@ -68,7 +74,14 @@ class RedisStore(LocationStore):
             raise ValueError("max_attempts must be at least 1")
         if client is None:
             assert url is not None
-            client = aioredis.from_url(url)
+            pool = aioredis.BlockingConnectionPool.from_url(
+                url,
+                max_connections=MAX_CONNECTIONS,
+                timeout=TIMEOUT,
+                socket_timeout=TIMEOUT,
+                socket_connect_timeout=TIMEOUT,
+            )
+            client = aioredis.Redis(connection_pool=pool)
         self._client: aioredis.Redis = client
         self._owns_client = url is not None
         self.clock = clock
@@ -114,7 +127,7 @@ class RedisStore(LocationStore):
             return
         self._closed = True
         if self._owns_client:
-            await self._client.aclose()
+            await self._client.aclose(close_connection_pool=True)
 
     async def _transact(self, key: str | bytes, step: _Step[T]) -> T:
         """Run ``step(stored_bindings, now)`` on the key's bindings (expired ones
