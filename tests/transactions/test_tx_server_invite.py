@@ -193,3 +193,26 @@ def test_transport_error_informs_tu_and_keeps_state(state: str) -> None:
     if final is not None:
         events = drain(layer, 100.0)
         assert events[-1][1] == Terminated(KEY)
+
+
+def test_the_tus_mistakes_raise_and_change_nothing() -> None:
+    # A 200 after a 486 (the example): raised, nothing sent, Completed kept with
+    # its timers (G, H) where they were.
+    layer, inv = received()
+    busy = response_to(inv, 486)
+    layer.send_response(busy, 0.1)
+    deadline, timers = layer.next_deadline(), layer.timer_count
+    for late in (200, 180, 486):
+        with pytest.raises(TransactionError) as refused:
+            layer.send_response(response_to(inv, late), 0.2)
+        assert refused.value.reason == "response_not_allowed"
+        assert str(late) in str(refused.value)
+    assert layer.state_of(KEY) is State.COMPLETED
+    assert (layer.next_deadline(), layer.timer_count) == (deadline, timers)
+    # The network's own surprise (the INVITE again) is still absorbed: the 486 goes again.
+    assert layer.receive_request(inv, SRC, False, 0.3) == [Send(busy, SRC, KEY)]
+    # Once the transaction is gone, a response for it has no transaction at all.
+    drain(layer, 100.0)
+    with pytest.raises(TransactionError) as gone:
+        layer.send_response(response_to(inv, 200), 101.0)
+    assert gone.value.reason == "no_transaction"
