@@ -154,11 +154,9 @@ class Message:
         (parameter dicts are copied). Raises ``ValueError`` for a response or an ACK
         (RFC 3261 §17: an ACK is never answered).
         """
-        from sippet import responses  # responses builds on this module
-
         if not isinstance(self.start_line, RequestLine):
             raise ValueError("to_response() needs a request")
-        return responses.response_to(self, status_code, reason_phrase, to_tag=to_tag)
+        return _responses.response_to(self, status_code, reason_phrase, to_tag=to_tag)
 
     def copy(self) -> Message:
         """A deep copy: headers, URIs and parameter dicts are not shared with ``self``."""
@@ -422,8 +420,11 @@ def response_from_headers(
     which also copies the header fields that did not parse. ``method`` defaults to the
     CSeq method.
     """
-    from sippet import responses  # responses builds on this module
-
-    return responses.response_from_headers(
+    return _responses.response_from_headers(
         request_headers, status_code, reason_phrase, to_tag=to_tag, method=method
     )
+
+
+# The one response builder (RFC 3261 §8.2.6) builds on ``Message``, so it is imported last:
+# by then this module is complete, whichever of the two is imported first.
+from sippet import responses as _responses  # noqa: E402

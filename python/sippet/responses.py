@@ -36,8 +36,8 @@ from sippet.headers import NameAddr, Unparsed
 from sippet.ids import create_tag
 from sippet.message import Message, RequestLine, StatusLine
 from sippet.method import Method
+from sippet.status import REASON_PHRASES, status_class
 from sippet.status import reason_phrase as default_reason_phrase
-from sippet.status import status_class
 
 # RFC 3261 §12.1.1, RFC 6665 §4.1.2.4 and §4.2.1, RFC 3515 §2.4.4: methods whose
 # 101-299 responses can establish a dialog.
@@ -71,7 +71,7 @@ def response_to(
     line = request.start_line
     if not isinstance(line, RequestLine):
         raise ValueError("a response answers a request")
-    method = str(line.method)
+    method = line.method  # a Method is its text (StrEnum): no str() needed
     if method == Method.ACK:
         raise ValueError("an ACK is never answered (RFC 3261 §17)")
     return response_from_headers(
@@ -101,14 +101,21 @@ def response_from_headers(
     request that failed validation. ``method`` (for the Record-Route rule) defaults to the
     CSeq method. Raises ``ValueError`` for a status outside 100-699.
     """
-    status_class(status_code)
-    phrase = default_reason_phrase(status_code) if reason_phrase is None else reason_phrase
-    copy = _share if share else copy_value
+    if type(status_code) is not int or not 100 <= status_code <= 699:
+        status_class(status_code)  # raises the ValueError
+    if reason_phrase is None:
+        reason_phrase = REASON_PHRASES.get(status_code) or default_reason_phrase(status_code)
     headers: dict[str, Any] = {}
+    get = request_headers.get
     for key in _COPIED:
-        value = request_headers.get(key)
-        if value is not None:
-            headers[key] = copy(value)
+        value = get(key)
+        if value is None:
+            continue
+        if not share:
+            value = copy_value(value)
+        elif type(value) is list:
+            value = list(value)  # a response may change its lists (a proxy pops its Via)
+        headers[key] = value
     to = headers.get("to")
     if status_code > 100 and isinstance(to, tuple) and not isinstance(to, Unparsed):
         display_name, uri, params = to
@@ -124,10 +131,10 @@ def response_from_headers(
             method = _cseq_method(request_headers)
         record_route = request_headers.get("record_route")
         if record_route and method in DIALOG_CREATING:
-            headers["record_route"] = copy(record_route)
+            headers["record_route"] = list(record_route) if share else copy_value(record_route)
     if extra:
         headers.update(extra)
-    return Message(StatusLine(status_code, phrase), headers)
+    return Message(StatusLine(status_code, reason_phrase), headers)
 
 
 def trying(invite: Message) -> Message:
@@ -206,12 +213,6 @@ def _cseq_method(headers: Mapping[str, Any]) -> str | None:
         return str(cseq[1])  # type: ignore[index]
     except (TypeError, IndexError):
         return None
-
-
-def _share(value: Any) -> Any:
-    # Lists are the one container a response may change (a proxy pops its Via): a new
-    # list, its items shared.
-    return list(value) if isinstance(value, list) else value
 
 
 __all__ = [
