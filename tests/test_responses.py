@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sippet import (
     URI,
     CSeq,
@@ -349,3 +351,61 @@ def test_unparsed_values_are_written_as_one_clean_line() -> None:
         response.headers["call_id"] = Unparsed(bad)
         with pytest.raises(ValueError):
             bytes(response)
+
+
+# -- the rules for any request ---------------------------------------------------------------
+
+METHODS = ["INVITE", "SUBSCRIBE", "NOTIFY", "REFER", "OPTIONS", "BYE", "UPDATE", "NEWMETHOD"]
+
+
+@given(
+    method=st.sampled_from(METHODS),
+    status=st.integers(100, 699),
+    present=st.sets(
+        st.sampled_from(["via", "from", "to", "call_id", "cseq", "record_route", "timestamp"])
+    ),
+    to_tagged=st.booleans(),
+    to_tag=st.none() | st.sampled_from(["t1", "x"]),
+    share=st.booleans(),
+)
+def test_builder_rules_hold_for_any_request(
+    method: str,
+    status: int,
+    present: set[str],
+    to_tagged: bool,
+    to_tag: str | None,
+    share: bool,
+) -> None:
+    req = request(
+        Method(method) if method != "NEWMETHOD" else method, timestamp=Timestamp(2.5, None)
+    )
+    if to_tagged:
+        req.headers["to"] = req.headers["to"]._replace(params={"tag": "old"})
+    for key in {"via", "from", "to", "call_id", "cseq", "record_route", "timestamp"} - present:
+        del req.headers[key]
+    before = req.copy()
+    response = response_to(req, status, to_tag=to_tag, share=share)
+    headers = response.headers
+    for key in ("via", "from", "call_id", "cseq"):
+        assert headers.get(key) == req.headers.get(key)
+    if "to" not in present:
+        assert "to" not in headers
+    else:
+        to = headers["to"]
+        assert to.uri == req.headers["to"].uri
+        if to_tagged:
+            assert to.params["tag"] == "old"
+        elif status == 100:
+            assert "tag" not in to.params
+        else:
+            assert to.params["tag"] == (to_tag or to.params["tag"]) and to.params["tag"]
+    dialog = 100 < status < 300 and method in ("INVITE", "SUBSCRIBE", "NOTIFY", "REFER")
+    assert ("record_route" in headers) == (dialog and "record_route" in present)
+    assert ("timestamp" in headers) == (status == 100 and "timestamp" in present)
+    assert set(headers) <= {"via", "from", "to", "call_id", "cseq", "record_route", "timestamp"}
+    assert read_back(response) == response
+    # Editing the response never reaches the request.
+    for value in headers.values():
+        if isinstance(value, list):
+            value.clear()
+    assert req == before
