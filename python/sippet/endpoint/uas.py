@@ -289,9 +289,9 @@ def check_content(request: Message, policy: UASPolicy, to_tag: str | None = None
 
 def check_accept(request: Message, policy: UASPolicy, to_tag: str | None = None) -> Message | None:
     """406 when the request's Accept admits none of the types the answer would carry
-    (``policy.answer_types`` for its method; RFC 4475 sdp01). No Accept header means
-    ``application/sdp`` for INVITE and OPTIONS (§20.1 default), which is what those
-    answers carry; an empty Accept admits nothing (§20.1)."""
+    (``policy.answer_types`` for its method; RFC 4475 sdp01). A request without Accept
+    passes (§20.1: absent, ``application/sdp`` is assumed, which the answer is expected to
+    carry); an empty Accept admits nothing (§20.1)."""
     produced = policy.answer_types.get(str(_method_of(request)))
     accept: list[MediaType] | None = request.headers.get("accept")
     if not produced or accept is None:
