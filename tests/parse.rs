@@ -696,3 +696,46 @@ fn an_unknown_header_spelled_as_a_typed_key_is_refused() {
     assert_eq!(get(&m, "Call_ID"), &HeaderValue::Raw(vec!["a".into()]));
     assert_eq!(get(&m, "X_call_id"), &HeaderValue::Raw(vec!["b".into()]));
 }
+
+fn reply_failure(headers: &str) -> _native::core::error::ParseFailure {
+    let raw = format!("OPTIONS sip:b@h SIP/2.0\r\n{headers}\r\n");
+    parse_message(raw.as_bytes(), &Limits::default()).unwrap_err()
+}
+
+#[test]
+fn raw_reply_headers_keep_the_first_line_and_skip_what_parsed() {
+    const VIA: &str = "Via: SIP/2.0/UDP h;branch=z9hG4bKx\r\n";
+    // A CSeq that is not a number (RFC 3261 §8.2.6.2 still wants it copied).
+    let e = reply_failure(&format!("{VIA}CSeq: abc OPTIONS\r\nCall-ID: c\r\n"));
+    assert_eq!(e.reply_raw, [("cseq", "abc OPTIONS".to_owned())]);
+    assert_eq!(e.reply_headers.len(), 2);
+    // The first line of a header wins, typed or raw: a later line is neither.
+    let e = reply_failure(&format!("{VIA}CSeq: 1 OPTIONS\r\nCSeq: abc OPTIONS\r\n"));
+    assert!(e.reply_raw.is_empty());
+    let e = reply_failure(&format!("{VIA}CSeq: abc OPTIONS\r\nCSeq: 1 OPTIONS\r\n"));
+    assert_eq!(e.reply_raw, [("cseq", "abc OPTIONS".to_owned())]);
+    assert!(e
+        .reply_headers
+        .iter()
+        .all(|(k, _)| *k != HeaderKey::Known("cseq")));
+    // Folded lines come back unfolded; compact names count (`i` is Call-ID).
+    let e = reply_failure(&format!("{VIA}i: a b\r\n c\r\n"));
+    assert_eq!(e.reply_raw, [("call_id", "a b c".to_owned())]);
+    // A Via that does not parse is left out, never raw: it could not route the response.
+    let e = reply_failure("Via: SIP/2.0/UDP ;;\r\nCSeq: 1 OPTIONS\r\n");
+    assert!(e.reply_raw.is_empty());
+    assert!(e
+        .reply_headers
+        .iter()
+        .all(|(k, _)| *k != HeaderKey::Known("via")));
+}
+
+#[test]
+fn an_ack_gets_no_reply_headers() {
+    // RFC 3261 §17: an ACK is never answered, so nothing is kept to answer it with.
+    let raw = "ACK sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\n\
+               CSeq: abc ACK\r\nCall-ID: c\r\nTo: <sip:b@h>;tag=1\r\n\r\n";
+    let e = parse_message(raw.as_bytes(), &Limits::default()).unwrap_err();
+    assert!(e.reply_headers.is_empty());
+    assert!(e.reply_raw.is_empty());
+}

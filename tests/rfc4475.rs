@@ -476,6 +476,52 @@ fn failures_carry_header_and_reply_headers() {
     assert_eq!(fail("clerr").header.as_deref(), Some("content_length"));
 }
 
+/// RFC 3261 §8.2.6.2: the 400 copies From, To, Call-ID and CSeq; those that did not parse
+/// come back as raw text (RFC 4475 §3.1.2.4, §3.1.2.6, §3.1.2.14, §3.1.2.15).
+#[test]
+fn failures_carry_the_raw_text_of_reply_headers_that_did_not_parse() {
+    let raw = |name: &str| fail(name).reply_raw;
+    assert_eq!(
+        raw("scalar02"),
+        [("cseq", "36893488147419103232 REGISTER".to_owned())]
+    );
+    assert_eq!(
+        raw("quotbal"),
+        [("to", "\"Mr. J. User <sip:j.user@example.com>".to_owned())]
+    );
+    assert_eq!(
+        raw("badaspec"),
+        [(
+            "to",
+            "\"Watson, Thomas\" < sip:t.watson@example.org >".to_owned()
+        )]
+    );
+    assert_eq!(
+        raw("baddn"),
+        [
+            (
+                "from",
+                "Bell, Alexander <sip:a.g.bell@example.com>;tag=43".to_owned()
+            ),
+            ("to", "Watson, Thomas <sip:t.watson@example.org>".to_owned()),
+        ]
+    );
+    // What parsed stays typed, and nothing is both.
+    for name in ["scalar02", "quotbal", "badaspec", "baddn"] {
+        let f = fail(name);
+        let typed = reply_keys(&f);
+        assert!(typed.contains(&"via".to_owned()), "{name}");
+        assert_eq!(typed.len() + f.reply_raw.len(), 5, "{name}");
+        assert!(f
+            .reply_raw
+            .iter()
+            .all(|(k, _)| !typed.contains(&(*k).to_owned())));
+    }
+    // Everything parsed: nothing raw. Responses are never answered.
+    assert!(raw("badvers").is_empty());
+    assert!(raw("scalarlg").is_empty());
+}
+
 #[test]
 fn each_scalar02_field_fails_alone() {
     let base = String::from_utf8(load("scalar02")).unwrap();

@@ -8,6 +8,7 @@ from sippet import URI, Message, Method, NameAddr, RequestLine, SentBy, Via
 from sippet.errors import TransportError
 from sippet.headers import CSeq
 from sippet.message import StatusLine
+from sippet.responses import error_response
 from sippet.stack.routing import (
     NextHop,
     apply_strict_route,
@@ -17,7 +18,6 @@ from sippet.stack.routing import (
     stamp_received,
     uri_next_hop,
 )
-from sippet.stack.stateless import error_response
 
 
 def uri(text: str) -> URI:
@@ -216,10 +216,18 @@ def test_error_response_copies_headers_and_tags_to() -> None:
     assert answer.headers["to"].params["tag"]
 
 
-def test_error_response_never_answers_ack_or_incomplete_headers() -> None:
+def test_error_response_never_answers_ack_and_needs_only_a_via() -> None:
     msg = request("sip:b@example.org")
     msg.headers["cseq"] = CSeq(1, Method.ACK)
     assert error_response(msg.headers, 400, "x") is None
+    # RFC 4475 insuf: a request missing Call-ID is still answered 400, copying what it has.
     msg = request("sip:b@example.org")
     del msg.headers["call_id"]
+    answer = error_response(msg.headers, 400, "x")
+    assert answer is not None
+    assert answer.start_line == StatusLine(400, "Bad Request (x)")
+    assert "call_id" not in answer.headers
+    assert answer.headers["via"] == msg.headers["via"]
+    # Without a top Via there is nowhere to send a response (RFC 3261 §18.2.2).
+    del msg.headers["via"]
     assert error_response(msg.headers, 400, "x") is None

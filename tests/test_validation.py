@@ -131,9 +131,28 @@ def test_from_tag_required() -> None:
     reject(make_request(from_params={}), "missing_from_tag")
     reject(make_request(from_params={"tag": ""}), "missing_from_tag")
     reject(make_request(from_params={"tag": None}), "missing_from_tag")
+    # A response may echo an untagged From (its request's, §8.2.6.2), never an empty tag.
     response = make_response()
-    response.headers["from"] = response.headers["from"]._replace(params={})
+    response.headers["from"] = response.headers["from"]._replace(params={"tag": ""})
     reject(response, "missing_from_tag")
+    response.headers["from"] = response.headers["from"]._replace(params={"tag": None})
+    reject(response, "missing_from_tag")
+
+
+def test_response_to_an_untagged_from_goes_out() -> None:
+    # RFC 4475 §3.4.1 inv2543: the request has no From tag; its responses copy that From
+    # (§8.2.6.2) and must still pass, or the request could never be answered.
+    request = make_request(Method.INVITE, branch=None, from_params={})
+    for status in (100, 180, 200, 486):
+        response = request.to_response(status)
+        assert "tag" not in response.headers["from"].params
+        assert "tag" in response.headers["to"].params or status == 100
+        response.validate()
+    # Also when the request came through an RFC 3261 proxy (its Via on top has the cookie).
+    response = make_request(from_params={}).to_response(200)
+    response.validate()
+    # An element that refuses RFC 2543 peers refuses such responses too.
+    reject(response, "missing_from_tag", allow_rfc2543=False)
 
 
 def test_rfc2543_request_may_omit_the_from_tag() -> None:
@@ -148,6 +167,20 @@ def test_rfc2543_request_may_omit_the_from_tag() -> None:
     reject(request, "missing_from_tag", allow_rfc2543=False)
     # An RFC 3261 peer (magic cookie) must tag From.
     reject(make_request(from_params={}), "missing_from_tag")
+
+
+def test_rfc2543_origin_is_the_bottom_via() -> None:
+    # A 2543 UAC behind an RFC 3261 proxy: the proxy's Via (cookie) is on top, the UAC's
+    # (no cookie) at the bottom. The UAC decides about the From tag (§12.1.1).
+    request = make_request(branch="z9hG4bKproxy1", from_params={})
+    uac_via = Via((2, 0), "UDP", SentBy("uac.example.com", None), {"branch": "2543uac"})
+    request.headers["via"].append(uac_via)
+    request.validate("UDP")
+    reject(request, "missing_from_tag", allow_rfc2543=False)
+    # The other way round (a 3261 UAC behind a 2543 proxy) the UAC had to tag From.
+    request = make_request(branch="2543proxy", from_params={})
+    request.headers["via"].append(uac_via._replace(params={"branch": "z9hG4bKuac"}))
+    reject(request, "missing_from_tag")
 
 
 def test_cseq_method_must_equal_request_method() -> None:

@@ -37,6 +37,7 @@ def register() -> None:
             "Warning": headers.Warning,
             "DeltaParams": headers.DeltaParams,
             "RAck": headers.RAck,
+            "Unparsed": headers.Unparsed,
             "methods": {m.value: m for m in Method},
             "ParseError": ParseError,
             "datetime": datetime.datetime,

@@ -20,6 +20,12 @@ class ParseError(SippetError, ValueError):
     ``reply_headers`` is filled when the bytes were a request whose Via, From, To, Call-ID
     and CSeq still parsed: enough for a stateless error response (RFC 3261 §8.2.6). It maps
     those keys to their typed values.
+
+    ``reply_raw`` maps ``"from"``, ``"to"``, ``"call_id"`` and ``"cseq"`` to the raw text
+    (value without the name) of those that did *not* parse, so that the 400 can still copy
+    them (§8.2.6.2; RFC 4475 scalar02, quotbal, badaspec, baddn). ``None`` when all that
+    were present parsed. Neither is filled for an ACK, which is never answered (§17).
+    ``sippet.responses.response_to_unparsable`` builds the response from both.
     """
 
     def __init__(
@@ -30,12 +36,14 @@ class ParseError(SippetError, ValueError):
         status_code: int = 400,
         header: str | None = None,
         reply_headers: dict[str, Any] | None = None,
+        reply_raw: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.reason = reason
         self.status_code = status_code
         self.header = header
         self.reply_headers = reply_headers
+        self.reply_raw = reply_raw
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild_parse_error, (str(self), self.reason, self.status_code, self.header))

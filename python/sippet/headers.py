@@ -141,6 +141,18 @@ class RAck(NamedTuple):
     method: MethodName
 
 
+class Unparsed(NamedTuple):
+    """A header field kept as the raw text it arrived with, because it did not parse.
+
+    Only a response to a malformed request carries one (RFC 3261 §8.2.6.2: the response
+    copies the request's From, To, Call-ID and CSeq; see ``sippet.responses``). Allowed as
+    the value of any typed header key; the serializer writes ``text`` as it is (one line,
+    no surrounding whitespace), and the result reads back only as well as the request did.
+    """
+
+    text: str
+
+
 Date: TypeAlias = datetime.datetime
 """Date headers are timezone-aware ``datetime`` values in UTC (only GMT is legal on the wire)."""
 

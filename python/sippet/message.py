@@ -12,19 +12,12 @@ from typing import Any, NamedTuple
 from sippet import _native, validation
 from sippet.errors import ParseError
 from sippet.header_ops import copy_value, resolve_key
-from sippet.headers import NameAddr
-from sippet.ids import create_tag
 from sippet.limits import DEFAULT_LIMITS, Limits
 from sippet.method import Method, to_method
 from sippet.ports import default_port
 from sippet.status import reason_phrase as default_reason_phrase
 from sippet.status import status_class
 from sippet.uri import URI
-
-# RFC 3261 §12.1.1 and the RFCs that add dialog-creating methods (RFC 6665 §4.1.2.4 for
-# SUBSCRIBE and NOTIFY, RFC 3515 §2.4.4 for REFER): a 101-299 response to these can create
-# a dialog, so it carries the request's Record-Route.
-_DIALOG_CREATING: frozenset[str] = frozenset({"INVITE", "SUBSCRIBE", "NOTIFY", "REFER"})
 
 _MISSING: Any = object()
 
@@ -140,7 +133,8 @@ class Message:
         *,
         to_tag: str | None = None,
     ) -> Message:
-        """A response to this request, with the headers RFC 3261 §8.2.6 copies.
+        """A response to this request, with the headers RFC 3261 §8.2.6 copies
+        (``sippet.responses.response_to``, which also takes ``extra`` headers).
 
         - Via (every value, in order), From, Call-ID and CSeq are copied (§8.2.6.2).
         - To is copied; when it has no tag and ``status_code`` is above 100, the tag
@@ -151,6 +145,7 @@ class Message:
         - Record-Route is copied, in order, into a 101-299 response to a request that can
           create a dialog (INVITE, SUBSCRIBE, NOTIFY, REFER; §12.1.1). Other responses
           establish no dialog, so the route set would be meaningless there.
+        - A 100 gets no To tag.
 
         Headers missing from the request are skipped, so a 400 can still be built for a
         request that lacks some of them. Copied values are independent of the request's
@@ -159,12 +154,7 @@ class Message:
         """
         if not isinstance(self.start_line, RequestLine):
             raise ValueError("to_response() needs a request")
-        method = str(self.start_line.method)
-        if method == Method.ACK:
-            raise ValueError("an ACK is never answered (RFC 3261 §17)")
-        return response_from_headers(
-            self.headers, status_code, reason_phrase, to_tag=to_tag, method=method
-        )
+        return _responses.response_to(self, status_code, reason_phrase, to_tag=to_tag)
 
     def copy(self) -> Message:
         """A deep copy: headers, URIs and parameter dicts are not shared with ``self``."""
@@ -421,28 +411,18 @@ def response_from_headers(
     to_tag: str | None = None,
     method: str | None = None,
 ) -> Message:
-    """A response built from a request's headers, as ``Message.to_response`` does.
+    """A response built from a request's headers, as ``Message.to_response`` does
+    (``sippet.responses.response_from_headers``, which also takes ``extra`` headers).
 
-    Also for ``ParseError.reply_headers``: a request too malformed to parse still gets its
-    stateless error response (RFC 3261 §8.2.6) from the headers that parsed. ``method``
-    defaults to the CSeq method.
+    For ``ParseError.reply_headers`` prefer ``sippet.responses.response_to_unparsable``,
+    which also copies the header fields that did not parse. ``method`` defaults to the
+    CSeq method.
     """
-    response = Message.build_response(status_code, reason_phrase)
-    headers = response.headers
-    for key in ("via", "from", "to", "call_id", "cseq"):
-        if key in request_headers:
-            headers[key] = copy_value(request_headers[key])
-    if method is None and "cseq" in request_headers:
-        method = str(request_headers["cseq"][1])
-    to = headers.get("to")
-    if to is not None and status_code > 100 and "tag" not in to[2]:
-        display_name, uri, params = to
-        tag = create_tag() if to_tag is None else to_tag
-        headers["to"] = NameAddr(display_name, uri, {**params, "tag": tag})
-    # RFC 3261 §8.2.6.1: a 100 (Trying) echoes the request's Timestamp.
-    if status_code == 100 and "timestamp" in request_headers:
-        headers["timestamp"] = copy_value(request_headers["timestamp"])
-    # RFC 3261 §12.1.1: a response that can establish a dialog carries the Record-Route.
-    if 100 < status_code < 300 and method in _DIALOG_CREATING and "record_route" in request_headers:
-        headers["record_route"] = copy_value(request_headers["record_route"])
-    return response
+    return _responses.response_from_headers(
+        request_headers, status_code, reason_phrase, to_tag=to_tag, method=method
+    )
+
+
+# The one response builder (RFC 3261 §8.2.6) builds on ``Message``, so it is imported last:
+# by then this module is complete, whichever of the two is imported first.
+from sippet import responses as _responses  # noqa: E402

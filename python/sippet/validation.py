@@ -12,10 +12,13 @@ The rules, in the order they are checked (the first failure is raised):
    insuf) -> 400. Max-Forwards is *not* required: RFC 2543 requests do not carry it
    (RFC 4475 §3.4.1 inv2543), and a UAS is told to accept them.
 3. A Content-Length, when present, equals the body length in bytes (§20.14) -> 400.
-4. The From header has a non-empty tag (§8.1.1.3) -> 400, except from an RFC 2543 peer:
-   a request whose top Via branch lacks the ``z9hG4bK`` magic cookie (or has no branch)
-   comes from a 2543 element, which did not have to tag From (§12.1.1: "A UAS MUST be
-   prepared to receive a request without a tag in the From field"). Sippet rejected these.
+4. The From header has a non-empty tag (§8.1.1.3) -> 400, except where RFC 2543 allows
+   none: a request whose bottom Via (the UAC's) has a branch without the ``z9hG4bK``
+   magic cookie, or no branch, comes from a 2543 UAC, which did not have to tag From
+   (§12.1.1: "A UAS MUST be prepared to receive a request without a tag in the From
+   field"); and a response copies its request's From (§8.2.6.2), so it may lack the tag
+   too (RFC 4475 inv2543 must be answerable). A tag without a value (``;tag``,
+   ``;tag=``) is always refused.
 5. Requests only: the CSeq method equals the request method (§8.1.1.5; RFC 4475
    mismatch01 -> 400). When the request method is one sippet does not know, the answer
    is 501 instead (RFC 4475 §3.1.2.18 mismatch02 prefers 501 Not Implemented).
@@ -27,8 +30,8 @@ The rules, in the order they are checked (the first failure is raised):
    ``allow_rfc2543=False``; Sippet required the cookie on every Via, which rejects any
    request that went through a 2543 proxy.
 
-``allow_rfc2543=False`` turns the two RFC 2543 allowances (untagged From, branch without
-the cookie) into errors for an element that does not want them.
+``allow_rfc2543=False`` turns the RFC 2543 allowances (untagged From in requests and
+responses, branch without the cookie) into errors for an element that does not want them.
 """
 
 from __future__ import annotations
@@ -57,9 +60,9 @@ def validate(message: Message, transport: str | None = None, *, allow_rfc2543: b
     _check_version(message)
     _check_required(message)
     _check_content_length(message)
-    top_via = message.headers["via"][0]
-    rfc2543_peer = allow_rfc2543 and not _has_cookie(top_via)
-    _check_from_tag(message, rfc2543_peer)
+    vias = message.headers["via"]
+    top_via = vias[0]
+    _check_from_tag(message, allow_rfc2543 and not _has_cookie(vias[-1]), allow_rfc2543)
     if message.is_request:
         _check_cseq_method(message)
     if transport is not None:
@@ -120,12 +123,16 @@ def _has_cookie(via: Any) -> bool:
     return branch is not None and branch.startswith(MAGIC_COOKIE)
 
 
-def _check_from_tag(message: Message, rfc2543_peer: bool) -> None:
+def _check_from_tag(message: Message, rfc2543_origin: bool, allow_rfc2543: bool) -> None:
     params = _params_of(message.headers["from"], "From")
     if params.get("tag"):
         return
-    if rfc2543_peer and message.is_request and "tag" not in params:
-        return  # RFC 3261 §12.1.1: a 2543 peer may omit the From tag
+    # RFC 3261 §12.1.1: a 2543 UAC may omit the From tag. A request shows it by its bottom
+    # Via (the UAC's own: proxies above it may be RFC 3261 ones); a response copies the
+    # From of its request (§8.2.6.2), so its missing tag is the peer's affair: refusing it
+    # would leave a 2543 request unanswerable.
+    if "tag" not in params and (rfc2543_origin or (allow_rfc2543 and message.is_response)):
+        return
     raise _fail("From has no tag", "missing_from_tag")
 
 

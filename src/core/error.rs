@@ -103,6 +103,10 @@ pub struct ParseFailure {
     /// For a request: the Via, From, To, Call-ID and CSeq values that did parse, so that a
     /// server can still answer statelessly (RFC 3261 §8.2.6). Empty when unusable.
     pub reply_headers: Vec<(HeaderKey, HeaderValue)>,
+    /// For a request: the From, To, Call-ID and CSeq that did *not* parse, as the raw
+    /// text of their first line (key, value without the name). §8.2.6.2 asks a response to
+    /// copy these header fields, so a 400 echoes them as they came.
+    pub reply_raw: Vec<(&'static str, String)>,
 }
 
 impl ParseFailure {
@@ -118,6 +122,7 @@ impl ParseFailure {
             message: message.into(),
             header: None,
             reply_headers: Vec::new(),
+            reply_raw: Vec::new(),
         }
     }
 }

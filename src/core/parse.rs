@@ -81,8 +81,9 @@ pub fn parse_message(data: &[u8], limits: &Limits) -> Result<Message, ParseFailu
             f.message = format!("{h}: {}", e.msg);
             f.header = Some(h);
         }
-        if is_request {
-            f.reply_headers = reply_headers(data, header_start, limits);
+        // RFC 3261 §17: an ACK is never answered, so it needs nothing to answer with.
+        if is_request && !first.starts_with(b"ACK ") {
+            (f.reply_headers, f.reply_raw) = reply_headers(data, header_start, limits);
         }
         f
     })
@@ -129,6 +130,9 @@ fn header_end(data: &[u8], header_start: usize) -> Option<usize> {
 type Fail = (E, Option<String>);
 
 type HeaderList = Vec<(HeaderKey, HeaderValue)>;
+
+/// Header fields kept as raw text: (snake_case key, value as it came).
+type RawList = Vec<(&'static str, String)>;
 
 fn starts_with_sip_version(line: &[u8]) -> bool {
     line.get(..4)
@@ -552,12 +556,12 @@ fn parse_rest<'a>(
 }
 
 /// Best effort, for a request that failed: the Via, From, To, Call-ID and CSeq lines that
-/// parse on their own, so a server can still answer statelessly (RFC 3261 §8.2.6).
-fn reply_headers(
-    data: &[u8],
-    header_start: usize,
-    limits: &Limits,
-) -> Vec<(HeaderKey, HeaderValue)> {
+/// parse on their own, so a server can still answer statelessly (RFC 3261 §8.2.6). The
+/// first line of a From, To, Call-ID or CSeq that does not parse is kept as raw text
+/// (the second list), for the response to copy as it came (§8.2.6.2). A Via line that
+/// does not parse is left out: a Via is for routing the response, and a raw one could not
+/// route it.
+fn reply_headers(data: &[u8], header_start: usize, limits: &Limits) -> (HeaderList, RawList) {
     const WANTED: [usize; 5] = [
         headers::VIA,
         headers::FROM,
@@ -565,7 +569,8 @@ fn reply_headers(
         headers::CALL_ID,
         headers::CSEQ,
     ];
-    let mut out: Vec<(HeaderKey, HeaderValue)> = Vec::new();
+    let mut out: HeaderList = Vec::new();
+    let mut raw: RawList = Vec::new();
     let mut lines = HeaderLines::new(data, header_start, limits.max_line_length);
     let mut count = 0usize;
     let mut vias = 0usize;
@@ -587,7 +592,12 @@ fn reply_headers(
         let Ok(value) = std::str::from_utf8(value) else {
             continue;
         };
+        let key = HeaderKey::Known(spec.key);
+        let seen = out.iter().any(|(k, _)| *k == key) || raw.iter().any(|(k, _)| *k == spec.key);
         let Ok(v) = headers::parse_value_in(spec.kind, value.as_bytes(), Utf8::new(value)) else {
+            if spec.kind != Kind::Via && !seen {
+                raw.push((spec.key, value.to_owned()));
+            }
             continue;
         };
         if let HeaderValue::Via(l) = &v {
@@ -596,16 +606,13 @@ fn reply_headers(
                 break;
             }
         }
-        match out
-            .iter_mut()
-            .find(|(k, _)| *k == HeaderKey::Known(spec.key))
-        {
+        match out.iter_mut().find(|(k, _)| *k == key) {
             Some((_, existing)) if spec.kind == Kind::Via => {
                 let _ = headers::merge(existing, v);
             }
-            Some(_) => {}
-            None => out.push((HeaderKey::Known(spec.key), v)),
+            _ if seen => {}
+            _ => out.push((key, v)),
         }
     }
-    out
+    (out, raw)
 }

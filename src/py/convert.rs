@@ -312,7 +312,8 @@ impl<'py, 't> Builder<'py, 't> {
     }
 
     /// `sippet.ParseError` carrying the failure's reason, status hint, header and the
-    /// reply headers that did parse (RFC 3261 §8.2.6: enough to answer statelessly).
+    /// reply headers that did parse (RFC 3261 §8.2.6: enough to answer statelessly) and the
+    /// raw text of those that did not (`reply_raw`).
     pub fn parse_error(&self, failure: &ParseFailure) -> PyErr {
         match self.build_parse_error(failure) {
             Ok(exc) => PyErr::from_value(exc),
@@ -333,6 +334,15 @@ impl<'py, 't> Builder<'py, 't> {
                 intern!(py, "reply_headers"),
                 self.headers(&failure.reply_headers)?,
             )?;
+        }
+        // Only set when there is something: a `ParseError` class without the keyword
+        // (an older `sippet.errors`) still gets built for every other failure.
+        if !failure.reply_raw.is_empty() {
+            let raw = PyDict::new(py);
+            for (key, text) in &failure.reply_raw {
+                raw.set_item(PyString::intern(py, key), text.as_str())?;
+            }
+            kwargs.set_item(intern!(py, "reply_raw"), raw)?;
         }
         self.types
             .parse_error

@@ -87,7 +87,7 @@ fn render(
     if wire_order {
         for (key, value) in headers.iter() {
             let info = lookup(types, &key)?;
-            write_header(out, info, &key, &value)?;
+            write_header(out, types, info, &key, &value)?;
         }
     } else {
         let mut entries = Vec::with_capacity(headers.len());
@@ -98,7 +98,7 @@ fn render(
         // Stable: headers of the same rank keep their dict order.
         entries.sort_by_key(|entry| entry.0);
         for (_, info, key, value) in &entries {
-            write_header(out, *info, key, value)?;
+            write_header(out, types, *info, key, value)?;
         }
     }
     // RFC 3261 §20.14, §18.3: the octet count of the body, whatever the dict says.
@@ -190,6 +190,7 @@ fn start(out: &mut Vec<u8>, name: &str) {
 
 fn write_header(
     out: &mut Vec<u8>,
+    types: &Types,
     info: Option<&HeaderInfo>,
     key: &Bound<'_, PyAny>,
     value: &Bound<'_, PyAny>,
@@ -197,6 +198,7 @@ fn write_header(
     match info {
         Some(info) => match info.shape {
             Some(Shape::ContentLength) => Ok(()),
+            Some(_) if is_unparsed(types, value) => write_unparsed(out, info, value),
             Some(shape) => write_typed(out, info, shape, value),
             None => write_raw(out, &info.name, value),
         },
@@ -236,6 +238,26 @@ fn write_header(
             write_raw(out, name, value)
         }
     }
+}
+
+fn is_unparsed(types: &Types, value: &Bound<'_, PyAny>) -> bool {
+    types
+        .unparsed
+        .as_ref()
+        .is_some_and(|class| value.get_type().is(class.bind(value.py())))
+}
+
+/// A typed header echoed as the text it came with (`Unparsed(text)`): RFC 3261 §8.2.6.2
+/// has a response copy the request's From, To, Call-ID and CSeq even when they did not
+/// parse. The one value the serializer writes that it would not read back; the text must
+/// still be a single header line.
+fn write_unparsed(out: &mut Vec<u8>, info: &HeaderInfo, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    let ctx = info.name.as_str();
+    let text = tuple_of(value, 1, ctx, "Unparsed(text)")?.get_borrowed_item(0)?;
+    out.extend_from_slice(info.line_start.as_bytes());
+    push_header_text(out, str_of(&text, ctx, "str text")?, ctx)?;
+    out.extend_from_slice(CRLF);
+    Ok(())
 }
 
 /// An unknown header: one line per raw value (a lone str is one line).

@@ -229,6 +229,9 @@ pub struct Types {
     pub delta_params: Py<PyAny>,
     pub rack: Py<PyAny>,
     pub parse_error: Py<PyAny>,
+    /// `sippet.headers.Unparsed`: a header field echoed as the raw text it came with. Optional
+    /// so that a registry without it still works (nothing is then written raw).
+    pub unparsed: Option<Py<PyAny>>,
     pub datetime: Py<PyAny>,
     pub utc: Py<PyAny>,
     /// `tuple.__new__`: builds a tuple subclass (named tuple, `URI`) from one tuple
@@ -347,6 +350,7 @@ fn build(py: Python<'_>, types: &Bound<'_, PyDict>) -> PyResult<Types> {
         delta_params: class(types, "DeltaParams")?,
         rack: class(types, "RAck")?,
         parse_error: class(types, "ParseError")?,
+        unparsed: types.get_item("Unparsed")?.map(Bound::unbind),
         datetime: class(types, "datetime")?,
         utc: class(types, "utc")?,
         tuple_new,

@@ -101,10 +101,14 @@ class Checker:
             self.run(layer.receive_response(response_to(sent, operation[3]), now))
         elif name == "send_response":
             received = _message(operation[1], operation[2])
+            before = (len(layer), layer.timer_count, layer.next_deadline())
             try:
                 self.run(layer.send_response(response_to(received, operation[3]), now))
             except TransactionError as error:
-                assert error.reason == "no_transaction"
+                # No transaction, or one whose state takes no such response: either way
+                # the refusal changes nothing.
+                assert error.reason in ("no_transaction", "response_not_allowed")
+                assert (len(layer), layer.timer_count, layer.next_deadline()) == before
         elif name == "ack":
             inv = invite(branch=operation[1])
             line = inv.start_line

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sippet import Message, SentBy, StatusLine, Timestamp
+from sippet import Message, SentBy, StatusLine, Timestamp, TransactionError
 from sippet.transactions import (
     DeliverError,
     DeliverRequest,
@@ -96,9 +96,14 @@ def test_2xx_moves_to_accepted_until_timer_l(reliable: bool) -> None:
     assert layer.receive_request(inv, SRC, reliable, 1.5) == []
     # The TU's own 2xx retransmissions go out.
     assert layer.send_response(ok, 1.5) == [Send(ok, SRC, KEY)]
-    # Provisional or failure responses are discarded in Accepted.
-    assert layer.send_response(response_to(inv, 180), 1.6) == []
-    assert layer.send_response(response_to(inv, 500), 1.6) == []
+    # A provisional or failure response after the 2xx is the TU's mistake: raised, not
+    # sent, and the transaction is unchanged (RFC 6026 §7.1: only 2xx pass in Accepted).
+    for late in (180, 500):
+        with pytest.raises(TransactionError) as refused:
+            layer.send_response(response_to(inv, late), 1.6)
+        assert refused.value.reason == "response_not_allowed"
+    assert layer.state_of(KEY) is State.ACCEPTED
+    assert layer.next_deadline() == 33.0
     # The ACK of the 2xx (new branch, §13.2.2.4) matches nothing: to the TU without key.
     ack = ack_for(inv, ok, branch="z9hG4bKnewack")
     assert layer.receive_request(ack, SRC, reliable, 2.0) == [DeliverRequest(ack, None)]
@@ -128,14 +133,19 @@ def test_completed_resends_response_on_invite_and_ack_confirms() -> None:
     busy = response_to(inv, 486)
     layer.send_response(busy, 0.1)
     assert layer.receive_request(inv, SRC, False, 0.3) == [Send(busy, SRC, KEY)]
-    assert layer.send_response(response_to(inv, 500), 0.35) == []  # discarded
+    # A second final response is the TU's mistake (§17.2.1: one final response).
+    with pytest.raises(TransactionError, match="COMPLETED") as refused:
+        layer.send_response(response_to(inv, 500), 0.35)
+    assert refused.value.reason == "response_not_allowed"
     ack = ack_for(inv, busy)
     assert layer.receive_request(ack, SRC, False, 0.4) == []  # absorbed
     assert layer.state_of(KEY) is State.CONFIRMED
     assert layer.next_deadline() == pytest.approx(5.4)  # Timer I = T4; G and H stopped
     assert layer.receive_request(ack, SRC, False, 1.0) == []
     assert layer.receive_request(inv, SRC, False, 1.0) == []
-    assert layer.send_response(busy, 1.0) == []
+    with pytest.raises(TransactionError) as refused:
+        layer.send_response(busy, 1.0)  # the transaction resends it, not the TU
+    assert refused.value.reason == "response_not_allowed"
     events = drain(layer, 100.0)
     assert [a for _, a in events] == [Terminated(KEY)]
     assert events[0][0] == pytest.approx(5.4)
@@ -183,3 +193,26 @@ def test_transport_error_informs_tu_and_keeps_state(state: str) -> None:
     if final is not None:
         events = drain(layer, 100.0)
         assert events[-1][1] == Terminated(KEY)
+
+
+def test_the_tus_mistakes_raise_and_change_nothing() -> None:
+    # A 200 after a 486 (the example): raised, nothing sent, Completed kept with
+    # its timers (G, H) where they were.
+    layer, inv = received()
+    busy = response_to(inv, 486)
+    layer.send_response(busy, 0.1)
+    deadline, timers = layer.next_deadline(), layer.timer_count
+    for late in (200, 180, 486):
+        with pytest.raises(TransactionError) as refused:
+            layer.send_response(response_to(inv, late), 0.2)
+        assert refused.value.reason == "response_not_allowed"
+        assert str(late) in str(refused.value)
+    assert layer.state_of(KEY) is State.COMPLETED
+    assert (layer.next_deadline(), layer.timer_count) == (deadline, timers)
+    # The network's own surprise (the INVITE again) is still absorbed: the 486 goes again.
+    assert layer.receive_request(inv, SRC, False, 0.3) == [Send(busy, SRC, KEY)]
+    # Once the transaction is gone, a response for it has no transaction at all.
+    drain(layer, 100.0)
+    with pytest.raises(TransactionError) as gone:
+        layer.send_response(response_to(inv, 200), 101.0)
+    assert gone.value.reason == "no_transaction"

@@ -55,9 +55,14 @@ def test_completed_resends_final_until_timer_j(provisional_first: bool, status: 
     assert layer.state_of(KEY) is State.COMPLETED
     assert layer.next_deadline() == 33.0  # Timer J = 64*T1
     assert layer.receive_request(req, SRC, False, 2.0) == [Send(final, SRC, KEY)]
-    # Other responses from the TU are discarded in Completed.
-    assert layer.send_response(response_to(req, 500), 2.0) == []
-    assert layer.send_response(response_to(req, 100), 2.0) == []
+    # Another response from the TU in Completed is its mistake (§17.2.2): raised, and
+    # nothing changes (the deadline stays Timer J's).
+    for late in (500, 100, status):
+        with pytest.raises(TransactionError) as refused:
+            layer.send_response(response_to(req, late), 2.0)
+        assert refused.value.reason == "response_not_allowed"
+    assert layer.state_of(KEY) is State.COMPLETED
+    assert layer.next_deadline() == 33.0
     assert drain(layer, 100.0) == [(33.0, Terminated(KEY))]
     # Afterwards the same request is new again.
     assert layer.receive_request(req, SRC, False, 40.0) == [DeliverRequest(req, KEY)]

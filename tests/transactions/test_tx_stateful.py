@@ -369,11 +369,7 @@ class TransactionLayerMachine(RuleBasedStateMachine):
         """The TU answers a live server transaction (a second final included)."""
         servers = [tx for tx in self.live.values() if tx.server]
         if servers:
-            tx = servers[index % len(servers)]
-            response = response_to(tx.request, status)
-            actions = self.layer.send_response(response, self.now)
-            _assert_actions(actions, self._tu_response_model(tx, response, status))
-            self._check_terminated(actions)
+            self._tu_send(servers[index % len(servers)], status)
 
     @rule(index=st.integers(0, 1000))
     def client_response_again(self, index: int) -> None:
@@ -462,13 +458,26 @@ class TransactionLayerMachine(RuleBasedStateMachine):
                 self.layer.send_response(response, self.now)
             assert error.value.reason == "no_transaction"
             return
+        self._tu_send(tx, status)
+
+    def _tu_send(self, tx: Tx, status: int) -> None:
+        """The TU answers ``tx``: the actions the model expects, or, when the model's state
+        takes no such response, ``TransactionError("response_not_allowed")`` and no change
+        (the local side's mistake is raised, never absorbed)."""
         response = response_to(tx.request, status)
-        actions = self.layer.send_response(response, self.now)
         out = self._tu_response_model(tx, response, status)
+        if out is None:
+            with pytest.raises(TransactionError) as error:
+                self.layer.send_response(response, self.now)
+            assert error.value.reason == "response_not_allowed"
+            assert self.layer.state_of(tx.key) is tx.state
+            return
+        actions = self.layer.send_response(response, self.now)
         _assert_actions(actions, out)
         self._check_terminated(actions)
 
-    def _tu_response_model(self, tx: Tx, response: Message, status: int) -> list[Expected]:
+    def _tu_response_model(self, tx: Tx, response: Message, status: int) -> list[Expected] | None:
+        """The actions for the TU's response, ``None`` when the state refuses it."""
         out: list[Expected] = []
         send = ("Send", tx.key, tx.peer, response)
         if tx.invite:
@@ -484,6 +493,8 @@ class TransactionLayerMachine(RuleBasedStateMachine):
             elif tx.state is State.ACCEPTED and 200 <= status < 300:  # RFC 6026 §7.1
                 out.append(send)
                 tx.last_sent = response
+            else:  # Completed, Confirmed, or a non-2xx in Accepted
+                return None
         elif tx.state in (State.TRYING, State.PROCEEDING):
             out.append(send)
             tx.last_sent = response
@@ -492,6 +503,8 @@ class TransactionLayerMachine(RuleBasedStateMachine):
             else:  # §17.2.2: Completed, Timer J
                 tx.state = State.COMPLETED
                 self._wait_or_end(tx, 0.0 if tx.reliable else LONG, self.now, out)
+        else:  # §17.2.2 Completed: the final response was sent
+            return None
         return out
 
     # -- both kinds ------------------------------------------------------------------------
@@ -551,9 +564,7 @@ class TransactionLayerMachine(RuleBasedStateMachine):
             assert tx.state in (State.TRYING, State.PROCEEDING), tx
             if tx.server:
                 status = 486 if tx.invite else 200
-                response = response_to(tx.request, status)
-                actions = self.layer.send_response(response, self.now)
-                _assert_actions(actions, self._tu_response_model(tx, response, status))
+                self._tu_send(tx, status)
             else:
                 actions = self.layer.terminate(tx.key, self.now)
                 _assert_actions(actions, [("Term", tx.key)])

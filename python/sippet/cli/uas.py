@@ -41,11 +41,11 @@ from sippet.cli.common import (
 from sippet.errors import SippetError, TransportError
 from sippet.headers import CSeq, MediaType, NameAddr, SentBy, Via
 from sippet.ids import create_branch, create_tag
-from sippet.message import Message, RequestLine, StatusLine
+from sippet.message import Message, RequestLine
 from sippet.method import Method
 from sippet.resolver import literal_address
+from sippet.responses import response_to
 from sippet.stack import Core, Stack
-from sippet.status import reason_phrase
 from sippet.transactions import ClientKey, ServerKey, TimerSettings
 from sippet.transports import Transport, format_address
 from sippet.uri import URI
@@ -82,29 +82,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def reply(request: Message, code: int, to_tag: str | None = None) -> Message:
-    """A response to ``request`` (RFC 3261 §8.2.6.2) that shares the request's header values.
-
-    ``Message.to_response`` deep-copies them, which is most of the cost of answering an
-    OPTIONS; here the request is never changed after it is answered, so sharing is safe.
-    Via, From, To (tagged above 100), Call-ID, CSeq; Record-Route on a 101-299 to INVITE
-    (§12.1.1).
-    """
-    headers = request.headers
-    to = headers["to"]
-    if code > 100 and "tag" not in to.params:
-        to = NameAddr(to.display_name, to.uri, {**to.params, "tag": to_tag or create_tag()})
-    copied: dict[str, Any] = {
-        "via": list(headers["via"]),
-        "from": headers["from"],
-        "to": to,
-        "call_id": headers["call_id"],
-        "cseq": headers["cseq"],
-    }
-    if 100 < code < 300 and headers["cseq"].method == Method.INVITE:
-        record_route = headers.get("record_route")
-        if record_route:
-            copied["record_route"] = list(record_route)
-    return Message(StatusLine(code, reason_phrase(code)), copied)
+    """A response to ``request`` (RFC 3261 §8.2.6.2) that shares the request's header values
+    (the request is never changed after it is answered, so sharing is safe)."""
+    return response_to(request, code, to_tag=to_tag, share=True)
 
 
 def _final_code(text: str) -> int:

@@ -16,9 +16,9 @@ from sippet.errors import ParseError, ValidationError
 from sippet.limits import Limits
 from sippet.message import Message, RequestLine
 from sippet.method import Method
+from sippet.responses import error_response, response_to_unparsable
 from sippet.stack.droplog import DropLog
 from sippet.stack.routing import stamp_received, stamp_via
-from sippet.stack.stateless import error_response
 from sippet.stack.trace import trace
 from sippet.stack.transport_layer import Peer, TransportLayer
 from sippet.transports.base import Address, Transport, format_address
@@ -82,8 +82,7 @@ class Ingress:
         """Answer a request that did not parse (or frame) when its headers allow, else drop
         it; either way log it."""
         where = format_address(transport.protocol, *source)
-        headers = exc.reply_headers
-        response = None if headers is None else error_response(headers, exc.status_code, exc.reason)
+        response = response_to_unparsable(exc)
         if response is None:
             self.drops.warning(
                 "%s: dropped a malformed message from %s: %s (%s)",
@@ -112,12 +111,13 @@ class Ingress:
             try:
                 Message.parse(head, self.limits)
             except ParseError as parsed:
-                if parsed.reply_headers is not None:
+                if parsed.reply_headers is not None or parsed.reply_raw is not None:
                     exc = ParseError(
                         str(exc),
                         reason=exc.reason,
                         status_code=exc.status_code,
                         reply_headers=parsed.reply_headers,
+                        reply_raw=parsed.reply_raw,
                     )
         self.reject_unparsable(transport, source, exc)
 

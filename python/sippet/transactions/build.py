@@ -5,19 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from sippet.headers import CSeq
-from sippet.message import Message, RequestLine, StatusLine
+from sippet.message import Message, RequestLine
 from sippet.method import Method
-
-# RFC 3261 §8.2.6.2: a response copies these from the request (Timestamp per §8.2.6.1).
-_TRYING_COPIED = ("via", "from", "to", "call_id", "cseq", "timestamp")
+from sippet.responses import trying
 
 
 def build_trying(invite: Message) -> Message:
-    """100 (Trying) for an INVITE (§17.2.1): built per §8.2.6, with no To tag added (the
-    MAY of §8.2.6.2 is a SHOULD NOT for 100)."""
-    headers = invite.headers
-    copied: dict[str, Any] = {name: headers[name] for name in _TRYING_COPIED if name in headers}
-    return Message(StatusLine(100, "Trying"), copied)
+    """100 (Trying) for an INVITE (§17.2.1), from the one response builder
+    (``sippet.responses.trying``): the §8.2.6 headers and Timestamp, no To tag."""
+    return trying(invite)
 
 
 def build_ack(invite: Message, response: Message) -> Message:

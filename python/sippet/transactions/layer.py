@@ -209,7 +209,11 @@ class TransactionLayer:
 
     def send_response(self, response: Message, now: float) -> list[Action]:
         """A response from the TU, routed to its server transaction by top Via and CSeq
-        method. Raises ``TransactionError(reason="no_transaction")`` when there is none."""
+        method. Raises ``TransactionError`` with reason ``"no_transaction"`` when there is
+        none (never started, or already terminated), and ``"response_not_allowed"`` when the
+        transaction's state takes no response of that class: a final response after the
+        final one (RFC 3261 §17.2.1, §17.2.2; RFC 6026 §7.1 lets only 2xx retransmissions
+        through in Accepted), or a 1xx after it. Nothing is sent then."""
         line = response.start_line
         headers = response.headers
         transaction = None
@@ -237,8 +241,13 @@ class TransactionLayer:
                 "no server transaction for this response", reason="no_transaction"
             )
         code: int = line[0]  # type: ignore[assignment]  # StatusLine.status_code (checked above)
-        steps = transaction.RESPONSE_STEPS[code // 100]
-        return self._apply(transaction, steps.get(transaction.state), response, now)
+        step = transaction.RESPONSE_STEPS[code // 100].get(transaction.state)
+        if step is None:
+            # The TU's own mistake (a 2xx after a 486, a second final response, a 1xx
+            # after the final one): raised, never absorbed, as only the network's
+            # surprises are (RFC 3261 §17.2.1, §17.2.2 list what each state accepts).
+            raise _response_refused(transaction, code)
+        return self._apply(transaction, step, response, now)
 
     def find_invite_for_cancel(self, cancel: Message) -> ServerKey | None:
         """RFC 3261 §9.2: the INVITE server transaction a CANCEL cancels, matched by the
@@ -582,3 +591,11 @@ class TransactionLayer:
         else:
             timers.push_entry(entry, delay)
         return actions
+
+
+def _response_refused(transaction: Transaction, code: int) -> TransactionError:
+    return TransactionError(
+        f"server transaction {transaction.key} in state {transaction.state.name} "
+        f"cannot send a {code} response",
+        reason="response_not_allowed",
+    )
