@@ -85,3 +85,26 @@ def with_branch(request: Message, branch: str) -> Message:
     top = copy.headers["via"][0]
     copy.headers["via"] = [Via(top.version, top.protocol, top.sent_by, {"branch": branch})]
     return copy
+
+
+def from_caller(
+    initial: Message,
+    method: Method | str,
+    seq: int,
+    to_tag: str,
+    *,
+    contact: NameAddr | None = None,
+) -> Message:
+    """A request Alice sends in the dialog Bob's ``to_tag`` answered ``initial`` with."""
+    headers = dict(initial.headers)
+    to = headers["to"]
+    headers["to"] = NameAddr(to.display_name, to.uri, {"tag": to_tag})
+    headers["cseq"] = CSeq(seq, method)
+    headers["via"] = [
+        Via((2, 0), "UDP", SentBy("pc33.atlanta.com", None), {"branch": create_branch()})
+    ]
+    headers.pop("record_route", None)
+    headers.pop("contact", None)
+    if contact is not None:
+        headers["contact"] = [contact]
+    return Message(RequestLine(method, BOB_CONTACT.uri), headers)

@@ -13,11 +13,12 @@ from dialog_factory import (
     PROXY1,
     PROXY2,
     answer,
+    from_caller,
     invite,
     kinds,
     uas_layer,
 )
-from sippet import CSeq, Message, Method, NameAddr, RequestLine, RetryAfter
+from sippet import CSeq, Message, Method, NameAddr, RetryAfter
 from sippet.dialogs import (
     DeliverRequest,
     DialogError,
@@ -39,15 +40,7 @@ def in_dialog(
     initial: Message, method: Method | str, seq: int, *, contact: NameAddr | None = None
 ) -> Message:
     """A request Alice sends in the dialog Bob answered with tag ``BOB_TAG``."""
-    headers = dict(initial.headers)
-    to = headers["to"]
-    headers["to"] = NameAddr(to.display_name, to.uri, {"tag": BOB_TAG})
-    headers["cseq"] = CSeq(seq, method)
-    headers.pop("record_route", None)
-    headers.pop("contact", None)
-    if contact is not None:
-        headers["contact"] = [contact]
-    return Message(RequestLine(method, BOB_CONTACT.uri), headers)
+    return from_caller(initial, method, seq, BOB_TAG, contact=contact)
 
 
 def confirmed(layer: DialogLayer, request: Message | None = None) -> tuple[Message, DialogId]:

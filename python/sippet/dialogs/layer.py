@@ -533,19 +533,18 @@ class DialogLayer:
         actions: list[Action] = []
         pending = dialog.pending_invite
         if isinstance(pending, ServerInvite):
-            # §15.1.2: pending requests of the dialog get a final response, 487 advised.
+            # §15.1.2: the dialog's pending INVITE (a re-INVITE, or the INVITE of an early
+            # dialog) gets a final response, 487 advised; its other early dialogs end.
             self._forget_server_invite(pending)
             actions.append(
                 SendResponse(pending.request.to_response(487, to_tag=pending.to_tag), None)
             )
-        for record in self._server_invites.values():
-            if dialog.id in record.early:
-                # A BYE in an early dialog: its INVITE is still pending (§15.1.2).
-                self._forget_server_invite(record)
-                actions.append(
-                    SendResponse(record.request.to_response(487, to_tag=record.to_tag), None)
-                )
-                break
+            for early_id in pending.early:
+                early = self._dialogs.get(early_id)
+                if early is not None and early is not dialog and early.state is _EARLY:
+                    actions.append(
+                        self._end(early, DialogEvent.FAILURE, TerminationReason.REJECTED)
+                    )
         dialog_id = dialog.id
         actions.append(self._end(dialog, DialogEvent.BYE, TerminationReason.BYE))
         actions.append(DeliverRequest(bye, dialog_id))
@@ -591,6 +590,7 @@ class DialogLayer:
             if dialog is None:
                 self._release(record)
                 dialog = uas_dialog(record.request, response, self._via)
+                dialog.pending_invite = record  # §14.2 and §15.1.2 see it from the dialog
                 self._dialogs[dialog_id] = dialog
                 record.early.append(dialog_id)
                 actions.append(StateChanged(dialog_id, _EARLY, None))
@@ -737,11 +737,12 @@ class DialogLayer:
             self._deadlines.cancel(dialog.unacked)
         dialog.unacked = None
         pending = dialog.pending_invite
+        dialog.pending_invite = None
         if isinstance(pending, ClientInvite):
             self._forget_client_invite(pending)
-        elif isinstance(pending, ServerInvite):
+        elif isinstance(pending, ServerInvite) and pending.dialog_id == dialog.id:
             self._forget_server_invite(pending)
-        dialog.pending_invite = None
+        # The INVITE of an early dialog stays for its other early dialogs and its answer.
 
     def _forget_client_invite(self, record: ClientInvite) -> None:
         self._release(record)
@@ -758,7 +759,8 @@ class DialogLayer:
         self._deadlines.cancel(record)
         if self._server_invites.get(record.key) is record:
             del self._server_invites[record.key]
-        if record.dialog_id is not None:
-            dialog = self._dialogs.get(record.dialog_id)
+        ids = record.early if record.dialog_id is None else [record.dialog_id]
+        for dialog_id in ids:
+            dialog = self._dialogs.get(dialog_id)
             if dialog is not None and dialog.pending_invite is record:
                 dialog.pending_invite = None
