@@ -159,6 +159,11 @@ class UasDialogMachine(RuleBasedStateMachine):
         dialog_id = self._dialog_id(call_id, tag)
         actions = self.layer.send_response(answer(call.invite, status, to_tag=tag), self.now)
         expected: list[Event] = []
+        full = len(self.dialogs) + self._reserved() >= MAX_DIALOGS
+        if call.early and dialog_id not in self.dialogs and full:
+            # A second tag past max_dialogs: answered, no early dialog.
+            self._check(actions, [("response", None, status)])
+            return
         if dialog_id not in self.dialogs:
             expected.append(("state", dialog_id, (DialogState.EARLY, None)))
             self.dialogs[dialog_id] = ModelDialog(DialogState.EARLY, 1, call_id)
@@ -181,9 +186,9 @@ class UasDialogMachine(RuleBasedStateMachine):
         dialog.state = DialogState.CONFIRMED
         dialog.unacked = Unacked(1, self.now + T1, T1, self.now + GIVE_UP)
         expected: list[Event] = [
+            *self._end_call_early(call, TerminationReason.UNCONFIRMED, dialog_id),
             ("state", dialog_id, (DialogState.CONFIRMED, None)),
             ("response", dialog_id, 200),
-            *self._end_call_early(call, TerminationReason.UNCONFIRMED, dialog_id),
         ]
         self._check(actions, expected)
 

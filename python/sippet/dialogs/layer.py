@@ -588,6 +588,9 @@ class DialogLayer:
         actions: list[Action] = []
         if code < 200:
             if dialog is None:
+                if not record.reserved and not self._has_room():
+                    # A second tag for one INVITE, past max_dialogs: no early dialog.
+                    return [SendResponse(response, None)]
                 self._release(record)
                 dialog = uas_dialog(record.request, response, self._via)
                 dialog.pending_invite = record  # §14.2 and §15.1.2 see it from the dialog
@@ -597,27 +600,41 @@ class DialogLayer:
             actions.append(SendResponse(response, dialog_id))
             return actions
         self._forget_server_invite(record)
-        if code < 300:
-            if dialog is None:
-                # Created past max_dialogs only for a second tag of one INVITE.
-                dialog = uas_dialog(record.request, response, self._via)
-                self._dialogs[dialog_id] = dialog
-            else:
-                dialog.state = next_state(dialog.state, DialogEvent.SUCCESS)
-                contact = first_contact(response)
-                if contact is not None:
-                    dialog.contact = contact
-            actions.append(StateChanged(dialog_id, _CONFIRMED, None))
-            actions.append(SendResponse(response, dialog_id))
-            self._await_ack(dialog, response, record.key.seq, now)
-        else:
+        if code >= 300:
+            # §12.3: the early dialogs end with the INVITE.
             actions.append(SendResponse(response, None))
-        # Early dialogs of other tags than the answer's end with the INVITE (§12.3).
-        reason = TerminationReason.REJECTED if code >= 300 else TerminationReason.UNCONFIRMED
-        for early_id in record.early:
-            early = self._dialogs.get(early_id)
-            if early is not None and early.state is _EARLY:
-                actions.append(self._end(early, DialogEvent.FAILURE, reason))
+            actions.extend(self._end_early(record.early, TerminationReason.REJECTED))
+            return actions
+        # Early dialogs under other tags end first, which also frees their places.
+        others = [early_id for early_id in record.early if early_id != dialog_id]
+        actions.extend(self._end_early(others, TerminationReason.UNCONFIRMED))
+        if dialog is None:
+            dialog = uas_dialog(record.request, response, self._via)
+            self._dialogs[dialog_id] = dialog
+        else:
+            dialog.state = next_state(dialog.state, DialogEvent.SUCCESS)
+            contact = first_contact(response)
+            if contact is not None:
+                dialog.contact = contact
+        actions.append(StateChanged(dialog_id, _CONFIRMED, None))
+        actions.append(SendResponse(response, dialog_id))
+        self._await_ack(dialog, response, record.key.seq, now)
+        return actions
+
+    def _end_early(self, dialog_ids: list[DialogId], reason: TerminationReason) -> list[Action]:
+        """End those of ``dialog_ids`` still early: their INVITE got its final answer."""
+        actions: list[Action] = []
+        for dialog_id in dialog_ids:
+            dialog = self._dialogs.get(dialog_id)
+            if dialog is not None and dialog.state is _EARLY:
+                event = (
+                    DialogEvent.CANCEL
+                    if reason is TerminationReason.CANCELLED
+                    else DialogEvent.EXPIRED
+                    if reason is TerminationReason.UNCONFIRMED
+                    else DialogEvent.FAILURE
+                )
+                actions.append(self._end(dialog, event, reason))
         return actions
 
     def _answer_reinvite(
