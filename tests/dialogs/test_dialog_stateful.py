@@ -114,8 +114,12 @@ class UasDialogMachine(RuleBasedStateMachine):
 
     # -- helpers ---------------------------------------------------------------------------
 
+    def _has_early(self, call: ModelCall) -> bool:
+        return any(dialog_id in self.dialogs for dialog_id in call.early)
+
     def _reserved(self) -> int:
-        return sum(1 for call in self.calls.values() if not call.early)
+        """INVITEs holding a place for their first dialog: those with no early dialog."""
+        return sum(1 for call in self.calls.values() if not self._has_early(call))
 
     def _dialog_id(self, call_id: str, tag: str) -> DialogId:
         return DialogId(call_id, tag, FROM_TAG)
@@ -161,7 +165,7 @@ class UasDialogMachine(RuleBasedStateMachine):
         actions = self.layer.send_response(answer(call.invite, status, to_tag=tag), self.now)
         expected: list[Event] = []
         full = len(self.dialogs) + self._reserved() >= MAX_DIALOGS
-        if call.early and dialog_id not in self.dialogs and full:
+        if self._has_early(call) and dialog_id not in self.dialogs and full:
             # A second tag past max_dialogs: answered, no early dialog.
             self._check(actions, [("response", None, status)])
             return

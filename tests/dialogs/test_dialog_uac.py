@@ -16,7 +16,7 @@ from dialog_factory import (
     kinds,
     uac_layer,
 )
-from sippet import Auth, CSeq, MediaType, Message, Method, NameAddr
+from sippet import Auth, CSeq, MediaType, Message, Method, NameAddr, SentBy, Via
 from sippet.dialogs import (
     AckRequired,
     DeliverResponse,
@@ -86,7 +86,8 @@ def test_2xx_confirms_and_is_acked_again_for_each_retransmission() -> None:
     assert ack.headers["route"] == [PROXY1, PROXY2]
     assert ack.headers["cseq"] == CSeq(314159, Method.ACK)
     assert ack.headers["to"].params["tag"] == "bob1"
-    assert ack.headers["from"] == request.headers["from"]
+    # §12.2.1.1: From is the local URI and tag (the dialog keeps no display name).
+    assert ack.headers["from"] == NameAddr("", request.headers["from"].uri, {"tag": "1928301774"})
     assert ack.headers["authorization"] == credentials
     assert ack.headers["via"][0].branch != request.headers["via"][0].branch
     assert ack.headers["max_forwards"] == 70
@@ -334,8 +335,27 @@ def test_2xx_past_max_dialogs_is_acked_then_byed() -> None:
 def test_uac_via_template_is_the_invites() -> None:
     layer = uac_layer()
     request = sent_invite()
+    request.headers["via"] = [
+        Via((2, 0), "TCP", SentBy("198.51.100.1", 5070), {"branch": "z9hG4bKx", "rport": None})
+    ]
+    layer.send_invite(request, 0.0)
+    dialog_id = layer.receive_response(reply(request, 200), 0.1)[0].dialog_id
+    # The INVITE's protocol, sent-by and rport, without its branch.
+    dialog = layer.dialog(dialog_id)
+    assert dialog is not None
+    assert dialog.via == Via((2, 0), "TCP", SentBy("198.51.100.1", 5070), {"rport": None})
+    bye = layer.create_request(dialog_id, Method.BYE, 1.0)
+    top = bye.headers["via"][0]
+    assert (top.protocol, top.sent_by) == ("TCP", SentBy("198.51.100.1", 5070))
+    assert "rport" in top.params and top.branch != "z9hG4bKx"
+
+
+def test_uac_via_like_the_layers_is_not_copied() -> None:
+    layer = uac_layer()
+    request = sent_invite()
     layer.send_invite(request, 0.0)
     dialog_id = layer.receive_response(reply(request, 200), 0.1)[0].dialog_id
     dialog = layer.dialog(dialog_id)
-    assert dialog is not None and dialog.via == request.headers["via"][0]
-    assert dialog.via != ALICE_VIA
+    assert dialog is not None and dialog.via is None
+    top = layer.create_request(dialog_id, Method.BYE, 1.0).headers["via"][0]
+    assert top.sent_by == ALICE_VIA.sent_by

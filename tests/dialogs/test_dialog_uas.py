@@ -69,7 +69,9 @@ def test_initial_invite_creates_early_then_confirmed_dialog() -> None:
     assert dialog.route_set == (PROXY1, PROXY2)
     assert dialog.remote_target == ALICE_CONTACT.uri
     assert dialog.remote_seq == 314159 and dialog.local_seq is None
-    assert dialog.local == ringing.headers["to"] and dialog.remote == request.headers["from"]
+    assert dialog.local_uri == ringing.headers["to"].uri
+    assert dialog.remote_uri == request.headers["from"].uri
+    assert dialog.local == NameAddr("", ringing.headers["to"].uri, {"tag": BOB_TAG})
     assert dialog.secure is False and dialog.is_uac is False
 
     ok = answer(request, 200)
@@ -128,7 +130,7 @@ def test_no_ack_in_64_t1_ends_dialog_with_bye() -> None:
     # §12.2.1.1: Request-URI the remote target, Route the route set, From/To swapped.
     assert message.start_line.request_uri == ALICE_CONTACT.uri
     assert message.headers["route"] == [PROXY1, PROXY2]
-    assert message.headers["to"] == request.headers["from"]
+    assert message.headers["to"] == NameAddr("", request.headers["from"].uri, {"tag": "1928301774"})
     assert message.headers["from"].params["tag"] == BOB_TAG
     assert message.headers["cseq"] == CSeq(1, Method.BYE)
     assert message.headers["via"][0].sent_by.host == "192.0.2.4"

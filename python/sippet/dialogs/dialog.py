@@ -8,6 +8,7 @@ costs a few hundred bytes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from sippet.dialogs.state import DialogState
@@ -26,19 +27,23 @@ class DialogId(NamedTuple):
 
 
 class Dialog:
-    """One dialog. Read its fields; change it only through ``DialogLayer``."""
+    """One dialog. Read its fields; change it only through ``DialogLayer``.
+
+    The URIs are kept as their text and parsed when read: a URI value with its parameter
+    dicts costs several times its text, and a dialog reads them only to build a request.
+    """
 
     __slots__ = (
+        "_local_uri",
+        "_remote_target",
+        "_remote_uri",
+        "_route_set",
         "contact",
         "id",
         "is_uac",
-        "local",
         "local_seq",
         "pending_invite",
-        "remote",
         "remote_seq",
-        "remote_target",
-        "route_set",
         "secure",
         "state",
         "unacked",
@@ -49,14 +54,6 @@ class Dialog:
     state: DialogState
     is_uac: bool
     """True when this side sent the INVITE that created the dialog."""
-    local: NameAddr
-    """The local URI with the local tag: the From of requests this side sends."""
-    remote: NameAddr
-    """The remote URI with the remote tag: the To of requests this side sends."""
-    remote_target: URI
-    """The Request-URI of requests this side sends (§12.1.1: from the peer's Contact)."""
-    route_set: tuple[NameAddr, ...]
-    """The Route of requests this side sends, in order (§12.1.1, §12.1.2)."""
     local_seq: int | None
     """The last CSeq number this side sent; None until it sends (a UAS, §12.1.1)."""
     remote_seq: int | None
@@ -66,14 +63,77 @@ class Dialog:
     contact: NameAddr | None
     """This side's Contact, copied into target refresh requests (§12.2.1.1)."""
     via: Via | None
-    """The Via template (protocol and sent-by) for requests built in this dialog."""
+    """The Via template (protocol and sent-by) for requests built in this dialog; None
+    for the layer's own."""
     pending_invite: object | None
     """The INVITE transaction in progress in this dialog, either direction (§14)."""
     unacked: object | None
     """The UAS's 2xx retransmitted until its ACK arrives (§13.3.1.4)."""
 
+    _local_uri: str
+    _remote_uri: str
+    _remote_target: str
+    _route_set: tuple[str, ...]
+
+    @property
+    def local_uri(self) -> URI:
+        """The URI of the From of requests this side sends (with the local tag)."""
+        return URI.parse(self._local_uri)
+
+    @property
+    def remote_uri(self) -> URI:
+        """The URI of the To of requests this side sends (with the remote tag)."""
+        return URI.parse(self._remote_uri)
+
+    @property
+    def remote_target(self) -> URI:
+        """The Request-URI of requests this side sends (§12.1.1: from the peer's Contact)."""
+        return URI.parse(self._remote_target)
+
+    @remote_target.setter
+    def remote_target(self, uri: URI) -> None:
+        self._remote_target = str(uri)
+
+    @property
+    def route_set(self) -> tuple[NameAddr, ...]:
+        """The Route of requests this side sends, in order (§12.1.1, §12.1.2)."""
+        return tuple(NameAddr("", URI.parse(text), {}) for text in self._route_set)
+
+    @route_set.setter
+    def route_set(self, routes: Iterable[NameAddr]) -> None:
+        self._route_set = tuple(str(route.uri) for route in routes)
+
+    @property
+    def local(self) -> NameAddr:
+        """The From of requests this side sends: local URI and tag (§12.2.1.1)."""
+        return _name_addr(self._local_uri, self.id.local_tag)
+
+    @property
+    def remote(self) -> NameAddr:
+        """The To of requests this side sends: remote URI and tag (§12.2.1.1)."""
+        return _name_addr(self._remote_uri, self.id.remote_tag)
+
     def __repr__(self) -> str:
         return f"<Dialog {self.state.value} {self.id}>"
+
+
+def _name_addr(uri_text: str, tag: str) -> NameAddr:
+    # An RFC 2543 peer's empty tag is written as no tag at all.
+    return NameAddr("", URI.parse(uri_text), {"tag": tag} if tag else {})
+
+
+def _template(via: Via | None, default: Via) -> Via | None:
+    """The Via template a dialog keeps: None when the layer's own will do."""
+    if via is None:
+        return None
+    rport = "rport" in via.params
+    if (via.protocol, via.sent_by, rport) == (
+        default.protocol,
+        default.sent_by,
+        "rport" in default.params,
+    ):
+        return None
+    return Via(via.version, via.protocol, via.sent_by, {"rport": None} if rport else {})
 
 
 def _tag(value: NameAddr) -> str:
@@ -102,7 +162,7 @@ def _is_secure(request: Message) -> bool:
     return over_tls and start.request_uri.scheme == "sips"
 
 
-def uas_dialog(request: Message, response: Message, via: Via | None) -> Dialog:
+def uas_dialog(request: Message, response: Message) -> Dialog:
     """RFC 3261 §12.1.1: the dialog a UAS creates by answering ``request`` with
     ``response`` (a 101-299 with a To tag).
 
@@ -116,21 +176,21 @@ def uas_dialog(request: Message, response: Message, via: Via | None) -> Dialog:
     dialog.id = DialogId(headers["call_id"], _tag(response.headers["to"]), _tag(headers["from"]))
     dialog.state = DialogState.CONFIRMED if response_code(response) >= 200 else DialogState.EARLY
     dialog.is_uac = False
-    dialog.local = response.headers["to"]
-    dialog.remote = headers["from"]
+    dialog._local_uri = str(response.headers["to"].uri)
+    dialog._remote_uri = str(headers["from"].uri)
     dialog.remote_target = _contact_uri(request) or headers["from"].uri
-    dialog.route_set = tuple(headers.get("record_route") or ())
+    dialog.route_set = headers.get("record_route") or ()
     dialog.local_seq = None
     dialog.remote_seq = headers["cseq"].seq
     dialog.secure = _is_secure(request)
     dialog.contact = first_contact(response)
-    dialog.via = via
+    dialog.via = None
     dialog.pending_invite = None
     dialog.unacked = None
     return dialog
 
 
-def uac_dialog(request: Message, response: Message) -> Dialog:
+def uac_dialog(request: Message, response: Message, default_via: Via) -> Dialog:
     """RFC 3261 §12.1.2: the dialog a UAC creates from a 101-299 response with a To tag.
 
     Route set: the response's Record-Route reversed. Remote target: the response's Contact
@@ -144,8 +204,8 @@ def uac_dialog(request: Message, response: Message) -> Dialog:
     dialog.id = DialogId(headers["call_id"], _tag(headers["from"]), _tag(response.headers["to"]))
     dialog.state = DialogState.CONFIRMED if response_code(response) >= 200 else DialogState.EARLY
     dialog.is_uac = True
-    dialog.local = headers["from"]
-    dialog.remote = response.headers["to"]
+    dialog._local_uri = str(headers["from"].uri)
+    dialog._remote_uri = str(response.headers["to"].uri)
     dialog.remote_target = _contact_uri(response) or start.request_uri
     dialog.route_set = uac_route_set(response)
     dialog.local_seq = headers["cseq"].seq
@@ -153,15 +213,15 @@ def uac_dialog(request: Message, response: Message) -> Dialog:
     dialog.secure = _is_secure(request)
     dialog.contact = first_contact(request)
     vias = headers.get("via")
-    dialog.via = vias[0] if vias else None
+    dialog.via = _template(vias[0] if vias else None, default_via)
     dialog.pending_invite = None
     dialog.unacked = None
     return dialog
 
 
-def uac_route_set(response: Message) -> tuple[NameAddr, ...]:
+def uac_route_set(response: Message) -> list[NameAddr]:
     """§12.1.2: the Record-Route of the response, in reverse order."""
-    return tuple(reversed(response.headers.get("record_route") or ()))
+    return list(reversed(response.headers.get("record_route") or ()))
 
 
 def refresh_target(dialog: Dialog, message: Message) -> None:

@@ -307,7 +307,7 @@ class DialogLayer:
         ):
             return [DeliverResponse(response, None)]
         self._release(record)
-        dialog = uac_dialog(record.request, response)
+        dialog = uac_dialog(record.request, response, self._via)
         self._dialogs[dialog_id] = dialog
         record.early.append(dialog_id)
         return [StateChanged(dialog_id, _EARLY, None), DeliverResponse(response, dialog_id)]
@@ -331,7 +331,7 @@ class DialogLayer:
         self._deadlines.schedule(record, now + self._settings.ack_timeout)
         actions: list[Action] = []
         if dialog is None:
-            dialog = uac_dialog(record.request, response)
+            dialog = uac_dialog(record.request, response, self._via)
             self._dialogs[dialog_id] = dialog
         else:
             # §13.2.2.4: the early dialog is confirmed and its route set recomputed.
@@ -359,7 +359,7 @@ class DialogLayer:
         )
         actions: list[Action] = []
         if dialog is None:
-            dialog = uac_dialog(record.request, response)
+            dialog = uac_dialog(record.request, response, self._via)
         else:
             dialog.route_set = uac_route_set(response)
             refresh_target(dialog, response)
@@ -592,7 +592,7 @@ class DialogLayer:
                     # A second tag for one INVITE, past max_dialogs: no early dialog.
                     return [SendResponse(response, None)]
                 self._release(record)
-                dialog = uas_dialog(record.request, response, self._via)
+                dialog = uas_dialog(record.request, response)
                 dialog.pending_invite = record  # §14.2 and §15.1.2 see it from the dialog
                 self._dialogs[dialog_id] = dialog
                 record.early.append(dialog_id)
@@ -609,7 +609,7 @@ class DialogLayer:
         others = [early_id for early_id in record.early if early_id != dialog_id]
         actions.extend(self._end_early(others, TerminationReason.UNCONFIRMED))
         if dialog is None:
-            dialog = uas_dialog(record.request, response, self._via)
+            dialog = uas_dialog(record.request, response)
             self._dialogs[dialog_id] = dialog
         else:
             dialog.state = next_state(dialog.state, DialogEvent.SUCCESS)
@@ -759,7 +759,12 @@ class DialogLayer:
             self._forget_client_invite(pending)
         elif isinstance(pending, ServerInvite) and pending.dialog_id == dialog.id:
             self._forget_server_invite(pending)
-        # The INVITE of an early dialog stays for its other early dialogs and its answer.
+        elif isinstance(pending, ServerInvite) and not any(
+            early_id in self._dialogs for early_id in pending.early
+        ):
+            # The INVITE of an early dialog stays for its answer; with no early dialog
+            # left it holds a place in max_dialogs again for the dialog its answer makes.
+            self._reserve(pending)
 
     def _forget_client_invite(self, record: ClientInvite) -> None:
         self._release(record)
