@@ -84,3 +84,12 @@ def test_settings_are_checked() -> None:
     ):
         with pytest.raises(ValueError):
             DialogSettings(**bad)  # type: ignore[arg-type]
+
+
+def test_committed_diagram_matches_the_table() -> None:
+    from sippet.dialogs import diagram
+
+    doc = (Path(__file__).parents[2] / "docs" / "dialogs.md").read_text()
+    assert f"```mermaid\n{diagram.mermaid()}\n```" in doc
+    for (source, event), target in TRANSITIONS.items():
+        assert f"{source.value} --> {target.value}: {event.value}" in diagram.mermaid()
