@@ -136,8 +136,10 @@ def _template(via: Via | None, default: Via) -> Via | None:
     return Via(via.version, via.protocol, via.sent_by, {"rport": None} if rport else {})
 
 
-def _tag(value: NameAddr) -> str:
-    return value.params.get("tag") or ""
+def tag_of(value: NameAddr) -> str:
+    """The tag of a From or To value; the empty string without one (RFC 2543, §12.1.1)."""
+    tag: str | None = value.params.get("tag")
+    return tag or ""
 
 
 def first_contact(message: Message) -> NameAddr | None:
@@ -173,7 +175,9 @@ def uas_dialog(request: Message, response: Message) -> Dialog:
     assert isinstance(start, RequestLine)
     headers = request.headers
     dialog = Dialog()
-    dialog.id = DialogId(headers["call_id"], _tag(response.headers["to"]), _tag(headers["from"]))
+    dialog.id = DialogId(
+        headers["call_id"], tag_of(response.headers["to"]), tag_of(headers["from"])
+    )
     dialog.state = DialogState.CONFIRMED if response_code(response) >= 200 else DialogState.EARLY
     dialog.is_uac = False
     dialog._local_uri = str(response.headers["to"].uri)
@@ -201,7 +205,9 @@ def uac_dialog(request: Message, response: Message, default_via: Via) -> Dialog:
     assert isinstance(start, RequestLine)
     headers = request.headers
     dialog = Dialog()
-    dialog.id = DialogId(headers["call_id"], _tag(headers["from"]), _tag(response.headers["to"]))
+    dialog.id = DialogId(
+        headers["call_id"], tag_of(headers["from"]), tag_of(response.headers["to"])
+    )
     dialog.state = DialogState.CONFIRMED if response_code(response) >= 200 else DialogState.EARLY
     dialog.is_uac = True
     dialog._local_uri = str(headers["from"].uri)
