@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from helpers.messages import Load
 from sippet import URI, Message, Method
 from sippet.headers import SentBy
 from sippet.message import RequestLine
@@ -13,8 +14,6 @@ from sippet.proxy.checks import check_request
 from sippet.proxy.routing import preprocess_routes
 from sippet.transactions import ServerKey
 from sippet.transactions.keys import server_key_of
-
-from tests.helpers.messages import Load
 
 from .messages import CONFIG, PROXY_HOST, code, request, ruri
 
