@@ -9,7 +9,7 @@ import socket
 
 from helpers.aio import async_test, recvfrom
 from helpers.messages import Load
-from sippet import URI, CSeq, Message, Method
+from sippet import URI, CSeq, Message, Method, RequestLine
 from sippet.ids import create_branch
 from sippet.proxy import ProxyTarget
 
@@ -151,7 +151,7 @@ async def test_a_cancel_from_the_caller_reaches_the_callee() -> None:
         )
         await uac.stack.send(invite)
         assert code(await get(uac.responses)) == 180
-        cancel = Message(invite.start_line._replace(method=Method.CANCEL), dict(invite.headers))
+        cancel = Message(RequestLine(Method.CANCEL, ruri(invite)), dict(invite.headers))
         cancel.headers["cseq"] = CSeq(1, Method.CANCEL)
         await uac.stack.send(cancel)
         finals = {code(await get(uac.responses)), code(await get(uac.responses))}
