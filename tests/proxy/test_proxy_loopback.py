@@ -233,3 +233,30 @@ async def test_rfc4475_proxy_verdicts_on_the_wire(rfc4475: Load) -> None:
         assert code(await _raw_exchange(proxy.port, rfc4475("unkscm"))) == 416
     finally:
         await proxy.close()
+
+
+@async_test
+async def test_a_failing_or_slow_lookup_gets_500() -> None:
+    uac = await phone()
+    proxy = await proxy_stack({})
+
+    async def slow(_request: Message) -> list[ProxyTarget]:
+        await asyncio.sleep(10)
+        return []
+
+    def broken(_request: Message) -> list[ProxyTarget]:
+        raise RuntimeError("location store down")
+
+    try:
+        assert proxy.stack.answer_timeouts.invite == float("inf")  # the core answers INVITEs
+        for locate in (broken, slow):
+            proxy.service.locate = locate
+            proxy.service.lookup_timeout = 0.2
+            options = uac.new_request(
+                Method.OPTIONS, "sip:bob@example.com", routes=[proxy_route(proxy.port)]
+            )
+            await uac.stack.send(options)
+            assert code(await get(uac.responses)) == 500
+    finally:
+        await uac.stack.close()
+        await proxy.close()

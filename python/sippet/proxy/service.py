@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import math
 from collections.abc import Awaitable, Callable, Sequence
 
 from sippet.errors import SippetError
@@ -39,6 +40,9 @@ LookupResult = Sequence[ProxyTarget] | int
 Locator = Callable[[Message], Awaitable[LookupResult] | LookupResult]
 """The application's target determination (RFC 3261 §16.5): may be ``async``."""
 
+LOOKUP_TIMEOUT = 10.0
+"""Seconds a ``locate`` may take; past it (or when it raises) the request gets 500."""
+
 
 def interfaces_of(stack: Stack) -> dict[str, SentBy]:
     """The address of each of the stack's transports, by protocol (the first one of each
@@ -57,7 +61,11 @@ class ProxyService(Core):
     """Runs ``proxy`` on ``stack`` (register it with ``stack.register_core``).
 
     ``locate`` gives the target set of a request for one of the proxy's domains; without
-    one such requests get 404 (Not Found).
+    one such requests get 404 (Not Found). ``lookup_timeout`` bounds each call of it.
+
+    The stack's answer timeout for INVITE server transactions is lifted: the proxy core
+    answers every INVITE itself (Timer C, reset by each provisional response, may keep a
+    ringing call longer than the stack's default 181 s).
     """
 
     def __init__(
@@ -65,10 +73,14 @@ class ProxyService(Core):
         stack: Stack,
         proxy: StatefulProxy | StatelessProxy,
         locate: Locator | None = None,
+        *,
+        lookup_timeout: float = LOOKUP_TIMEOUT,
     ) -> None:
         self.stack = stack
         self.proxy = proxy
         self.locate = locate
+        self.lookup_timeout = lookup_timeout
+        stack.answer_timeouts = stack.answer_timeouts._replace(invite=math.inf)
         self._timer: asyncio.TimerHandle | None = None
         self._deadline: float | None = None
         self._tasks: set[asyncio.Future[None]] = set()
@@ -124,8 +136,11 @@ class ProxyService(Core):
     async def _lookup(self, handle: int, request: Message) -> None:
         result: LookupResult = 404
         if self.locate is not None:
-            answer = self.locate(request)
-            result = await answer if inspect.isawaitable(answer) else answer
+            try:
+                result = await asyncio.wait_for(self._located(request), self.lookup_timeout)
+            except Exception:
+                logger.exception("proxy: target lookup failed for %s", request.start_line)
+                result = 500
         now = self._now()
         try:
             if isinstance(result, int):
@@ -135,6 +150,11 @@ class ProxyService(Core):
         except KeyError:
             return  # cancelled or ended while the lookup ran: already answered
         await self.run(actions)
+
+    async def _located(self, request: Message) -> LookupResult:
+        assert self.locate is not None
+        answer = self.locate(request)
+        return await answer if inspect.isawaitable(answer) else answer
 
     # -- the core's timer ----------------------------------------------------------------
 
