@@ -114,6 +114,13 @@ async def test_a_forked_call_the_answer_wins_and_the_ringing_branch_is_cancelled
         await proxy.close()
 
 
+def drain_requests(p: Phone) -> list[tuple[Message, object]]:
+    items = []
+    while not p.requests.empty():
+        items.append(p.requests.get_nowait())
+    return items
+
+
 def drain(queue: asyncio.Queue[Message]) -> list[Message]:
     items = []
     while not queue.empty():
@@ -134,6 +141,12 @@ async def test_a_forked_call_the_best_final_response_wins() -> None:
         await uac.stack.send(invite)
         responses = await responses_until_final(uac)
         assert code(responses[-1]) == 486
+        # The ACK of a non-2xx is hop by hop (§17.1.1.3): the caller's stays in the proxy's
+        # server transaction, the proxy's own matches the callee's transaction (which
+        # absorbs it). Any other ACK would reach the callee's core.
+        await asyncio.sleep(0.3)
+        seen = [method(request) for request, _ in drain_requests(busy)]
+        assert seen == ["INVITE"]
     finally:
         for p in (busy, failing, uac):
             await p.stack.close()
