@@ -374,3 +374,15 @@ def test_an_ack_with_max_forwards_0_is_dropped() -> None:
     proxy = StatefulProxy(CONFIG)
     ack = request("ACK", "sip:alice@192.0.2.21", max_forwards=0)
     assert proxy.receive_request(ack, None, 0.0) == []
+
+
+def test_a_server_transaction_that_ends_takes_its_context_along() -> None:
+    proxy = StatefulProxy(CONFIG)
+    invite, (copy,) = start_call(proxy, [ProxyTarget(ALICE)])
+    answer(proxy, copy, 180, 1.0)
+    actions = proxy.receive_error("unanswered", skey(invite), 2.0)
+    (cancel,) = sent_requests(actions)  # the branch is no longer wanted
+    assert method(cancel) == "CANCEL"
+    assert answer(proxy, copy, 487, 3.0) == []  # nothing to forward it to
+    proxy.handle_timers(3.0)
+    assert len(proxy) == 0 and proxy.next_deadline() is None

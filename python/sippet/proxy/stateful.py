@@ -302,9 +302,16 @@ class StatefulProxy:
         """A transaction failed. A branch acts as if it got 408 (timeout, §16.6 step 7) or
         503 (a transport error, §16.9); a server transaction that ended takes its context."""
         if isinstance(key, ServerKey):
-            self._contexts.pop(key, None)
             for handle in [h for h, p in self._pending.items() if p.key == key]:
                 del self._pending[handle]
+            context = self._contexts.get(key)
+            if context is not None and not context.final_sent:
+                # Nobody can be answered any more: stop trying, let the branches end.
+                context.final_sent = True
+                context.waves.clear()
+                context.linger_until = now
+                self._push_timer(now, "linger", context)
+                return self._cancel_pending(context, now)
             return []
         if key.method == "CANCEL":
             return []
@@ -371,7 +378,10 @@ class StatefulProxy:
         return actions
 
     def _timer_c_fired(self, branch: Branch, now: float) -> list[ProxyAction]:
-        context, _ = self._branches[branch.branch]
+        found = self._branches.get(branch.branch)
+        if found is None:
+            return []
+        context = found[0]
         branch.timer_c = None
         if branch.cancelled:
             # The CANCEL got no final response either: give the branch up.
