@@ -272,8 +272,11 @@ def test_timer_c_is_reset_by_provisionals_then_cancels_the_branch() -> None:
 
 def test_timer_c_without_a_provisional_acts_as_408() -> None:
     proxy = StatefulProxy(CONFIG)
-    start_call(proxy, [ProxyTarget(ALICE)], now=10.0)
-    assert sent_responses(proxy.handle_timers(191.0)) == [408]
+    _, (copy,) = start_call(proxy, [ProxyTarget(ALICE)], now=10.0)
+    actions = proxy.handle_timers(191.0)
+    assert sent_responses(actions) == [408]
+    assert EndTransaction(ckey(copy)) in actions
+    assert answer(proxy, copy, 200, 192.0) == []  # too late: the caller has its 408
 
 
 def test_a_branch_that_ignores_its_cancel_is_given_up() -> None:

@@ -31,6 +31,7 @@ class Branch:
     timer_c: float | None = None
     cancel_wanted: bool = False  # cancel as soon as a provisional arrives (§9.1)
     cancelled: bool = False
+    given_up: bool = False  # ended by the proxy (timeout, error, Timer C): deaf from then on
 
 
 @dataclass

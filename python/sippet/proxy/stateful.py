@@ -234,6 +234,8 @@ class StatefulProxy:
         if found is None:
             return []
         context, branch = found
+        if branch.given_up:
+            return []  # its answer was already made up (408, 503): a late one is too late
         vias = response.headers.get("via") or []
         if len(vias) < 2:
             return []  # nothing to forward it to
@@ -328,6 +330,7 @@ class StatefulProxy:
             return []
         branch.state = BranchState.DONE
         branch.timer_c = None
+        branch.given_up = True
         if context.final_sent:
             return []
         context.finals.append(context.request.to_response(status_code))
@@ -389,7 +392,9 @@ class StatefulProxy:
             return [end, *self._fail_branch(context, branch, 408, now)]
         if branch.state is BranchState.PROCEEDING:
             return self._cancel(branch, now)  # §16.8: CANCEL; its 487 ends the branch
-        return self._fail_branch(context, branch, 408, now)  # §16.8: as if 408
+        # §16.8: as if 408; the transaction (Timer B has normally ended it) goes too.
+        end = EndTransaction(ClientKey(branch.branch, "INVITE"))
+        return [end, *self._fail_branch(context, branch, 408, now)]
 
     def _end_context(self, context: ResponseContext, now: float) -> None:
         if context.pending():
