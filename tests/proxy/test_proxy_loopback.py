@@ -273,3 +273,27 @@ async def test_a_failing_or_slow_lookup_gets_500() -> None:
     finally:
         await uac.stack.close()
         await proxy.close()
+
+
+@async_test
+async def test_a_strict_router_next_hop_gets_the_route_as_request_uri() -> None:
+    # Policy route to a strict router (no lr, §16.6 step 6 and §16.12): the request goes
+    # there with that URI as Request-URI and the target pushed to the end of Route.
+    strict = await phone([200])
+    uac = await phone()
+    target = URI.parse("sip:bob@192.0.2.22")
+    strict_uri = URI("sip", None, None, HOST, strict.uri.port)
+    proxy = await proxy_stack({"bob": [ProxyTarget(target)]}, outbound_route=(strict_uri,))
+    try:
+        options = uac.new_request(
+            Method.OPTIONS, "sip:bob@example.com", routes=[proxy_route(proxy.port)]
+        )
+        await uac.stack.send(options)
+        assert code(await get(uac.responses)) == 200
+        received = await requests_until(strict, "OPTIONS")
+        assert ruri(received) == strict_uri
+        assert [value.uri for value in received.headers["route"]] == [target]
+    finally:
+        for p in (strict, uac):
+            await p.stack.close()
+        await proxy.close()
