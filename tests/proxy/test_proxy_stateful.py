@@ -389,3 +389,11 @@ def test_a_server_transaction_that_ends_takes_its_context_along() -> None:
     assert answer(proxy, copy, 487, 3.0) == []  # nothing to forward it to
     proxy.handle_timers(3.0)
     assert len(proxy) == 0 and proxy.next_deadline() is None
+
+
+def test_acks_waiting_for_a_lookup_are_bounded_too() -> None:
+    proxy = StatefulProxy(replace(CONFIG, max_contexts=2))
+    for number in range(5):
+        ack = request("ACK", branch=f"z9hG4bKack{number}")
+        proxy.receive_request(ack, None, 0.0)
+    assert len(proxy) == 2

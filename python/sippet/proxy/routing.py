@@ -72,9 +72,9 @@ def next_hop_uri(request: Message) -> URI:
 def outgoing_protocol(request: Message) -> str:
     """The transport a forwarded request leaves on: the next hop's ``transport``
     parameter, else UDP for sip: and TLS for sips: (RFC 3261 §18.1.1, without RFC 3263)."""
-    uri = next_hop_uri(request)
     if request.target is not None:
         return str(request.target[0]).upper()
+    uri = next_hop_uri(request)
     transport = uri.parameters.get("transport")
     if transport:
         protocol = transport.upper()

@@ -95,7 +95,7 @@ class StatefulProxy:
         start = request.start_line
         assert isinstance(start, RequestLine)
         if start.method == Method.ACK:
-            return self._receive_ack(request)
+            return self._receive_ack(request, now)
         if key is None:
             return [SendStateless(request.to_response(482, "Loop Detected (merged request)"))]
         if start.method == Method.CANCEL:
@@ -116,14 +116,15 @@ class StatefulProxy:
         pending = _Pending(key, request, received_protocol(request))
         return self._route(pending, now)
 
-    def _receive_ack(self, ack: Message) -> list[ProxyAction]:
-        # An ACK is never answered (§17): one that fails a check is dropped.
-        if fails_checks(ack, self.config):
+    def _receive_ack(self, ack: Message, now: float) -> list[ProxyAction]:
+        # An ACK is never answered (§17): one that fails a check, or comes while the
+        # proxy is full, is dropped.
+        if fails_checks(ack, self.config) or len(self) >= self.config.max_contexts:
             return []
         preprocess_routes(ack, self.config)
         if is_looped(ack, self.config):
             return []
-        return self._route(_Pending(None, ack, received_protocol(ack)), 0.0)
+        return self._route(_Pending(None, ack, received_protocol(ack)), now)
 
     def _route(self, pending: _Pending, now: float) -> list[ProxyAction]:
         handle = self._next_handle
