@@ -13,7 +13,7 @@ from sippet.transports import UDP, Address, Transport, format_address
 
 FAMILIES = [
     pytest.param("127.0.0.1", id="ipv4"),
-    pytest.param("::1", id="ipv6"),
+    pytest.param("::1", id="ipv6", marks=pytest.mark.ipv6),
 ]
 
 
@@ -109,11 +109,20 @@ async def test_bind_conflict_raises_transport_error() -> None:
 @async_test
 async def test_stop_is_idempotent_and_local_address_needs_start() -> None:
     transport = UDP("127.0.0.1", 0)
-    with pytest.raises(TransportError):
+    with pytest.raises(TransportError) as info:
         _ = transport.local_address
-    await transport.start(Recorder())
+    assert info.value.reason == "not_started"
+    recorder = Recorder()
+    await transport.start(recorder)
+    address = transport.local_address
     await transport.stop()
     await transport.stop()
+    # Stopped: the port is free again, and a send is refused through the receiver.
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as rebind:
+        rebind.bind(address)
+    transport.send(b"late", address)
+    assert await asyncio.wait_for(recorder.errors.get(), 5) == ("not_started", address)
+    assert recorder.errors.empty() and recorder.messages.empty()
 
 
 def test_format_address() -> None:
