@@ -417,7 +417,7 @@ def faulty_uris(draw: st.DrawFn) -> tuple[URI, str]:
 @st.composite
 def built_uris(draw: st.DrawFn) -> tuple[URI, str | None]:
     """Mostly writable URIs (refusal None), one in four with a single known defect."""
-    if draw(st.integers(0, 3)) == 0:
+    if draw(st.sampled_from([True, False, False, False])):
         return draw(faulty_uris())
     return draw(writable_uris()), None
 
