@@ -39,6 +39,28 @@ async def test_sending_after_close_raises() -> None:
     assert stack.transports == []
 
 
+@async_test
+async def test_close_twice_leaves_a_closed_stack_that_can_start_again() -> None:
+    stack, _core, udp = await stack_on("127.0.0.1", {"OPTIONS": [200]})
+    await stack.close()
+    await stack.close()
+    assert stack.transports == []
+    with pytest.raises(SippetError, match="not running"):
+        stack.terminate(ClientKey("z9hG4bKx", "OPTIONS"))
+    # Started again, it serves as before, on a new transport.
+    await stack.start()
+    udp = await stack.add_transport(UDP("127.0.0.1", 0))
+    peer = RawPeer("127.0.0.1")
+    try:
+        peer.send(GOOD_OPTIONS.encode(), udp.local_address)
+        data, _ = await peer.receive()
+        assert data.startswith(b"SIP/2.0 200 OK\r\n")
+        assert stack.transports == [udp]
+    finally:
+        peer.close()
+        await stack.close()
+
+
 class Stalling(Recorder):
     """A core whose request callback is a coroutine that waits until cancelled."""
 
