@@ -129,10 +129,18 @@ def test_generated_messages_mostly_parse(data: bytes) -> None:
         assert message is not None and message.is_response
 
 
-@SETTINGS
-@given(mutated_seeds())
-def test_mutated_torture_messages_are_fixpoints_or_errors(data: bytes) -> None:
-    check_accepted_input(data)
+def test_mutated_torture_messages_are_fixpoints_or_errors() -> None:
+    accepted: list[bool] = []
+
+    @SETTINGS
+    @given(mutated_seeds())
+    def check(data: bytes) -> None:
+        accepted.append(check_accepted_input(data) is not None)
+
+    check()
+    # Byte edits break most messages (each refusal is checked against the documented
+    # reasons); enough must survive for the fixpoint branch to mean something.
+    assert sum(accepted) >= 0.2 * len(accepted), (sum(accepted), len(accepted))
 
 
 @settings(max_examples=200, deadline=None)
