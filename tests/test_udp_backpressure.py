@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from helpers.aio import async_test
@@ -26,7 +26,7 @@ class CongestibleSocket(socket.socket):
     """A UDP socket whose send buffer the test can declare full."""
 
     congested = False
-    instances: list[CongestibleSocket] = []  # noqa: RUF012 (class-level registry on purpose)
+    instances: ClassVar[list[CongestibleSocket]] = []
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -53,7 +53,7 @@ class Inbox:
 
 
 @pytest.fixture
-def congestible(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[CongestibleSocket]]:
+def congestible() -> Iterator[type[CongestibleSocket]]:
     CongestibleSocket.congested = False
     CongestibleSocket.instances = []
     yield CongestibleSocket
