@@ -572,6 +572,11 @@ class Stack:
     def _transmit_response(
         self, response: Message, source: Peer | None, key: TransactionKey | None
     ) -> None:
+        if source is not None and source.transport.reliable and response.target is None:
+            # RFC 3261 §18.2.2: over the connection the request came on (for WebSocket the
+            # only way back, RFC 7118 §5); the transport finds it by the source address.
+            self._transmit(response, source, key)
+            return
         try:
             hop = response_next_hop(response)
         except TransportError as exc:
