@@ -133,6 +133,16 @@ async def test_each_websocket_message_is_one_delivery_fragments_joined() -> None
     assert recorder.messages.empty()
 
 
+@async_test
+async def test_a_text_message_is_passed_on_undecoded() -> None:
+    # A non-UTF-8 octet in a text message breaks RFC 7118 §4.2; the bytes go to the
+    # receiver as they are, and the SIP parser above answers them like any bad message.
+    recorder = Recorder()
+    async with running(WS("127.0.0.1", 0), recorder) as server, await sip_client(server) as client:
+        await client.send(OPTIONS + b"\xff", text=True)
+        assert (await get(recorder.messages))[0] == OPTIONS + b"\xff"
+
+
 @pytest.mark.parametrize("offered", [None, ["chat"], ["chat", "superchat"]])
 @async_test
 async def test_a_handshake_without_the_sip_subprotocol_is_refused(
@@ -565,6 +575,7 @@ async def test_thousands_of_idle_connections_are_bounded_and_cut_off(
             writer.close()
         await good.check()
     assert "connections from that address" in caplog.text
+    assert "closed without a WebSocket handshake" in caplog.text
 
 
 @async_test

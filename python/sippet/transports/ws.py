@@ -40,6 +40,7 @@ from websockets.exceptions import (
     InvalidStatus,
 )
 from websockets.frames import CloseCode
+from websockets.protocol import State
 from websockets.typing import Origin, Subprotocol
 
 from sippet.errors import TransportError
@@ -201,6 +202,7 @@ class WS(Transport):
         # TCP connections per remote IP (inbound, counted from the accept) and in total.
         self._per_address: dict[str, int] = {}
         self._total = 0
+        self._accepted: set[ServerConnection] = set()
         self._tasks: set[asyncio.Future[Any]] = set()
         self._drops = DropLog(logger)
 
@@ -271,14 +273,15 @@ class WS(Transport):
                 connection.idle_timer.cancel()
         if server is not None:
             server.close(close_connections=False)
-        closing = [
-            asyncio.ensure_future(websocket.close(CloseCode.GOING_AWAY)) for websocket in websockets
-        ]
+        closing = [self._spawn(websocket.close(CloseCode.GOING_AWAY)) for websocket in websockets]
         if closing:
             # Bounded: the library aborts each after its close timeout.
             await asyncio.wait(closing, timeout=_CLOSE_TIMEOUT + 1)
+        # What is left (peers that did not close, handshakes under way) is cut.
         for websocket in websockets:
             websocket.transport.abort()
+        for accepted in list(self._accepted):
+            accepted.transport.abort()
         if server is not None:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(_CLOSE_TIMEOUT):
@@ -398,7 +401,7 @@ class WS(Transport):
 
     # -- server side ------------------------------------------------------------------------
 
-    def _accept_tcp(self, remote_ip: str) -> bool:
+    def _accept_tcp(self, websocket: ServerConnection, remote_ip: str) -> bool:
         """Counts an accepted TCP connection; ``False`` when a bound is reached."""
         count = self._per_address.get(remote_ip, 0)
         if self._total >= self.max_connections:
@@ -417,15 +420,26 @@ class WS(Transport):
             return False
         self._per_address[remote_ip] = count + 1
         self._total += 1
+        self._accepted.add(websocket)
         return True
 
-    def _release_tcp(self, remote_ip: str) -> None:
+    def _release_tcp(self, websocket: ServerConnection, remote_ip: str) -> None:
         count = self._per_address.get(remote_ip, 0) - 1
         if count > 0:
             self._per_address[remote_ip] = count
         else:
             self._per_address.pop(remote_ip, None)
         self._total -= 1
+        self._accepted.discard(websocket)
+        if websocket.protocol.state is State.CONNECTING and self._running:
+            # Timed out (handshake_timeout), refused (no "sip" subprotocol, a bad Origin),
+            # or not WebSocket at all. Nothing was received, so no transaction to tell.
+            self._drops.warning(
+                "ws: connection from %s closed without a WebSocket handshake "
+                "(timeout %g s, or refused)",
+                remote_ip,
+                self.handshake_timeout,
+            )
 
     async def _serve(self, websocket: ServerConnection) -> None:
         remote = _address_of(websocket.remote_address)
@@ -457,7 +471,9 @@ class WS(Transport):
                     data = await websocket.recv(decode=False)
                 except ConnectionClosed:
                     break
-                # RFC 7118 §5: one SIP message per WebSocket message, text or binary.
+                # RFC 7118 §5: one SIP message per WebSocket message, text or binary. A text
+                # message is passed on undecoded (a peer that put non-UTF-8 octets in one
+                # broke RFC 7118 §4.2; the SIP parser answers it like any bad message).
                 self._touch(connection)
                 receiver = self._receiver
                 if receiver is None:
@@ -613,7 +629,7 @@ def _counted_server_connection(owner: WS) -> type[ServerConnection]:
             super().connection_made(transport)
             peer = transport.get_extra_info("peername")
             ip = str(peer[0]) if peer else ""
-            if owner._accept_tcp(ip):
+            if owner._accept_tcp(self, ip):
                 self.counted_ip = ip
             else:
                 assert isinstance(transport, asyncio.Transport)
@@ -621,7 +637,7 @@ def _counted_server_connection(owner: WS) -> type[ServerConnection]:
 
         def connection_lost(self, exc: Exception | None) -> None:
             if self.counted_ip is not None:
-                owner._release_tcp(self.counted_ip)
+                owner._release_tcp(self, self.counted_ip)
                 self.counted_ip = None
             super().connection_lost(exc)
 
