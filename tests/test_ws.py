@@ -465,7 +465,13 @@ class GoodPeer:
         """One OPTIONS echoed within ANSWER_BOUND."""
         assert self.client is not None
         await self.client.send(OPTIONS)
-        reply = await asyncio.wait_for(self.client.recv(decode=False), ANSWER_BOUND)
+        try:
+            reply = await asyncio.wait_for(self.client.recv(decode=False), ANSWER_BOUND)
+        except TimeoutError:
+            pytest.fail(
+                f"the good peer was not answered within {ANSWER_BOUND} s "
+                f"(after {self.answered} answers)"
+            )
         assert reply == OPTIONS
         self.answered += 1
 
