@@ -193,21 +193,28 @@ async def test_a_peer_closing_is_reported_with_its_address() -> None:
 # -- client side ----------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "host", [pytest.param("127.0.0.1", id="ipv4"), pytest.param("::1", id="ipv6")]
+)
 @async_test
-async def test_send_opens_a_connection_and_replies_come_back_on_it() -> None:
+async def test_send_opens_a_connection_and_replies_come_back_on_it(host: str) -> None:
     echo = Echo()
     inbox = Recorder()
     async with (
-        running(WS("127.0.0.1", 0), echo) as server,
-        running(WS("127.0.0.1", listen=False), inbox) as client,
+        running(WS(host, 0), echo) as server,
+        running(WS(host, listen=False), inbox) as client,
     ):
-        assert client.local_address == ("127.0.0.1", 0)
+        assert client.local_address == (host, 0)
+        assert (
+            server.family == client.family == (socket.AF_INET6 if ":" in host else socket.AF_INET)
+        )
         client.send(OPTIONS, server.local_address)
         client.send(OPTIONS + b"2", server.local_address)  # queued while connecting
         assert await get(inbox.messages) == (OPTIONS, server.local_address)
         assert await get(inbox.messages) == (OPTIONS + b"2", server.local_address)
         assert client.connections == [server.local_address]
         _, source = await get(echo.messages)
+        assert source[0] == host
         assert server.connections == [source]
         # connect() finds the open connection rather than opening a second one.
         assert await client.connect(*server.local_address) == server.local_address
@@ -307,6 +314,20 @@ def test_wss_exchanges_messages_and_checks_the_certificate(ca: trustme.CA) -> No
             assert await client.connect("127.0.0.1", server.local_address[1]) == (
                 server.local_address
             )
+
+    run()
+
+
+def test_wss_bounds_the_tls_handshake(ca: trustme.CA) -> None:
+    @async_test
+    async def run() -> None:
+        echo = Echo()
+        transport = WSS("127.0.0.1", 0, ssl_context=server_context(ca), handshake_timeout=1.0)
+        async with running(transport, echo) as server:
+            # A TCP connection that never starts TLS is closed by the handshake bound.
+            reader, writer = await _raw_connect(*server.local_address)
+            assert await _closed(reader, 30)
+            writer.close()
 
     run()
 
@@ -582,6 +603,30 @@ async def test_thousands_of_idle_connections_are_bounded_and_cut_off(
         await good.check()
     assert "connections from that address" in caplog.text
     assert "closed without a WebSocket handshake" in caplog.text
+
+
+@async_test_within(90)
+async def test_hundreds_of_idle_websocket_connections_are_closed_by_the_idle_timeout() -> None:
+    echo = Echo()
+    transport = WS("127.0.0.1", 0, idle_timeout=2.0, max_connections_per_address=1000)
+    async with running(transport, echo) as server, GoodPeer(server) as good:
+        # Handshaken, then silent (no pings from the client side either).
+        idle = [await sip_client(server, ping_interval=None) for _ in range(500)]
+        await good.check()
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        async def all_cut() -> list[str]:
+            reasons = [(await get(echo.errors, 60))[0] for _ in idle]
+            done.set_result(None)
+            return reasons
+
+        reasons, _ = await asyncio.gather(all_cut(), good.keep_checking(done, at_most=1200))
+        assert reasons == [CloseReason.IDLE_TIMEOUT] * len(idle)
+        assert server.connections == [good.client.local_address[:2]]  # type: ignore[union-attr]
+        for client in idle:
+            assert client.close_code == 1001  # going away, with the reason
+            assert client.close_reason == "idle_timeout"
+        await good.check()
 
 
 @async_test
