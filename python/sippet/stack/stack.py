@@ -301,6 +301,11 @@ class Stack:
             self._trace("<-", transport, source, message, data)
         start_line = message.start_line
         if isinstance(start_line, RequestLine):
+            vias = message.headers.get("via")
+            if vias and transport.reliable:
+                # RFC 7118 §5: a client on a connection is reached only over it; received
+                # and rport (RFC 3581 §4) on its top Via tell the core which connection.
+                vias[0].params.setdefault("rport", None)
             stamp_received(message, source[0], source[1])
             try:
                 validate(message, transport.protocol)
