@@ -737,3 +737,38 @@ class SippetStreamUAS(SippetServer):
             *extra,
         )
         super().__init__(workdir, "sippet-uas-streams", command, port)
+
+
+# --------------------------------------------------------------------------- Kamailio over WS
+
+KAMAILIO_WS_CFG = DATA / "kamailio" / "ws.cfg"
+
+
+class KamailioWS(Kamailio):
+    """Kamailio as a SIP WebSocket server (tests/data/kamailio/ws.cfg): UDP on ``port``
+    (for the readiness probe) and WebSocket on TCP ``ws_port``, both free loopback ports."""
+
+    def __init__(self, workdir: Path, config: Path = KAMAILIO_WS_CFG) -> None:
+        self.binary = find_tool("kamailio")
+        self.shm_mb = None
+        self.workdir = workdir
+        self.port = free_udp_port()
+        self.ws_port = free_tcp_port()
+        self.config_path = workdir / f"kamailio-ws-{self.port}.cfg"
+        self.pidfile = workdir / f"kamailio-ws-{self.port}.pid"
+        self.log = workdir / f"kamailio-ws-{self.port}.log"
+        text = config.read_text()
+        for protocol, port in (("udp", self.port), ("tcp", self.ws_port)):
+            text, count = re.subn(
+                rf"^listen={protocol}:.*$",
+                f"listen={protocol}:{HOST}:{port}",
+                text,
+                flags=re.MULTILINE,
+            )
+            if count != 1:
+                raise ValueError(f"{config} must have exactly one `listen={protocol}:` line")
+        modules = sorted(Path("/usr/lib").glob("*/kamailio/modules"))
+        if modules:
+            text = re.sub(r'^mpath=".*"$', f'mpath="{modules[0]}/"', text, flags=re.MULTILINE)
+        self.config_path.write_text(text)
+        self.process = None
