@@ -756,7 +756,7 @@ async def test_dual_stack_transport_reaches_ipv4_through_mapped_addresses() -> N
 def test_drop_log_is_rate_limited(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sippet.stack import droplog
+    from sippet.transports import droplog
 
     clock = [100.0]
     monkeypatch.setattr(droplog.time, "monotonic", lambda: clock[0])

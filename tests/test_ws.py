@@ -12,19 +12,19 @@ import socket
 import ssl
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 import trustme
 from helpers.aio import async_test, async_test_within
-from sippet import URI, CSeq, Message, Method, NameAddr, RequestLine, SentBy, Target, Via
+from sippet import URI, CSeq, Message, Method, NameAddr, Reason, RequestLine, SentBy, Target, Via
 from sippet.ids import create_branch, create_call_id, create_tag
 from sippet.stack import Core, Stack
 from sippet.stack.routing import uri_next_hop
 from sippet.transactions import ClientKey, ServerKey
 from sippet.transports import Address, Transport
-from sippet.transports.ws import WS, WSS, CloseReason, invalid_host
+from sippet.transports.ws import WS, WSS, invalid_host
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed, InvalidMessage, InvalidStatus
@@ -183,11 +183,11 @@ async def test_a_peer_closing_is_reported_with_its_address() -> None:
         await client.send(OPTIONS)
         await get(recorder.messages)
         await client.close()
-        assert await get(recorder.errors) == (CloseReason.CLOSED, local)
+        assert await get(recorder.errors) == (Reason.CONNECTION_CLOSED, local)
         assert server.connections == []
         # Sending there now means connecting to the client's (closed) port: refused.
         server.send(OPTIONS, local)
-        assert await get(recorder.errors) == (CloseReason.REFUSED, local)
+        assert await get(recorder.errors) == (Reason.UNREACHABLE, local)
 
 
 # -- client side ----------------------------------------------------------------------------
@@ -237,15 +237,15 @@ async def test_connect_failures_are_reported_with_reason_codes() -> None:
         serve(no_subprotocol, "127.0.0.1", 0, subprotocols=["chat"]) as chat,  # type: ignore[list-item]
     ):
         client.send(OPTIONS, closed)
-        assert await get(inbox.errors) == (CloseReason.REFUSED, closed)
+        assert await get(inbox.errors) == (Reason.UNREACHABLE, closed)
         # A server that upgrades without naming "sip" (RFC 7118 §4.1 requires it).
         address = plain.sockets[0].getsockname()[:2]
         client.send(OPTIONS, address)
-        assert await get(inbox.errors) == (CloseReason.SUBPROTOCOL_REFUSED, address)
+        assert await get(inbox.errors) == (Reason.SUBPROTOCOL_REFUSED, address)
         # A server that refuses the upgrade (websockets answers 400 to "sip" only).
         address = chat.sockets[0].getsockname()[:2]
         client.send(OPTIONS, address)
-        assert await get(inbox.errors) == (CloseReason.HANDSHAKE_REFUSED, address)
+        assert await get(inbox.errors) == (Reason.HANDSHAKE_REFUSED, address)
         assert client.connections == []
 
 
@@ -257,7 +257,7 @@ async def test_send_before_start_is_reported() -> None:
         pass
     transport.send(OPTIONS, ("127.0.0.1", 9))
     await asyncio.sleep(0)
-    assert await get(recorder.errors) == (CloseReason.NOT_STARTED, ("127.0.0.1", 9))
+    assert await get(recorder.errors) == (Reason.NOT_STARTED, ("127.0.0.1", 9))
 
 
 # -- WSS ------------------------------------------------------------------------------------
@@ -285,35 +285,33 @@ def test_wss_exchanges_messages_and_checks_the_certificate(ca: trustme.CA) -> No
     async def run() -> None:
         echo, inbox = Echo(), Recorder()
         server_transport = WSS("127.0.0.1", 0, ssl_context=server_context(ca))
-        named = WSS(
-            "127.0.0.1",
-            listen=False,
-            client_ssl_context=client_context(ca),
-            server_name="sip.example.test",
-        )
-        untrusting = WSS("127.0.0.1", listen=False)  # the system CAs only
-        wrong_name = WSS(
-            "127.0.0.1",
-            listen=False,
-            client_ssl_context=client_context(ca),
-            server_name="other.example.test",
-        )
+        trusting = WSS("127.0.0.1", ssl_context=None, client_context=client_context(ca))
+        untrusting = WSS("127.0.0.1", ssl_context=None)  # the system CAs only
         async with (
             running(server_transport, echo) as server,
-            running(named, inbox) as client,
+            running(trusting, inbox) as client,
             running(untrusting, inbox) as stranger,
-            running(wrong_name, inbox) as mistaken,
         ):
-            client.send(OPTIONS, server.local_address)
+            assert client.local_address == ("127.0.0.1", 0)  # no certificate: no listener
+            # The name the transport layer passes (the hop's host) is verified, as for TLS.
+            client.connect_send(OPTIONS, server.local_address, "sip.example.test")
             assert await get(inbox.messages) == (OPTIONS, server.local_address)
-            stranger.send(OPTIONS, server.local_address)
-            assert await get(inbox.errors) == (CloseReason.CERTIFICATE, server.local_address)
-            mistaken.send(OPTIONS, server.local_address)
-            assert await get(inbox.errors) == (CloseReason.CERTIFICATE, server.local_address)
-            # The IP address itself is in the certificate too.
-            assert await client.connect("127.0.0.1", server.local_address[1]) == (
-                server.local_address
+            stranger.connect_send(OPTIONS, server.local_address, "sip.example.test")
+            assert await get(inbox.errors) == (
+                Reason.TLS_VERIFICATION_FAILED,
+                server.local_address,
             )
+            async with running(
+                WSS("127.0.0.1", ssl_context=None, client_context=client_context(ca)), inbox
+            ) as mistaken:
+                mistaken.connect_send(OPTIONS, server.local_address, "other.example.test")
+                assert await get(inbox.errors) == (
+                    Reason.TLS_VERIFICATION_FAILED,
+                    server.local_address,
+                )
+                # No name: the IP address itself is verified, and it is in the certificate.
+                mistaken.send(OPTIONS, server.local_address)
+                assert await get(inbox.messages) == (OPTIONS, server.local_address)
 
     run()
 
@@ -332,9 +330,11 @@ def test_wss_bounds_the_tls_handshake(ca: trustme.CA) -> None:
     run()
 
 
-def test_a_listening_wss_needs_a_certificate() -> None:
-    with pytest.raises(ValueError, match="ssl_context"):
-        WSS("127.0.0.1", 0)
+@async_test
+async def test_a_wss_without_a_certificate_only_connects_out() -> None:
+    async with running(WSS("127.0.0.1", 0, ssl_context=None), Recorder()) as client:
+        assert client.local_address == ("127.0.0.1", 0)
+        assert not client.listen
 
 
 # -- with the Stack -------------------------------------------------------------------------
@@ -361,10 +361,12 @@ class Answering(Core):
         self.errors.put_nowait((reason, key))
 
 
-def ws_request(method: Method, request_uri: str, protocol: str, client_host: str) -> Message:
+def ws_request(
+    method: Method, request_uri: str, protocol: str, client_host: str, contact_host: str = ""
+) -> Message:
     """A request as a WebSocket client builds it: ``.invalid`` Via and Contact (RFC 7118
-    §5.2, §8.1)."""
-    local = URI("sip", "alice", None, client_host, None, {"transport": "ws"})
+    Appendix B.1, §8.1); the Contact's host is the Via's unless ``contact_host`` is given."""
+    local = URI("sip", "alice", None, contact_host or client_host, None, {"transport": "ws"})
     return Message(
         RequestLine(method, URI.parse(request_uri)),
         {
@@ -377,6 +379,15 @@ def ws_request(method: Method, request_uri: str, protocol: str, client_host: str
             "contact": [NameAddr("", local, {})],
         },
     )
+
+
+async def until(condition: Callable[[], bool], attempts: int = 100) -> bool:
+    """Polls ``condition`` (bounded: ``attempts`` times, 50 ms apart)."""
+    for _ in range(attempts):
+        if condition():
+            return True
+        await asyncio.sleep(0.05)
+    return condition()
 
 
 @async_test
@@ -400,23 +411,85 @@ async def test_stack_over_ws_requests_and_responses_follow_the_connection() -> N
         assert response.start_line.status_code == 200
         assert response_key == key
         request, _ = await get(server_core.requests)
-        assert request.headers["via"][0].sent_by.host == host
-        # The server reaches the client over the client's own connection. The stack wrote
-        # that connection's address on the top Via (received, and rport though the client
-        # did not ask for it), so a core finds it from the request alone.
-        [flow] = server.connections
-        params = request.headers["via"][0].params
-        assert (params["received"], int(params["rport"])) == flow
-        invite = ws_request(
-            Method.MESSAGE, f"sip:alice@{host};transport=ws", "WS", "server.invalid"
-        )
-        invite.target = Target("WS", *flow)
-        await server_stack.send(invite)
+        via = request.headers["via"][0]
+        assert via.sent_by.host == host
+        # RFC 3581: rport is the client's choice; the stack does not add it.
+        assert "rport" not in via.params
+        # The server reaches the client by the name it gave itself (its Contact, here a
+        # Request-URI without a Target): the transport layer finds its connection.
+        contact = request.headers["contact"][0].uri
+        assert contact.host == host
+        await server_stack.send(ws_request(Method.MESSAGE, str(contact), "WS", "127.0.0.1"))
         delivered, _ = await get(client_core.requests)
         assert delivered.start_line.method == Method.MESSAGE
         answer, _ = await get(server_core.responses)
         assert answer.start_line.status_code == 200
+        # A core that kept the connection's address reaches it with a Target too.
+        [flow] = server.connections
+        by_target = ws_request(Method.MESSAGE, str(contact), "WS", "127.0.0.1")
+        by_target.target = Target("WS", *flow)
+        await server_stack.send(by_target)
+        assert (await get(client_core.requests))[0].start_line.method == Method.MESSAGE
+        assert (await get(server_core.responses))[0].start_line.status_code == 200
         assert len(server.connections) == 1 and client.connections == [server.local_address]
+        assert server_stack.transport_layer.connection_names == 1
+        # The client goes away: its name stands for nothing, and a request for it fails
+        # with a clear reason instead of a DNS lookup or a timeout.
+        await client.stop()
+        assert await until(lambda: server_stack.transport_layer.connection_names == 0)
+        key = await server_stack.send(ws_request(Method.MESSAGE, str(contact), "WS", "127.0.0.1"))
+        assert await get(server_core.errors) == (Reason.NO_CONNECTION, key)
+
+
+@async_test
+async def test_invalid_names_route_to_their_own_connection_only() -> None:
+    async with Stack("server") as server_stack:
+        server = WS("127.0.0.1", 0)
+        await server_stack.add_transport(server)
+        core = Answering(server_stack)
+        server_stack.register_core(core)
+        async with await sip_client(server) as alice, await sip_client(server) as mallory:
+            # Alice names herself in the Via and, differently, in the Contact (as JsSIP
+            # does); both names stand for her connection.
+            await alice.send(
+                bytes(
+                    ws_request(
+                        Method.OPTIONS,
+                        "sip:s@127.0.0.1",
+                        "WS",
+                        "via-a.invalid",
+                        "contact-a.invalid",
+                    )
+                )
+            )
+            assert (await asyncio.wait_for(alice.recv(decode=False), TIMEOUT)).startswith(
+                b"SIP/2.0 200 "
+            )
+            # Mallory claims Alice's name: answered on her own connection, name not taken.
+            await mallory.send(
+                bytes(ws_request(Method.OPTIONS, "sip:s@127.0.0.1", "WS", "CONTACT-A.invalid"))
+            )
+            assert (await asyncio.wait_for(mallory.recv(decode=False), TIMEOUT)).startswith(
+                b"SIP/2.0 200 "
+            )
+            await get(core.requests)
+            await get(core.requests)
+            for uri in ("sip:alice@contact-a.invalid;transport=ws", "sip:alice@VIA-A.invalid"):
+                await server_stack.send(ws_request(Method.MESSAGE, uri, "WS", "127.0.0.1"))
+                reached = await asyncio.wait_for(alice.recv(decode=False), TIMEOUT)
+                assert reached.startswith(f"MESSAGE {uri} SIP/2.0".encode())
+            # sips: needs a secure connection (RFC 3261 §26.2.2); Alice's is plain WS.
+            key = await server_stack.send(
+                ws_request(
+                    Method.MESSAGE, "sips:alice@contact-a.invalid;transport=ws", "WS", "127.0.0.1"
+                )
+            )
+            assert await get(core.errors) == (Reason.NO_CONNECTION, key)
+            # A name nobody gave: no DNS lookup, a clear reason.
+            key = await server_stack.send(
+                ws_request(Method.MESSAGE, "sip:bob@nobody.invalid;transport=ws", "WS", "127.0.0.1")
+            )
+            assert await get(core.errors) == (Reason.NO_CONNECTION, key)
 
 
 @async_test
@@ -520,7 +593,7 @@ async def test_a_huge_message_closes_its_connection_only(caplog: pytest.LogCaptu
         with pytest.raises(ConnectionClosed) as closed:
             await asyncio.wait_for(abuser.recv(), TIMEOUT)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
-        assert await get(echo.errors) == (CloseReason.MESSAGE_TOO_LARGE, local)
+        assert await get(echo.errors) == (Reason.MESSAGE_TOO_LARGE, local)
         await good.check()
         # One below the bound is fine.
         await good.client.send(b"y" * 4096)  # type: ignore[union-attr]
@@ -554,7 +627,7 @@ async def test_a_slow_sender_is_cut_off_by_the_idle_timeout(
         async def wait_cut() -> None:
             reason, _ = await get(echo.errors, 30)
             cut.set_result(None)
-            assert reason == CloseReason.IDLE_TIMEOUT
+            assert reason == Reason.IDLE_TIMEOUT
 
         dribbling = asyncio.ensure_future(dribble())
         await asyncio.gather(wait_cut(), good.keep_checking(cut))
@@ -623,7 +696,7 @@ async def test_hundreds_of_idle_websocket_connections_are_closed_by_the_idle_tim
             return reasons
 
         reasons, _ = await asyncio.gather(all_cut(), good.keep_checking(done, at_most=1200))
-        assert reasons == [CloseReason.IDLE_TIMEOUT] * len(idle)
+        assert reasons == [Reason.IDLE_TIMEOUT] * len(idle)
         assert server.connections == [good.client.local_address[:2]]  # type: ignore[union-attr]
         for client in idle:
             assert client.close_code == 1001  # going away, with the reason
@@ -653,7 +726,7 @@ async def test_the_total_connection_bound_refuses_new_connections() -> None:
 @async_test
 async def test_a_peer_that_does_not_read_is_cut_off(caplog: pytest.LogCaptureFixture) -> None:
     echo = Echo()
-    server_transport = WS("127.0.0.1", 0, max_send_buffer=256 * 1024)
+    server_transport = WS("127.0.0.1", 0, max_write_buffer=256 * 1024)
     async with running(server_transport, echo) as server, GoodPeer(server) as good:
         await good.check()
         await get(echo.messages)
@@ -667,7 +740,7 @@ async def test_a_peer_that_does_not_read_is_cut_off(caplog: pytest.LogCaptureFix
             await asyncio.sleep(0)
             if source not in server.connections:
                 break
-        assert await get(echo.errors) == (CloseReason.SEND_BUFFER_FULL, source)
+        assert await get(echo.errors) == (Reason.WRITE_BUFFER_FULL, source)
         await good.check()
         await lazy.close()
     assert "does not read" in caplog.text

@@ -1,11 +1,13 @@
 """SIP over WebSocket (RFC 7118): the ``WS`` and ``WSS`` transports, on ``websockets``.
 
 One transport is both a WebSocket server (``listen=True``: it accepts connections that
-negotiate the ``sip`` subprotocol, RFC 7118 §4.1) and a client (``send`` to an address
-with no open connection opens one, ``ws://`` or ``wss://``). Every open connection is known
-by its remote ``(address, port)``; that is the ``source`` of what arrives on it and the
-``destination`` that sends on it, so a response goes back over the connection its request
-came on (RFC 7118 §5: a WebSocket client cannot be reached any other way).
+negotiate the ``sip`` subprotocol, RFC 7118 §4.1) and a client (``connect_send`` to an
+address with no open connection opens one, ``ws://`` or ``wss://``). It is a stream
+transport (``stream = True``): every open connection is known by its remote
+``(address, port)``, the ``source`` of what arrives on it and the ``destination`` that sends
+on it, and the stack's transport layer sends responses and requests for a WebSocket client
+over the client's own connection (RFC 7118 §5: it cannot be reached any other way), through
+``has_connection``, ``connect_send`` and ``add_alias`` as for TCP and TLS.
 
 One SIP message is one WebSocket message (RFC 7118 §5), text or binary on receipt (§4.2);
 on sending, a message that is valid UTF-8 goes as text, any other as binary (§4.2).
@@ -13,9 +15,11 @@ on sending, a message that is valid UTF-8 goes as text, any other as binary (§4
 Bounds, all constructor parameters: connections in total and per remote address (counted
 from the TCP accept, so idle sockets that never finish a handshake count), the size of a
 message (the library's ``max_size``: a larger one closes the connection with 1009), the
-handshake time, the idle time (no SIP message either way), and the bytes queued for a
-peer that does not read. Every cut-off is logged (rate-limited) and reported to the
-receiver as ``error_received`` with a reason code (see ``CloseReason``).
+handshake time, the idle time (no SIP message either way), the bytes queued for a peer that
+does not read, and the messages waiting for a connection being opened. Every cut-off is
+logged (rate-limited) and reported to the receiver as ``error_received`` with a
+``sippet.reasons.Reason``; every connection's end also goes to the receiver's optional
+``connection_closed`` (the transport layer forgets the names that stood for it).
 
 This module imports ``websockets``; ``import sippet`` does not import this module.
 """
@@ -24,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import logging
 import secrets
 import socket
@@ -34,19 +37,16 @@ from typing import Any, ClassVar
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.exceptions import (
-    ConnectionClosed,
-    InvalidHandshake,
-    InvalidStatus,
-)
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.frames import CloseCode
 from websockets.protocol import State
 from websockets.typing import Origin, Subprotocol
 
 from sippet.errors import TransportError
 from sippet.limits import DEFAULT_LIMITS
-from sippet.stack.droplog import DropLog
+from sippet.reasons import Reason
 from sippet.transports.base import Address, Transport, TransportReceiver, format_address
+from sippet.transports.droplog import DropLog
 from sippet.transports.udp import errno_reason
 
 logger = logging.getLogger("sippet.transports.ws")
@@ -61,7 +61,8 @@ DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 64
 """Inbound connections from one remote IP address: one host cannot take them all."""
 
 DEFAULT_HANDSHAKE_TIMEOUT = 10.0
-"""Seconds from the TCP (or TLS) accept to the end of the WebSocket handshake."""
+"""Seconds from the TCP accept (or connect) to the end of the WebSocket handshake, the TLS
+handshake included for WSS."""
 
 DEFAULT_IDLE_TIMEOUT = 900.0
 """Seconds without a SIP message in either direction before a connection is closed: longer
@@ -72,72 +73,41 @@ DEFAULT_PING_INTERVAL = 20.0
 """RFC 7118 §6: WebSocket pings keep NAT bindings open and find dead peers; a peer that
 does not answer one within this time again is closed."""
 
-DEFAULT_MAX_SEND_BUFFER = 1024 * 1024
+DEFAULT_MAX_WRITE_BUFFER = 1024 * 1024
 """Bytes queued for one peer that does not read before its connection is closed."""
+
+DEFAULT_MAX_PENDING_MESSAGES = 64
+"""Messages held for a connection still being opened; more are refused."""
 
 _CLOSE_TIMEOUT = 5.0
 """How long a closing handshake may take before the TCP connection is aborted."""
 
-_PENDING_LIMIT = 64
-"""Messages held for a connection still being opened; more are refused (``overloaded``)."""
-
-
-class CloseReason(enum.StrEnum):
-    """Why a connection ended or a send failed: the ``reason`` of ``error_received``."""
-
-    CLOSED = "closed"
-    """The peer closed the connection normally."""
-    CONNECTION_LOST = "connection_lost"
-    """The TCP connection broke (or the peer closed without a close frame)."""
-    MESSAGE_TOO_LARGE = "message_too_large"
-    """The peer sent a message above ``max_message_size`` (closed with 1009)."""
-    PROTOCOL_ERROR = "protocol_error"
-    """The peer broke RFC 6455 framing."""
-    IDLE_TIMEOUT = "idle_timeout"
-    """No SIP message either way for ``idle_timeout`` seconds."""
-    SEND_BUFFER_FULL = "send_buffer_full"
-    """The peer did not read: more than ``max_send_buffer`` bytes waited for it."""
-    TOO_MANY_CONNECTIONS = "too_many_connections"
-    """``max_connections`` reached: no new outbound connection."""
-    OVERLOADED = "overloaded"
-    """Too many messages queued for a connection still being opened."""
-    REFUSED = "refused"
-    """The TCP connection was refused."""
-    TIMEOUT = "timeout"
-    """The TCP, TLS or WebSocket handshake did not finish within ``handshake_timeout``."""
-    HANDSHAKE_REFUSED = "handshake_refused"
-    """The server answered the upgrade with an HTTP status other than 101."""
-    HANDSHAKE_FAILED = "handshake_failed"
-    """The handshake response broke RFC 6455."""
-    SUBPROTOCOL_REFUSED = "subprotocol_refused"
-    """The server accepted the upgrade without the ``sip`` subprotocol (RFC 7118 §4.1)."""
-    CERTIFICATE = "certificate"
-    """WSS: the server's certificate did not verify (RFC 7118 §9.1)."""
-    NOT_STARTED = "not_started"
-    """``send`` before ``start`` or after ``stop``."""
+INVALID_DOMAIN = ".invalid"
+"""RFC 6761 §6.4: names under it never resolve (RFC 7118 Appendix B.1)."""
 
 
 def invalid_host() -> str:
     """A random ``.invalid`` host name for a client's Via sent-by and Contact.
 
-    RFC 7118 §5.2 and Appendix B.1 (as in its §8.1 example): a WebSocket client cannot
-    be reached at any address of its own, so it names itself with a host that never
-    resolves (RFC 6761 §6.4); requests and responses for it follow its connection.
+    RFC 7118 Appendix B.1 (and its §8.1 example): a WebSocket client cannot be reached at
+    any address of its own, so it names itself with a host that never resolves
+    (RFC 6761 §6.4); requests and responses for it follow its connection.
     """
-    return secrets.token_hex(6) + ".invalid"
+    return secrets.token_hex(6) + INVALID_DOMAIN
 
 
 class _Connection:
     """One open WebSocket connection and its bookkeeping."""
 
-    __slots__ = ("closed_by_us", "idle_timer", "last_activity", "remote", "websocket")
+    __slots__ = ("aliases", "closed_by_us", "idle_timer", "last_activity", "remote", "websocket")
 
     def __init__(self, websocket: ServerConnection | ClientConnection, remote: Address) -> None:
         self.websocket = websocket
         self.remote = remote
+        self.aliases: list[Address] = []
         self.last_activity = 0.0
         self.idle_timer: asyncio.TimerHandle | None = None
-        self.closed_by_us: CloseReason | None = None
+        self.closed_by_us: Reason | None = None
 
 
 class WS(Transport):
@@ -150,14 +120,16 @@ class WS(Transport):
     a server accepts (RFC 6455 §10.2; ``None``: any). ``compression``: permessage-deflate
     (off by default: it costs tens of kilobytes per connection, and SIP messages are small).
 
-    Bounds (see the module's constants for the defaults and why):
-    ``max_message_size`` (``Limits.max_message_size``), ``max_connections``,
-    ``max_connections_per_address``, ``handshake_timeout``, ``idle_timeout``
-    (``None``: never), ``ping_interval`` (``None``: no pings), ``max_send_buffer``.
+    Bounds (see the module's constants for the defaults and why), named as
+    ``StreamLimits`` names them for TCP and TLS: ``max_message_size``
+    (``Limits.max_message_size``), ``max_connections``, ``max_connections_per_address``,
+    ``handshake_timeout``, ``idle_timeout`` (``None``: never), ``max_write_buffer``,
+    ``max_pending_messages``; and ``ping_interval`` (``None``: no pings).
     """
 
     protocol: ClassVar[str] = "WS"
     reliable: ClassVar[bool] = True
+    stream: ClassVar[bool] = True
     scheme: ClassVar[str] = "ws"
 
     def __init__(
@@ -175,7 +147,8 @@ class WS(Transport):
         handshake_timeout: float = DEFAULT_HANDSHAKE_TIMEOUT,
         idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
         ping_interval: float | None = DEFAULT_PING_INTERVAL,
-        max_send_buffer: int = DEFAULT_MAX_SEND_BUFFER,
+        max_write_buffer: int = DEFAULT_MAX_WRITE_BUFFER,
+        max_pending_messages: int = DEFAULT_MAX_PENDING_MESSAGES,
     ) -> None:
         self.host = host
         self.port = port
@@ -189,14 +162,16 @@ class WS(Transport):
         self.handshake_timeout = handshake_timeout
         self.idle_timeout = idle_timeout
         self.ping_interval = ping_interval
-        self.max_send_buffer = max_send_buffer
+        self.max_write_buffer = max_write_buffer
+        self.max_pending_messages = max_pending_messages
         self._loop: asyncio.AbstractEventLoop | None = None
         self._receiver: TransportReceiver | None = None
         self._server: Server | None = None
         self._local: Address | None = None
         self._family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._running = False
-        # Open connections by remote address; those being opened, with what waits for them.
+        # Open connections by remote address (and alias); those being opened, with what
+        # waits for them.
         self._connections: dict[Address, _Connection] = {}
         self._pending: dict[Address, list[bytes]] = {}
         # TCP connections per remote IP (inbound, counted from the accept) and in total.
@@ -211,7 +186,7 @@ class WS(Transport):
     @property
     def local_address(self) -> Address:
         if self._local is None:
-            raise TransportError("transport not started", reason="not_started")
+            raise TransportError("transport not started", reason=Reason.NOT_STARTED)
         return self._local
 
     @property
@@ -220,8 +195,8 @@ class WS(Transport):
 
     @property
     def connections(self) -> list[Address]:
-        """The remote addresses of the open connections."""
-        return list(self._connections)
+        """The remote addresses of the open connections (aliases not included)."""
+        return [address for address, c in self._connections.items() if address == c.remote]
 
     async def start(self, receiver: TransportReceiver) -> None:
         if self._running:
@@ -267,8 +242,9 @@ class WS(Transport):
             return
         self._running = False
         server, self._server = self._server, None
-        websockets = [connection.websocket for connection in self._connections.values()]
-        for connection in self._connections.values():
+        connections = set(self._connections.values())
+        websockets = [connection.websocket for connection in connections]
+        for connection in connections:
             if connection.idle_timer is not None:
                 connection.idle_timer.cancel()
         if server is not None:
@@ -295,8 +271,15 @@ class WS(Transport):
         self._pending.clear()
 
     def send(self, data: bytes, destination: Address) -> None:
+        """Send on the open connection to ``destination``; when there is none, open one."""
+        self.connect_send(data, destination, None)
+
+    def connect_send(self, data: bytes, destination: Address, server_name: str | None) -> None:
+        """Send on the open connection to (or aliased to) ``destination``, or open one; a
+        new WSS connection verifies the server's certificate for ``server_name`` (``None``:
+        the IP address)."""
         if not self._running:
-            self._report(destination, CloseReason.NOT_STARTED)
+            self._report(destination, Reason.NOT_STARTED)
             return
         connection = self._connections.get(destination)
         if connection is not None:
@@ -304,14 +287,26 @@ class WS(Transport):
             return
         waiting = self._pending.get(destination)
         if waiting is not None:
-            if len(waiting) >= _PENDING_LIMIT:
+            if len(waiting) >= self.max_pending_messages:
                 self._drops.warning("ws: too many messages wait for %s", destination)
-                self._report(destination, CloseReason.OVERLOADED)
+                self._report(destination, Reason.CONNECTION_LIMIT)
             else:
                 waiting.append(data)
             return
         self._pending[destination] = [data]
-        self._spawn(self._open_and_flush(destination))
+        self._spawn(self._open_and_flush(destination, server_name))
+
+    def has_connection(self, destination: Address) -> bool:
+        return destination in self._connections
+
+    def add_alias(self, source: Address, alias: Address) -> None:
+        """RFC 5923 §5: the connection from ``source`` also carries messages to ``alias``
+        (while both are open; an address with a connection of its own keeps it)."""
+        connection = self._connections.get(source)
+        if connection is None or alias in self._connections:
+            return
+        self._connections[alias] = connection
+        connection.aliases.append(alias)
 
     # -- client side ------------------------------------------------------------------------
 
@@ -320,21 +315,20 @@ class WS(Transport):
 
         Returns the remote address the connection is known by: pass it to ``send``, or set
         it as a message's ``Target`` (``Target(transport.protocol, *address)``). For WSS,
-        the server's certificate is checked against ``server_name`` (default: ``host`` when
-        it is a name, else the transport's ``server_name``). Raises ``TransportError`` with
-        a ``CloseReason`` code when the connection cannot be opened.
+        the server's certificate is checked against ``server_name`` (default: ``host``).
+        Raises ``TransportError`` with a ``Reason`` when the connection cannot be opened.
         """
         if not self._running:
-            raise TransportError("transport not started", reason=CloseReason.NOT_STARTED)
+            raise TransportError("transport not started", reason=Reason.NOT_STARTED)
         existing = self._connections.get((host, port))
         if existing is not None:
             return existing.remote
         connection = await self._open(host, port, server_name)
         return connection.remote
 
-    async def _open_and_flush(self, destination: Address) -> None:
+    async def _open_and_flush(self, destination: Address, server_name: str | None) -> None:
         try:
-            connection = await self._open(*destination, None)
+            connection = await self._open(*destination, server_name)
         except TransportError as exc:
             self._pending.pop(destination, None)
             logger.info("ws: cannot connect to %s: %s", destination, exc)
@@ -343,16 +337,16 @@ class WS(Transport):
         waiting = self._pending.pop(destination, [])
         if connection.remote != destination:
             # The same peer under another spelling (an IPv6 address written differently).
-            self._connections.setdefault(destination, connection)
+            self.add_alias(connection.remote, destination)
         for data in waiting:
             self._write(connection, data)
 
     async def _open(self, host: str, port: int, server_name: str | None) -> _Connection:
         if self._total >= self.max_connections:
             raise TransportError(
-                f"{self.max_connections} connections open", reason=CloseReason.TOO_MANY_CONNECTIONS
+                f"{self.max_connections} connections open", reason=Reason.CONNECTION_LIMIT
             )
-        name = self._name_for(host, server_name)
+        name = server_name or host
         shown = f"[{name}]" if ":" in name else name
         uri = f"{self.scheme}://{shown}:{port}{self.path}"
         self._total += 1  # counted while it opens, so parallel opens respect the bound
@@ -382,16 +376,13 @@ class WS(Transport):
             self._total -= 1
             raise TransportError(
                 f"{uri} accepted the upgrade without the sip subprotocol",
-                reason=CloseReason.SUBPROTOCOL_REFUSED,
+                reason=Reason.SUBPROTOCOL_REFUSED,
             )
         remote = _address_of(websocket.remote_address) or (host, port)
         connection = self._admit(websocket, remote)
         self._spawn(self._read_until_closed(connection, outbound=True))
         logger.debug("ws: connected to %s", uri)
         return connection
-
-    def _name_for(self, host: str, server_name: str | None) -> str:
-        return server_name or host
 
     def _client_ssl(self, server_name: str) -> dict[str, Any]:
         return {}
@@ -456,8 +447,11 @@ class WS(Transport):
     ) -> _Connection:
         connection = _Connection(websocket, remote)
         previous = self._connections.get(remote)
-        if previous is not None:  # a port reused after a close we have not seen yet
-            previous.websocket.transport.abort()
+        if previous is not None:
+            if previous.remote == remote:  # a port reused after a close we have not seen yet
+                previous.websocket.transport.abort()
+            else:  # an alias of another connection: this one is the address itself
+                previous.aliases.remove(remote)
         self._connections[remote] = connection
         self._touch(connection)
         return connection
@@ -488,31 +482,42 @@ class WS(Transport):
                 self._total -= 1
         if self._running:
             reason = connection.closed_by_us or _close_reason(websocket)
-            if reason in (CloseReason.MESSAGE_TOO_LARGE, CloseReason.PROTOCOL_ERROR):
+            if reason in (Reason.MESSAGE_TOO_LARGE, Reason.PROTOCOL_ERROR):
                 self._drops.warning(
                     "ws: closed %s: %s", format_address(self.protocol, *remote), reason
                 )
             else:
                 logger.info("ws: %s ended: %s", format_address(self.protocol, *remote), reason)
             self._report(remote, reason)
+            self._closed(remote)
 
     def _forget(self, connection: _Connection) -> None:
         if connection.idle_timer is not None:
             connection.idle_timer.cancel()
             connection.idle_timer = None
-        for address in [a for a, c in self._connections.items() if c is connection]:
-            del self._connections[address]
+        for address in (connection.remote, *connection.aliases):
+            if self._connections.get(address) is connection:
+                del self._connections[address]
+
+    def _closed(self, remote: Address) -> None:
+        hook = getattr(self._receiver, "connection_closed", None)
+        if hook is None:
+            return
+        try:
+            hook(self, remote)
+        except Exception:
+            logger.exception("receiver failed on the close of %s", remote)
 
     def _write(self, connection: _Connection, data: bytes) -> None:
         websocket = connection.websocket
         buffered = websocket.transport.get_write_buffer_size()
-        if buffered + len(data) > self.max_send_buffer:
+        if buffered + len(data) > self.max_write_buffer:
             self._drops.warning(
                 "ws: %s does not read (%d bytes waiting): closing",
                 format_address(self.protocol, *connection.remote),
                 buffered,
             )
-            self._close(connection, CloseReason.SEND_BUFFER_FULL)
+            self._close(connection, Reason.WRITE_BUFFER_FULL)
             return
         self._touch(connection)
         # RFC 7118 §4.2: a message with any non-UTF-8 octet goes in a binary message.
@@ -525,9 +530,9 @@ class WS(Transport):
         # The reader sees the close too and reports it; log the lost message here.
         logger.info("ws: send to %s failed: %s", connection.remote, task.exception())
 
-    def _close(self, connection: _Connection, reason: CloseReason) -> None:
+    def _close(self, connection: _Connection, reason: Reason) -> None:
         connection.closed_by_us = reason
-        if reason is CloseReason.SEND_BUFFER_FULL:
+        if reason is Reason.WRITE_BUFFER_FULL:
             # A close frame would wait behind the bytes the peer does not read.
             connection.websocket.transport.abort()
         else:
@@ -556,7 +561,7 @@ class WS(Transport):
             format_address(self.protocol, *connection.remote),
             self.idle_timeout,
         )
-        self._close(connection, CloseReason.IDLE_TIMEOUT)
+        self._close(connection, Reason.IDLE_TIMEOUT)
 
     def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coroutine)
@@ -573,14 +578,15 @@ class WS(Transport):
 
 
 class WSS(WS):
-    """SIP over secure WebSocket (``wss://``, RFC 7118 §9.1), server and client.
+    """SIP over secure WebSocket (``wss://``, RFC 7118 §9.1), server and client, with the
+    same ``ssl.SSLContext`` handling as ``TLS``.
 
-    ``ssl_context``: the server side's context (its certificate and key), required when
-    listening. ``client_ssl_context``: for connections this transport opens (default
-    ``ssl.create_default_context()``: the system's CAs, host names checked).
-    ``server_name``: the name a server's certificate must carry for connections opened by
-    ``send`` (which only knows the address); ``None`` checks the IP address itself.
-    ``connect(host, port, server_name=...)`` names it per connection.
+    ``ssl_context``: the server side's context (its certificate and key); ``None``: no
+    listener, the transport only opens connections (a client). ``client_context``: for
+    connections this transport opens (default ``ssl.create_default_context()``: the
+    system's CAs, host names checked). A new connection verifies the server's certificate
+    for the name the transport layer passes (the hop's host name; for an IP literal, the
+    address itself), or the ``server_name`` given to ``connect``.
     """
 
     protocol: ClassVar[str] = "WSS"
@@ -591,28 +597,19 @@ class WSS(WS):
         host: str = "0.0.0.0",
         port: int = 443,
         *,
-        ssl_context: ssl.SSLContext | None = None,
-        client_ssl_context: ssl.SSLContext | None = None,
-        server_name: str | None = None,
+        ssl_context: ssl.SSLContext | None,
+        client_context: ssl.SSLContext | None = None,
         **options: Any,
     ) -> None:
         super().__init__(host, port, **options)
-        if self.listen and ssl_context is None:
-            raise ValueError("a listening WSS transport needs ssl_context (its certificate)")
+        self.listen = self.listen and ssl_context is not None
         self.ssl_context = ssl_context
-        self.client_ssl_context = client_ssl_context
-        self.server_name = server_name
-
-    def _name_for(self, host: str, server_name: str | None) -> str:
-        if server_name:
-            return server_name
-        if self.server_name and _is_ip(host):
-            return self.server_name
-        return host
+        self.client_context = (
+            client_context if client_context is not None else ssl.create_default_context()
+        )
 
     def _client_ssl(self, server_name: str) -> dict[str, Any]:
-        context = self.client_ssl_context or ssl.create_default_context()
-        return {"ssl": context, "server_hostname": server_name}
+        return {"ssl": self.client_context, "server_hostname": server_name}
 
     def _server_ssl(self) -> dict[str, Any]:
         return {"ssl": self.ssl_context}
@@ -644,50 +641,40 @@ def _counted_server_connection(owner: WS) -> type[ServerConnection]:
     return CountedServerConnection
 
 
-def _close_reason(websocket: ServerConnection | ClientConnection) -> CloseReason:
-    sent, received = websocket.protocol.close_sent, websocket.protocol.close_rcvd
+def _close_reason(websocket: ServerConnection | ClientConnection) -> Reason:
+    sent = websocket.protocol.close_sent
     if sent is not None and sent.code == CloseCode.MESSAGE_TOO_BIG:
-        return CloseReason.MESSAGE_TOO_LARGE
+        return Reason.MESSAGE_TOO_LARGE
     if sent is not None and sent.code == CloseCode.PROTOCOL_ERROR:
-        return CloseReason.PROTOCOL_ERROR
-    if received is not None:
-        return CloseReason.CLOSED
-    return CloseReason.CONNECTION_LOST
+        return Reason.PROTOCOL_ERROR
+    return Reason.CONNECTION_CLOSED
 
 
 def _connect_error(exc: Exception, uri: str) -> TransportError:
     reason: str
     if isinstance(exc, ssl.SSLCertVerificationError):
-        reason = CloseReason.CERTIFICATE
+        reason = Reason.TLS_VERIFICATION_FAILED
+    elif isinstance(exc, ssl.SSLError):
+        reason = Reason.TLS_HANDSHAKE_FAILED
     elif isinstance(exc, InvalidStatus):
-        reason = CloseReason.HANDSHAKE_REFUSED
+        reason = Reason.HANDSHAKE_REFUSED
     elif isinstance(exc, InvalidHandshake):
-        reason = CloseReason.HANDSHAKE_FAILED
+        reason = Reason.HANDSHAKE_FAILED
     elif isinstance(exc, TimeoutError):
-        reason = CloseReason.TIMEOUT
+        reason = Reason.CONNECT_TIMEOUT
     elif isinstance(exc, ConnectionRefusedError):
-        reason = CloseReason.REFUSED
+        reason = Reason.UNREACHABLE
     elif isinstance(exc, OSError):
         reason = errno_reason(exc.errno)
     else:
-        reason = CloseReason.HANDSHAKE_FAILED
-    return TransportError(f"cannot open {uri}: {exc}", reason=str(reason))
+        reason = Reason.HANDSHAKE_FAILED
+    return TransportError(f"cannot open {uri}: {exc}", reason=reason)
 
 
 def _address_of(sockname: Any) -> Address | None:
     if not sockname:
         return None
     return (str(sockname[0]), int(sockname[1]))
-
-
-def _is_ip(host: str) -> bool:
-    for family in (socket.AF_INET, socket.AF_INET6):
-        try:
-            socket.inet_pton(family, host)
-        except OSError:
-            continue
-        return True
-    return False
 
 
 def _is_utf8(data: bytes) -> bool:
