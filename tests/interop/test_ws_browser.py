@@ -212,7 +212,6 @@ def check_answered(dom: str, requests: list[Message], protocol: str) -> None:
         assert via.protocol == protocol
         assert via.sent_by.host.endswith(".invalid")  # the browser's own name, RFC 7118 §5.2
         assert via.params["received"] == HOST
-        assert int(via.params["rport"]) > 0  # the connection's port, for requests to it
 
 
 def test_browser_sends_options_and_register_over_ws(tmp_path: Path) -> None:

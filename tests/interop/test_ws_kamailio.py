@@ -1,7 +1,8 @@
 """sippet's WS transport against Kamailio's websocket module (RFC 7118), on loopback.
 
-Through the library (a ``Stack`` with a client-only ``WS`` transport): ``sippet options``
-speaks UDP only until the CLI learns the other transports.
+Through the library (a ``Stack`` with a client-only ``WS`` transport): OPTIONS, REGISTER,
+and a MESSAGE Kamailio relays back over the client's connection. ``sippet options`` over
+WS and WSS to Kamailio is in ``test_tcp_tls_peers.py``.
 """
 
 from __future__ import annotations
