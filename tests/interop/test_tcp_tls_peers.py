@@ -1,8 +1,9 @@
 """sippet's TCP, TLS, WS and WSS against foreign peers on loopback: SIPp's built-in uac
 over TCP (one socket for all calls, and one per call), `sippet options` to Kamailio over
-TCP, TLS, WS and WSS, and SIPp -> Kamailio (UDP) -> `sippet uas` over TLS, so that sippet's TLS server
-meets a foreign TLS client that verifies its certificate. Debian's SIPp is built without
-OpenSSL (``-t l1`` answers "you must compile SIPp with OpenSSL"): Kamailio is the TLS peer."""
+TCP, TLS, WS and WSS, and SIPp -> Kamailio (UDP) -> `sippet uas` over TLS, so that
+sippet's TLS server meets a foreign TLS client that verifies its certificate. Debian's
+SIPp is built without OpenSSL (``-t l1`` answers "you must compile SIPp with OpenSSL"):
+Kamailio is the TLS peer."""
 
 from __future__ import annotations
 
