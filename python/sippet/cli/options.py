@@ -34,6 +34,7 @@ from sippet.stack import Core, Stack
 from sippet.stack.routing import uri_next_hop
 from sippet.transactions import ClientKey
 from sippet.transports import format_address
+from sippet.transports.invalid_names import invalid_host
 from sippet.uri import URI
 
 WEBSOCKET_PROTOCOLS = frozenset({"WS", "WSS"})
@@ -137,7 +138,7 @@ async def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         if protocol in WEBSOCKET_PROTOCOLS:
             # RFC 7118 Appendix B.1: a WebSocket client is reached over its connection
             # only; it names itself with a .invalid host in its Via and Contact.
-            local_host, local_port = _invalid_host(), 0
+            local_host, local_port = invalid_host(), 0
         elif local_host in ("0.0.0.0", "::"):
             local_host = local_address_towards(family, address, port) or local_host
         call_id = create_call_id()
@@ -182,12 +183,6 @@ async def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
                 )
             print(summary, file=out)
     return worst
-
-
-def _invalid_host() -> str:
-    from sippet.transports.ws import invalid_host  # loaded with the WS transport
-
-    return invalid_host()
 
 
 def _end(stack: Stack, key: ClientKey | None) -> None:

@@ -16,17 +16,13 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
-INVALID_DOMAIN = "invalid"
-"""RFC 6761 §6.4: the top-level domain whose names never resolve."""
+from sippet.transports.invalid_names import is_invalid_host
+
+__all__ = ["MAX_NAMES_PER_CONNECTION", "ConnectionNames", "is_invalid_host"]
 
 MAX_NAMES_PER_CONNECTION = 8
 """A client uses one or two names (Via and Contact); a connection that claims more keeps
 its newest, so that one peer cannot fill the table."""
-
-
-def is_invalid_host(host: str) -> bool:
-    """True for a name under ``.invalid`` (any case, with or without a final dot)."""
-    return host.rstrip(".").lower().rpartition(".")[2] == INVALID_DOMAIN and "." in host
 
 
 ConnectionT = TypeVar("ConnectionT", bound=Hashable)

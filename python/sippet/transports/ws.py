@@ -29,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import secrets
 import socket
 import ssl
 from collections.abc import Coroutine, Sequence
@@ -47,7 +46,10 @@ from sippet.limits import DEFAULT_LIMITS
 from sippet.reasons import Reason
 from sippet.transports.base import Address, Transport, TransportReceiver, format_address
 from sippet.transports.droplog import DropLog
+from sippet.transports.invalid_names import invalid_host
 from sippet.transports.udp import errno_reason
+
+__all__ = ["SIP_SUBPROTOCOL", "WS", "WSS", "invalid_host"]
 
 logger = logging.getLogger("sippet.transports.ws")
 
@@ -81,19 +83,6 @@ DEFAULT_MAX_PENDING_MESSAGES = 64
 
 _CLOSE_TIMEOUT = 5.0
 """How long a closing handshake may take before the TCP connection is aborted."""
-
-INVALID_DOMAIN = ".invalid"
-"""RFC 6761 §6.4: names under it never resolve (RFC 7118 Appendix B.1)."""
-
-
-def invalid_host() -> str:
-    """A random ``.invalid`` host name for a client's Via sent-by and Contact.
-
-    RFC 7118 Appendix B.1 (and its §8.1 example): a WebSocket client cannot be reached at
-    any address of its own, so it names itself with a host that never resolves
-    (RFC 6761 §6.4); requests and responses for it follow its connection.
-    """
-    return secrets.token_hex(6) + INVALID_DOMAIN
 
 
 class _Connection:
