@@ -82,7 +82,9 @@ async def serve(compression: bool) -> None:
         await loop.run_in_executor(None, sys.stdin.read)
 
 
-async def open_idle(port: int, count: int, compression: bool) -> list[ClientConnection]:
+async def open_idle(
+    port: int, count: int, compression: bool, name: str = "c"
+) -> list[ClientConnection]:
     clients: list[ClientConnection] = []
     for n in range(count):
         client = await connect(
@@ -92,7 +94,8 @@ async def open_idle(port: int, count: int, compression: bool) -> list[ClientConn
             compression="deflate" if compression else None,
             ping_interval=None,
         )
-        await client.send(OPTIONS.format(host=f"c{n}.invalid", n=n))
+        # Each client its own .invalid name (RFC 7118 Appendix B.1), as browsers do.
+        await client.send(OPTIONS.format(host=f"{name}{n}.invalid", n=n))
         reply = await asyncio.wait_for(client.recv(), 10)
         assert str(reply).startswith("SIP/2.0 200 "), reply
         clients.append(client)
@@ -110,7 +113,7 @@ async def measure(count: int, compression: bool, time_limit: float) -> tuple[int
         assert server.stdout is not None
         port = int(server.stdout.readline())
         # Warm up: one connection, so that lazily imported code is counted in "before".
-        warm = await open_idle(port, 1, compression)
+        warm = await open_idle(port, 1, compression, name="warm")
         await asyncio.sleep(0.2)
         before = rss_kib(server.pid)
         clients = await asyncio.wait_for(open_idle(port, count, compression), time_limit)
