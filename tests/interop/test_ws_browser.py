@@ -2,8 +2,10 @@
 
 The test serves tests/data/browser/ws_sip.html (and its plain JavaScript) from a loopback
 HTTP server; the page opens ``ws://`` or ``wss://`` to a sippet ``Stack`` with the ``sip``
-subprotocol, sends an OPTIONS and a REGISTER, and writes each response's status line into
-the page, which the test reads through Chromium's DevTools protocol once the script is done.
+subprotocol, sends an OPTIONS and a REGISTER, writes each response's status line into the
+page, then answers the MESSAGE the registrar sends to its registered ``.invalid`` Contact
+(RFC 7118 §5: over the browser's own connection); the test reads the page through
+Chromium's DevTools protocol once the script is done.
 
 WSS: Chromium is told to trust exactly the test server's key
 (``--ignore-certificate-errors-spki-list`` with the SHA-256 of the certificate's public key,
@@ -34,10 +36,10 @@ import pytest
 import trustme
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from sippet import Message, Method
-from sippet.ids import create_tag
+from sippet import URI, CSeq, MediaType, Message, Method, NameAddr, RequestLine, SentBy, Via
+from sippet.ids import create_branch, create_call_id, create_tag
 from sippet.stack import Core, Stack
-from sippet.transactions import ServerKey
+from sippet.transactions import ClientKey, ServerKey
 from sippet.transports.ws import WS, WSS
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -78,16 +80,50 @@ def page_server() -> Iterator[int]:
 
 
 class Registrar(Core):
-    """Answers every request with 200 and keeps them."""
+    """Answers every request with 200 and keeps them; after a REGISTER, sends a MESSAGE to
+    the Contact it registered (a ``.invalid`` host: the transport layer finds the
+    browser's connection, RFC 7118 §5) and keeps the final response."""
 
     def __init__(self, stack: Stack) -> None:
         self.stack = stack
         self.requests: list[Message] = []
+        self.responses: list[Message] = []
+        self.errors: list[str] = []
+        self.tasks: set[asyncio.Task[None]] = set()
 
     def receive_request(self, request: Message, server_key: ServerKey | None) -> None:
         self.requests.append(request)
         if server_key is not None:
             self.stack.send_response(request.to_response(200, to_tag=create_tag()))
+        if request.start_line.method == Method.REGISTER:  # type: ignore[union-attr]
+            task = asyncio.ensure_future(self.stack.send(message_to(request)))
+            self.tasks.add(task)  # type: ignore[arg-type]
+
+    def receive_response(self, response: Message, client_key: ClientKey | None) -> None:
+        if response.start_line.status_code >= 200:  # type: ignore[union-attr]
+            self.responses.append(response)
+
+    def receive_error(self, reason: str, key: object) -> None:
+        self.errors.append(reason)
+
+
+def message_to(register: Message) -> Message:
+    """A MESSAGE from the registrar to the Contact of ``register``."""
+    contact = register.headers["contact"][0].uri
+    protocol = register.headers["via"][0].protocol
+    return Message(
+        RequestLine(Method.MESSAGE, contact),
+        {
+            "via": [Via((2, 0), protocol, SentBy(HOST, None), {"branch": create_branch()})],
+            "max_forwards": 70,
+            "from": NameAddr("", URI.parse("sip:registrar@example.test"), {"tag": create_tag()}),
+            "to": NameAddr("", contact, {}),
+            "call_id": create_call_id(),
+            "cseq": CSeq(1, Method.MESSAGE),
+            "content_type": MediaType(("text", "plain"), {}),
+        },
+        b"hello",
+    )
 
 
 async def load_page(url: str, profile: Path, *extra: str) -> str:
@@ -187,7 +223,7 @@ def spki_pin(cert: trustme.LeafCert) -> str:
     return base64.b64encode(hashlib.sha256(spki).digest()).decode()
 
 
-async def browser_exchange(transport: WS, profile: Path, *extra: str) -> tuple[str, list[Message]]:
+async def browser_exchange(transport: WS, profile: Path, *extra: str) -> tuple[str, Registrar]:
     async with Stack("browser-test") as stack:
         await stack.add_transport(transport)
         registrar = Registrar(stack)
@@ -196,27 +232,42 @@ async def browser_exchange(transport: WS, profile: Path, *extra: str) -> tuple[s
         with page_server() as http_port:
             url = f"http://{HOST}:{http_port}/ws_sip.html?url={transport.scheme}://{HOST}:{port}/"
             dom = await load_page(url, profile, *extra)
-        return dom, registrar.requests
+        if registrar.tasks:
+            # The page is done once it sent its answer to the MESSAGE: let it arrive
+            # (bounded: 100 polls, 50 ms apart).
+            for _ in range(100):
+                if registrar.responses or registrar.errors:
+                    break
+                await asyncio.sleep(0.05)
+        return dom, registrar
 
 
-def check_answered(dom: str, requests: list[Message], protocol: str) -> None:
+def check_answered(dom: str, registrar: Registrar, protocol: str) -> None:
+    requests = registrar.requests
     assert field(dom, "error") == "", dom[-2000:]
     assert field(dom, "subprotocol") == "sip"
     assert field(dom, "OPTIONS") == "SIP/2.0 200 OK"
     assert field(dom, "REGISTER") == "SIP/2.0 200 OK"
     # UTF-8 messages go to the browser as text (RFC 7118 §4.2).
-    assert field(dom, "frames") == "text,text"
+    assert field(dom, "frames") == "text,text,text"  # two responses and the MESSAGE
     assert [r.start_line.method for r in requests] == [Method.OPTIONS, Method.REGISTER]  # type: ignore[union-attr]
     for request in requests:
         via = request.headers["via"][0]
         assert via.protocol == protocol
         assert via.sent_by.host.endswith(".invalid")  # the browser's own name, RFC 7118 §5.2
         assert via.params["received"] == HOST
+    # The registrar reached the browser at its registered Contact, a .invalid host, over
+    # the browser's own connection (RFC 7118 §5), and the browser answered.
+    contact = requests[1].headers["contact"][0].uri
+    assert contact.host.endswith(".invalid")
+    assert field(dom, "request") == f"MESSAGE {contact} SIP/2.0"
+    assert registrar.errors == []
+    assert [r.start_line.status_code for r in registrar.responses] == [200]  # type: ignore[union-attr]
 
 
 def test_browser_sends_options_and_register_over_ws(tmp_path: Path) -> None:
-    dom, requests = asyncio.run(browser_exchange(WS(HOST, 0), tmp_path / "profile"))
-    check_answered(dom, requests, "WS")
+    dom, registrar = asyncio.run(browser_exchange(WS(HOST, 0), tmp_path / "profile"))
+    check_answered(dom, registrar, "WS")
 
 
 def test_browser_over_wss_trusting_only_the_test_certificate(tmp_path: Path) -> None:
@@ -226,15 +277,15 @@ def test_browser_over_wss_trusting_only_the_test_certificate(tmp_path: Path) -> 
     cert.configure_cert(context)
     pin = f"--ignore-certificate-errors-spki-list={spki_pin(cert)}"
 
-    dom, requests = asyncio.run(
+    dom, registrar = asyncio.run(
         browser_exchange(WSS(HOST, 0, ssl_context=context), tmp_path / "trusting", pin)
     )
-    check_answered(dom, requests, "WSS")
+    check_answered(dom, registrar, "WSS")
 
     # The same page without the pin: the certificate is not trusted, nothing gets through.
-    dom, requests = asyncio.run(
+    dom, registrar = asyncio.run(
         browser_exchange(WSS(HOST, 0, ssl_context=context), tmp_path / "untrusting")
     )
     assert field(dom, "error") == "websocket error"
     assert field(dom, "OPTIONS") == ""
-    assert requests == []
+    assert registrar.requests == []

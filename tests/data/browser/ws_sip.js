@@ -52,6 +52,21 @@
     socket.send(request(methods[step], step + 1));
   }
 
+  // RFC 3261 §8.2.6: a 200 to a request from the server, with its Via, From, To (a tag
+  // added), Call-ID and CSeq.
+  function answer(text) {
+    const lines = text.split("\r\n");
+    const copied = lines.filter(function (line) {
+      return /^(Via|From|Call-ID|CSeq):/i.test(line);
+    });
+    const to = lines.find(function (line) {
+      return /^To:/i.test(line);
+    });
+    return ["SIP/2.0 200 OK"]
+      .concat(copied, [to + ";tag=" + fromTag, "Content-Length: 0", "", ""])
+      .join("\r\n");
+  }
+
   let socket;
   try {
     socket = new WebSocket(url, "sip");
@@ -67,26 +82,30 @@
     // RFC 7118 §4.2: a SIP message may arrive as text or binary; sippet sends UTF-8 as text.
     frames.push(typeof event.data === "string" ? "text" : "binary");
     const text = typeof event.data === "string" ? event.data : "";
-    const status = text.split("\r\n")[0];
-    const code = Number(status.split(" ")[1]);
+    const first = text.split("\r\n")[0];
+    if (!first.startsWith("SIP/2.0 ")) {
+      // A request from the server: it reached this client by the name in its Contact
+      // (RFC 7118 §5). Answer it, show it, and end.
+      socket.send(answer(text));
+      show("request", first);
+      socket.close(1000);
+      finish("");
+      return;
+    }
+    const code = Number(first.split(" ")[1]);
     if (code < 200) {
       return;
     }
-    show(methods[step], status);
+    show(methods[step], first);
     step += 1;
     if (step < methods.length) {
       sendNext(socket);
-    } else {
-      socket.close(1000);
-      finish("");
     }
   };
   socket.onerror = function () {
     finish("websocket error");
   };
   socket.onclose = function (event) {
-    if (step < methods.length) {
-      finish("closed " + event.code);
-    }
+    finish("closed " + event.code);
   };
 })();
