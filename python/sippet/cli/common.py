@@ -18,8 +18,6 @@ from sippet.transports.base import Address, Transport
 PROTOCOLS = ("UDP", "TCP", "TLS", "WS", "WSS")
 """What ``--listen`` and the URI of ``sippet options`` may name."""
 
-SECURE_PROTOCOLS = frozenset({"TLS", "WSS"})
-
 
 def parse_host_port(text: str, default_port: int) -> Address:
     """``HOST:PORT``, ``HOST``, ``[V6]:PORT`` or ``[V6]`` -> ``(host, port)``."""

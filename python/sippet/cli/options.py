@@ -32,6 +32,7 @@ from sippet.method import Method
 from sippet.resolver import SystemResolver
 from sippet.stack import Core, Stack
 from sippet.stack.routing import uri_next_hop
+from sippet.stack.transport_layer import SECURE_PROTOCOLS
 from sippet.transactions import ClientKey
 from sippet.transports import format_address
 from sippet.transports.invalid_names import invalid_host
@@ -199,7 +200,7 @@ def _build_request(
     # comes back on the connection, so the sent-by carries no port.
     sent_port = port or None
     local = URI(
-        uri.scheme if protocol in ("TLS", "WSS") else "sip",
+        uri.scheme if protocol in SECURE_PROTOCOLS else "sip",
         "sippet",
         None,
         host,

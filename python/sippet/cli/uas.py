@@ -29,7 +29,6 @@ from typing import Any
 
 from sippet import __version__
 from sippet.cli.common import (
-    SECURE_PROTOCOLS,
     add_tls_arguments,
     client_ssl_context,
     install_stop_signals,
@@ -45,6 +44,7 @@ from sippet.message import Message, RequestLine, StatusLine
 from sippet.method import Method
 from sippet.resolver import literal_address
 from sippet.stack import Core, Stack
+from sippet.stack.transport_layer import SECURE_PROTOCOLS
 from sippet.status import reason_phrase
 from sippet.transactions import ClientKey, ServerKey, TimerSettings
 from sippet.transports import Transport, format_address
