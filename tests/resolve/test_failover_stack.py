@@ -19,12 +19,13 @@ from sippet.dialogs.requests import build_cancel
 from sippet.ids import create_branch, create_call_id, create_tag
 from sippet.resolve.dns_resolver import DnsResolver
 from sippet.stack import Core, Stack
+from sippet.stack.routing import request_next_hop
 from sippet.transactions import ClientKey, ServerKey, TimerSettings
 from sippet.transports import TCP, UDP
 from sippet.uri import URI
 
 from .dns_zone import DOMAIN
-from .dnsmasq_server import StartDnsmasq
+from .dnsmasq_server import Dnsmasq, StartDnsmasq
 
 FIRST = "127.0.0.1"  # h1: the first target (priority 10)
 SECOND = "127.0.0.2"  # h2: the second target (priority 20)
@@ -376,3 +377,49 @@ async def test_response_goes_to_the_srv_targets_of_the_sent_by_when_the_connecti
     finally:
         await server.close()
         listener.close()
+
+
+async def targets_of(stack: Stack, uri: str) -> list[tuple[str, str, int]]:
+    message = request(Method.OPTIONS, uri, ("192.0.2.1", 5060))
+    hop = request_next_hop(message)
+    peers = await stack.transport_layer.resolve_request(message, hop)
+    return [(p.transport.protocol, p.address[0], p.address[1]) for p in peers]
+
+
+@async_test
+async def test_the_stack_resolves_the_uri_not_a_default_port(dnsmasq: Dnsmasq) -> None:
+    # sip:ping@srv.sippet.test has no port: SRV decides (not A at 5060), with the
+    # transports the stack has (UDP only: no _sip._tcp, no _sips._tcp).
+    stack = Stack("resolve-uri", resolver=DnsResolver(dnsmasq.address))
+    await stack.start()
+    try:
+        await stack.add_transport(UDP(FIRST, 0))
+        assert await targets_of(stack, f"sip:ping@srv.{DOMAIN}") == [
+            ("UDP", "127.0.0.1", 5070),
+            ("UDP", "127.0.0.2", 5071),
+            ("UDP", "127.0.0.3", 5072),
+        ]
+        # NAPTR prefers TLS, then TCP; this stack has UDP only, so it takes SIP+D2U.
+        assert await targets_of(stack, f"sip:ping@naptr.{DOMAIN}") == [("UDP", "127.0.0.2", 5062)]
+        await stack.add_transport(TCP(FIRST, 0))
+        assert await targets_of(stack, f"sip:ping@naptr.{DOMAIN}") == [
+            ("TCP", "127.0.0.1", 5060),
+            ("UDP", "127.0.0.2", 5062),
+        ]
+    finally:
+        await stack.close()
+
+
+@pytest.mark.ipv6
+@async_test
+async def test_aaaa_only_when_the_stack_has_an_ipv6_transport(dnsmasq: Dnsmasq) -> None:
+    stack = Stack("resolve-v6", resolver=DnsResolver(dnsmasq.address))
+    await stack.start()
+    try:
+        await stack.add_transport(UDP(FIRST, 0))
+        uri = f"sip:ping@plain.{DOMAIN}:5999"  # A 127.0.0.4 and AAAA ::1
+        assert await targets_of(stack, uri) == [("UDP", "127.0.0.4", 5999)]
+        await stack.add_transport(UDP("::1", 0))
+        assert await targets_of(stack, uri) == [("UDP", "127.0.0.4", 5999), ("UDP", "::1", 5999)]
+    finally:
+        await stack.close()
