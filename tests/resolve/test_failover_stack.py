@@ -423,3 +423,23 @@ async def test_aaaa_only_when_the_stack_has_an_ipv6_transport(dnsmasq: Dnsmasq) 
         assert await targets_of(stack, uri) == [("UDP", "127.0.0.4", 5999), ("UDP", "::1", 5999)]
     finally:
         await stack.close()
+
+
+@async_test
+async def test_a_strict_route_is_resolved_from_its_own_uri(
+    start_dnsmasq: StartDnsmasq, live_udp: socket.socket
+) -> None:
+    port = live_udp.getsockname()[1]
+    dns = start_dnsmasq([*HOSTS, f"--srv-host=_sip._udp.strict.{DOMAIN},h2.{DOMAIN},{port},0,0"])
+    stack = await client(dns.address, UDP(FIRST, 0))
+    stack.register_core(Recorder())
+    try:
+        udp = stack.transports[0]
+        message = request(Method.OPTIONS, "sip:bob@192.0.2.55", udp.local_address)
+        message.headers["route"] = [NameAddr("", URI.parse(f"sip:strict.{DOMAIN}"), {})]
+        await stack.send(message)  # §12.2.1.1: the Route's URI becomes the Request-URI
+        reached, _ = await receive(live_udp)
+        assert str(reached.start_line.request_uri) == f"sip:strict.{DOMAIN}"  # type: ignore[union-attr]
+        assert [str(route.uri) for route in reached.headers["route"]] == ["sip:bob@192.0.2.55"]
+    finally:
+        await stack.close()

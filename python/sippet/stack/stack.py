@@ -219,10 +219,11 @@ class Stack:
                     return None
                 return self._send_cancel(message, request, peer, loop.time())
         if method == Method.ACK:
-            layer.transmit(request, await layer.resolve(hop), None)
+            # The ACK of a 2xx is a transaction of its own (RFC 3263 §4): resolved anew.
+            layer.transmit(request, (await layer.resolve_request(message, hop))[0], None)
             return None
         try:
-            peers = await layer.resolve_request(request, hop)
+            peers = await layer.resolve_request(message, hop)  # before strict-route rewriting
             peer = layer.congestion_controlled(request, hop, peers[0])
         except TransportError as exc:
             key = ClientKey(request.headers["via"][0].params.get("branch", ""), str(method))
@@ -308,9 +309,10 @@ class Stack:
         validate(message)
         if isinstance(message.start_line, RequestLine):
             hop = request_next_hop(message)
+            peers = await self.transport_layer.resolve_request(message, hop)
             if message.target is None and is_strict_route(message):
                 message = apply_strict_route(message)
-            self.transport_layer.transmit(message, await self.transport_layer.resolve(hop), None)
+            self.transport_layer.transmit(message, peers[0], None)
         else:
             hop = response_next_hop(message)
             self.transport_layer.transmit(message, await self.transport_layer.resolve(hop), None)
@@ -453,7 +455,12 @@ class Stack:
         key = action.key
         if isinstance(key, ClientKey):
             original = self._attempts.original(key)
-            attempt = self._attempts.next_attempt(key)
+            if action.reason == Reason.INVALID_MESSAGE:
+                # Our own message cannot be written: no other server would take it.
+                self._attempts.ended(key)
+                attempt = None
+            else:
+                attempt = self._attempts.next_attempt(key)
             if attempt is not None and self._loop is not None:
                 # RFC 3263 §4.3: no answer from this target; the core hears of it only
                 # when every target has failed.

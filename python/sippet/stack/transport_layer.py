@@ -147,7 +147,8 @@ class TransportLayer:
         raise last or TransportError(f"no address for {hop.host}", reason=Reason.NXDOMAIN)
 
     async def resolve_request(self, request: Message, hop: NextHop) -> list[Peer]:
-        """Every target of ``request``'s next hop, best first (at least one).
+        """Every target of ``request``'s next hop, best first (at least one). ``request``
+        as the core gave it (before a strict route's rewriting, §12.2.1.1).
 
         RFC 3263 §4 when the resolver can (a ``LocatingResolver``) and the hop is a name
         taken from a URI: NAPTR, SRV, A/AAAA for the transports and families this stack
@@ -158,9 +159,9 @@ class TransportLayer:
         resolver = self.resolver
         if (
             uri is None
-            or not isinstance(resolver, LocatingResolver)
             or is_invalid_host(hop.host)
             or literal_address(hop.host, hop.port) is not None
+            or not isinstance(resolver, LocatingResolver)
         ):
             return [await self.resolve(hop)]
         destinations = await resolver.resolve_lookup(
@@ -369,18 +370,21 @@ class TransportLayer:
         response cannot go on the request's connection (gone) nor, over UDP, to a
         ``received`` address. Then the sent-by's SRV targets are used (``None`` otherwise).
         """
-        if response.target is not None or not isinstance(self.resolver, LocatingResolver):
+        # Cheapest tests first: this runs for every response not sent on a connection.
+        if response.target is not None:
             return None
         via = response.headers["via"][0]
         sent_by = via.sent_by
         params = via.params
-        if sent_by.port is not None or "maddr" in params or is_invalid_host(sent_by.host):
-            return None
-        if literal_address(sent_by.host, 0) is not None:
+        if sent_by.port is not None or "maddr" in params:
             return None
         stream = source is not None and source.transport.stream
         if not stream and "received" in params:
             return None  # §18.2.2: UDP with received goes there
+        if is_invalid_host(sent_by.host) or literal_address(sent_by.host, 0) is not None:
+            return None
+        if not isinstance(self.resolver, LocatingResolver):
+            return None
         try:
             return Lookup.from_sent_by(via.protocol, sent_by.host, None)
         except TransportError:
