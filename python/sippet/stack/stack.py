@@ -241,7 +241,8 @@ class Stack:
         (new branch) to the next target its hop resolved to. Its responses, or its one
         error, reach the core under ``key`` again. ``False`` when there is no target left
         (or the request is not known: it had one target, its final response was not a 503,
-        or it was too long ago: the stack keeps the last ``max_retryable`` 503s)."""
+        or it was too long ago: the stack keeps the last 1,024 such 503s,
+        ``failover.DEFAULT_MAX_RETRYABLE``)."""
         loop = self._running_loop()
         attempt = self._attempts.retry_after_503(key)
         if attempt is None:
