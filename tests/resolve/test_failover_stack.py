@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import ssl
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import trustme
 from helpers.aio import async_test, recvfrom
 from sippet import CSeq, Message, Method, NameAddr, RequestLine, SentBy, StatusLine, Via
 from sippet.dialogs.requests import build_cancel
@@ -21,7 +23,7 @@ from sippet.resolve.dns_resolver import DnsResolver
 from sippet.stack import Core, Stack
 from sippet.stack.routing import request_next_hop
 from sippet.transactions import ClientKey, ServerKey, TimerSettings
-from sippet.transports import TCP, UDP
+from sippet.transports import TCP, TLS, UDP
 from sippet.uri import URI
 
 from .dns_zone import DOMAIN
@@ -443,3 +445,53 @@ async def test_a_strict_route_is_resolved_from_its_own_uri(
         assert [str(route.uri) for route in reached.headers["route"]] == ["sip:bob@192.0.2.55"]
     finally:
         await stack.close()
+
+
+@async_test
+async def test_tls_verification_failure_fails_over_to_the_next_target(
+    start_dnsmasq: StartDnsmasq,
+) -> None:
+    ca = trustme.CA()
+    domain = f"tls.{DOMAIN}"
+    servers: list[Stack] = []
+    got: dict[str, list[Message]] = {FIRST: [], SECOND: []}
+    ports: dict[str, int] = {}
+    # h1 shows a certificate for another name (RFC 5922 §4.1: the URI's domain is checked).
+    for host, name in ((FIRST, "elsewhere.example"), (SECOND, domain)):
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert(name).configure_cert(context)
+        server = Stack(f"tls-{host}")
+
+        class Answer(Core):
+            def __init__(self, stack: Stack, seen: list[Message]) -> None:
+                self.stack, self.seen = stack, seen
+
+            def receive_request(self, message: Message, key: ServerKey | None) -> None:
+                self.seen.append(message)
+                self.stack.send_response(message.to_response(200))
+
+        await server.start()
+        servers.append(server)
+        listener = await server.add_transport(TLS(host, 0, ssl_context=context))
+        server.register_core(Answer(server, got[host]))
+        ports[host] = listener.local_address[1]
+    try:
+        dns = start_dnsmasq(two_targets("tls", "_sips._tcp", ports[FIRST], ports[SECOND]))
+        trusting = ssl.create_default_context()
+        ca.configure_trust(trusting)
+        stack = await client(dns.address, TLS(FIRST, 0, ssl_context=None, client_context=trusting))
+        core = Recorder()
+        stack.register_core(core)
+        try:
+            tls = stack.transports[0]
+            key = await stack.send(
+                request(Method.OPTIONS, f"sips:ping@{domain}", tls.local_address, "TLS")
+            )
+            await core.wait_for(1)
+            assert core.events == [("response", 200, key)]
+            assert got[FIRST] == [] and len(got[SECOND]) == 1
+        finally:
+            await stack.close()
+    finally:
+        for server in servers:
+            await server.close()
