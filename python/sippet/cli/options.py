@@ -17,9 +17,12 @@ from typing import TextIO
 from sippet import __version__
 from sippet.cli.common import (
     PROTOCOLS,
+    add_resolver_argument,
     add_tls_arguments,
     client_ssl_context,
+    first_address,
     local_address_towards,
+    make_resolver,
     make_transport,
     parse_host_port,
     server_ssl_context,
@@ -29,7 +32,6 @@ from sippet.headers import CSeq, MediaType, NameAddr, SentBy, Via
 from sippet.ids import create_branch, create_call_id, create_tag
 from sippet.message import Message, RequestLine
 from sippet.method import Method
-from sippet.resolver import SystemResolver
 from sippet.stack import Core, Stack
 from sippet.stack.routing import uri_next_hop
 from sippet.stack.transport_layer import SECURE_PROTOCOLS
@@ -62,6 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--bind", "-b", default=None, help="local HOST:PORT to send from (any address, any port)"
     )
     add_tls_arguments(parser)
+    add_resolver_argument(parser)
 
 
 class _Pinger(Core):
@@ -98,7 +101,8 @@ async def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     try:
         uri = target_uri(args.uri)
         hop = uri_next_hop(uri)
-        addresses = await SystemResolver().resolve(hop.host, hop.port, hop.protocol)
+        resolver = make_resolver(args.resolver)
+        family, address, port = await first_address(resolver, uri, hop.protocol)
     except (ParseError, SippetError) as exc:
         print(f"error: {args.uri}: {exc}", file=sys.stderr)
         return EXIT_ERROR
@@ -106,7 +110,6 @@ async def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     if protocol not in PROTOCOLS:
         print(f"error: unsupported transport {protocol}", file=sys.stderr)
         return EXIT_ERROR
-    family, address, port = addresses[0]
     if args.bind:
         bind_host, bind_port = parse_host_port(args.bind, 0)
     else:
@@ -121,7 +124,7 @@ async def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     where = format_address(protocol, address, port)
     loop = asyncio.get_running_loop()
     pinger = _Pinger()
-    async with Stack("options") as stack:
+    async with Stack("options", resolver=resolver) as stack:
         try:
             transport = make_transport(
                 protocol,

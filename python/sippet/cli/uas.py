@@ -29,10 +29,12 @@ from typing import Any
 
 from sippet import __version__
 from sippet.cli.common import (
+    add_resolver_argument,
     add_tls_arguments,
     client_ssl_context,
     install_stop_signals,
     local_address_towards,
+    make_resolver,
     make_transport,
     parse_listen,
     server_ssl_context,
@@ -70,6 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default udp:127.0.0.1:5060; IPv6: tcp:[::1]:5060); tls and wss need --cert",
     )
     add_tls_arguments(parser)
+    add_resolver_argument(parser)
     parser.add_argument(
         "--answer", type=_final_code, default=200, help="final status code for INVITE (200)"
     )
@@ -456,7 +459,7 @@ async def run(args: argparse.Namespace) -> int:
         return 2
     stop = asyncio.Event()
     install_stop_signals(stop)
-    async with Stack("uas", trace=args.trace) as stack:
+    async with Stack("uas", trace=args.trace, resolver=make_resolver(args.resolver)) as stack:
         transports: list[Transport] = []
         try:
             for protocol, address in listens:
