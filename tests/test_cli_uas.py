@@ -11,7 +11,8 @@ from typing import Any
 
 from helpers.aio import async_test, recvfrom
 from sippet import Message
-from sippet.cli.uas import UASCore, sdp_answer
+from sippet.apps.sdp import SdpSession
+from sippet.apps.uas import UASCore
 from sippet.stack import Stack
 from sippet.transactions import TimerSettings
 from sippet.transports import UDP
@@ -97,7 +98,7 @@ OFFER = (
 
 
 @async_test
-async def test_options_gets_200_with_allow_accept_supported() -> None:
+async def test_options_gets_200_with_allow_and_accept() -> None:
     stack, core, where = await start_uas()
     peer = Peer()
     try:
@@ -112,7 +113,7 @@ async def test_options_gets_200_with_allow_accept_supported() -> None:
             "OPTIONS",
         ]
         assert answer.headers["accept"][0].media == ("application", "sdp")
-        assert "supported" in answer.headers
+        assert "supported" not in answer.headers  # no extension: no empty Supported
     finally:
         peer.close()
         core.close()
@@ -212,6 +213,19 @@ async def test_answer_code_option() -> None:
 
 
 @async_test
+async def test_ring_0_sends_no_180() -> None:
+    stack, core, where = await start_uas(answer=486, ring=0)
+    peer = Peer()
+    try:
+        peer.send(peer.request("INVITE"), where)
+        assert code(await peer.receive()) == 486
+    finally:
+        peer.close()
+        core.close()
+        await stack.close()
+
+
+@async_test
 async def test_unsupported_and_unknown_methods() -> None:
     stack, core, where = await start_uas()
     peer = Peer()
@@ -254,6 +268,35 @@ async def test_unknown_require_gets_420_with_unsupported_rfc4475_bext01() -> Non
 
 
 def test_sdp_answer_without_offer_is_an_offer() -> None:
-    sdp = sdp_answer(b"", "::1").decode()
+    sdp = SdpSession("::1").answer(b"").decode()
     assert "c=IN IP6 ::1\r\n" in sdp
-    assert "m=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n" in sdp
+    assert "m=audio 40000 RTP/AVP 0 8\r\na=rtpmap:0 PCMU/8000\r\n" in sdp
+
+
+def test_sdp_answer_mirrors_the_direction_rfc3264_6_1() -> None:
+    session = SdpSession("127.0.0.1")
+    for offered, answered in [
+        ("sendonly", "recvonly"),
+        ("recvonly", "sendonly"),
+        ("inactive", "inactive"),
+        ("sendrecv", "sendrecv"),
+    ]:
+        sdp = session.answer(f"{OFFER}a={offered}\r\n".encode()).decode()
+        assert f"m=audio 40000 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\na={answered}\r\n" in sdp
+    # A session-level direction applies to every stream that has none of its own.
+    held = OFFER.replace("t=0 0\r\n", "t=0 0\r\na=sendonly\r\n")
+    assert "a=recvonly\r\n" in session.answer(held.encode()).decode()
+
+
+def test_sdp_origin_keeps_its_session_id_and_grows_its_version_rfc3264_8() -> None:
+    session = SdpSession("127.0.0.1")
+    origins = [session.answer(OFFER.encode()).decode().split("\r\n")[1] for _ in range(3)]
+    ids = {line.split()[1] for line in origins}
+    assert len(ids) == 1
+    assert [int(line.split()[2]) for line in origins] == [1, 2, 3]
+
+
+def test_sdp_refused_stream_stays_refused() -> None:
+    offer = OFFER + "m=video 0 RTP/AVP 31\r\n"
+    sdp = SdpSession("127.0.0.1").answer(offer.encode()).decode()
+    assert sdp.endswith("m=video 0 RTP/AVP 31\r\n")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -55,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose)
+    if getattr(args, "trace", None):
+        # --trace shows messages without -v: its logger is let through on its own.
+        logging.getLogger("sippet.trace").setLevel(logging.INFO)
     try:
         if args.command == "options":
             return run_loop(options.run(args))
