@@ -1,5 +1,5 @@
-"""The ``sippet`` command (also ``python -m sippet``): ``options``, ``uas``, ``parse``,
-``passwd``."""
+"""The ``sippet`` command (also ``python -m sippet``): ``options``, ``uas``, ``call``,
+``parse``, ``passwd``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from sippet import __version__
-from sippet.cli import options, parse, passwd, uas
+from sippet.cli import call, options, parse, passwd, uas
 from sippet.cli.common import setup_logging
 from sippet.stack.runner import run as run_loop
 
@@ -42,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
             "uas", parents=[common], help="answer OPTIONS, INVITE, BYE, CANCEL until stopped"
         )
     )
+    call.add_arguments(
+        commands.add_parser(
+            "call", parents=[common], help="place one call: INVITE, ACK, BYE (follows 3xx, 401/407)"
+        )
+    )
     parse.add_arguments(
         commands.add_parser("parse", parents=[common], help="parse a message and show its headers")
     )
@@ -64,6 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_loop(options.run(args))
         if args.command == "uas":
             return run_loop(uas.run(args))
+        if args.command == "call":
+            return run_loop(call.run(args))
         if args.command == "passwd":
             return passwd.run(args)
         return parse.run(args)

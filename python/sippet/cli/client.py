@@ -1,0 +1,102 @@
+"""The client side shared by ``sippet options`` and ``sippet call``: resolve the target
+URI, open a transport towards it, and know the local address to put in Via and Contact."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import socket
+from dataclasses import dataclass
+
+from sippet.apps.uas import local_address_towards
+from sippet.cli.arguments import bind_address
+from sippet.cli.common import (
+    PROTOCOLS,
+    add_tls_arguments,
+    client_ssl_context,
+    make_transport,
+    server_ssl_context,
+)
+from sippet.errors import ParseError, SippetError, TransportError
+from sippet.resolver import SystemResolver
+from sippet.stack import Stack
+from sippet.stack.routing import uri_next_hop
+from sippet.transports import Transport, format_address
+from sippet.uri import URI
+
+
+class ClientError(Exception):
+    """Why the client cannot start, as printed after ``error: ``."""
+
+
+@dataclass(frozen=True)
+class Client:
+    transport: Transport
+    protocol: str
+    where: str
+    """The peer, as ``udp:127.0.0.1:5060``."""
+    local_host: str
+    """Our address as the peer reaches it (never a wildcard when it can be found)."""
+
+
+def add_client_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--bind",
+        "-b",
+        type=bind_address,
+        default=None,
+        help="local HOST:PORT to send from (default: loopback for a loopback target, "
+        "else any address; any port)",
+    )
+    add_tls_arguments(parser)
+
+
+def target_uri(text: str) -> URI:
+    if ":" not in text or text.split(":", 1)[0].lower() not in ("sip", "sips"):
+        text = "sip:" + text
+    return URI.parse(text)
+
+
+async def open_client(stack: Stack, args: argparse.Namespace) -> Client:
+    """Resolve ``args.uri``, add a transport for it to ``stack`` (bound to ``args.bind``)."""
+    try:
+        uri = target_uri(args.uri)
+        hop = uri_next_hop(uri)
+        addresses = await SystemResolver().resolve(hop.host, hop.port, hop.protocol)
+    except (ParseError, SippetError) as exc:
+        raise ClientError(f"{args.uri}: {exc}") from None
+    protocol = hop.protocol
+    if protocol not in PROTOCOLS:
+        raise ClientError(f"unsupported transport {protocol}")
+    family, address, port = addresses[0]
+    bind_host, bind_port = args.bind or (_default_bind(family, address), 0)
+    try:
+        # A secure transport listens only when given a certificate: it is a client here.
+        server_context = server_ssl_context(args.cert, args.key) if args.cert else None
+        client_context = client_ssl_context(args.ca)
+    except (OSError, ValueError) as exc:
+        raise ClientError(f"cannot load the TLS certificate or CA: {exc}") from None
+    try:
+        transport = make_transport(
+            protocol,
+            (bind_host, bind_port),
+            server_context=server_context,
+            client_context=client_context,
+        )
+        await stack.add_transport(transport)
+    except (TransportError, ImportError) as exc:
+        raise ClientError(str(exc)) from None
+    local_host = transport.local_address[0]
+    if local_host in ("0.0.0.0", "::"):
+        local_host = local_address_towards(family, address, port) or local_host
+    return Client(transport, protocol, format_address(protocol, address, port), local_host)
+
+
+def _default_bind(family: int, address: str) -> str:
+    """Loopback for a loopback target (nothing else need see the socket), else any."""
+    try:
+        if ipaddress.ip_address(address).is_loopback:
+            return address
+    except ValueError:
+        pass
+    return "::" if family == socket.AF_INET6 else "0.0.0.0"
