@@ -225,8 +225,9 @@ async def place_call(
             final = await _invite(core, request, settings.timeout, out)
             if final is None:
                 return EXIT_ERROR
+            previous = request
             request = follow.on_final(final, loop.time())
-            if request is not None:
+            if request is not None and request.start_line != previous.start_line:
                 print(f"  -> {request.start_line.request_uri}", file=out)  # type: ignore[union-attr]
         assert final is not None
         if not core.confirmed:

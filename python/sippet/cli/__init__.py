@@ -61,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose)
+    if args.verbose == 1:
+        # One line per failure at -v: the stack names the transaction an ICMP error or a
+        # failed send ended; the transport's own report of it waits for -vv.
+        logging.getLogger("sippet.transports").setLevel(logging.WARNING)
     if getattr(args, "trace", None):
         # --trace shows messages without -v: its logger is let through on its own.
         logging.getLogger("sippet.trace").setLevel(logging.INFO)
