@@ -197,3 +197,30 @@ def test_forked_invite_both_2xx_acked_the_second_ended(callee: Callee) -> None:
     code, output = finish(process)
     assert code == 0, output
     assert output.count("INVITE 200 OK") == 1
+
+
+def test_requests_in_a_dialog_through_a_strict_router(callee: Callee) -> None:
+    # The 2xx was record-routed by a strict router (no ;lr, RFC 2543): §12.2.1.1 sends the
+    # ACK and the BYE to it with its URI as Request-URI and the remote target as the last
+    # Route. The request leaves in that form once: the stack must not rewrite it again.
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as router:
+        router.bind(("127.0.0.1", 0))
+        router.settimeout(TIMEOUT)
+        router_uri = f"sip:127.0.0.1:{router.getsockname()[1]}"
+        process = callee.start_call("--duration", "0.1")
+        invite = callee.receive()
+        ok = callee.ok(invite, "strict")
+        ok.headers["record_route"] = [NameAddr("", URI.parse(router_uri), {})]
+        callee.send(ok)
+        for expected_method in ("ACK", "BYE"):
+            data, source = router.recvfrom(70000)
+            request = Message.parse(data)
+            assert method(request) == expected_method
+            assert str(request.start_line.request_uri) == router_uri  # type: ignore[union-attr]
+            assert [str(r.uri) for r in request.headers["route"]] == [
+                f"sip:bob@127.0.0.1:{callee.port}"
+            ]
+            if expected_method == "BYE":
+                router.sendto(bytes(request.to_response(200)), source)
+        code, output = finish(process)
+    assert code == 0, output

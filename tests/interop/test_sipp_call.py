@@ -34,15 +34,17 @@ def users_file(tmp_path: Path, password: str = "secret") -> Path:
     return path
 
 
+def uas_arguments(tmp_path: Path) -> list[str]:
+    users = str(users_file(tmp_path))
+    return ["--ring", "0", "--users", users, "--realm", REALM, "--algorithms", "md5"]
+
+
 def test_sipp_invite_challenged_by_sippet_uas(
     sipp_bin: str, sippet_uas: SippetUASFactory, tmp_path: Path
 ) -> None:
     # SIPp answers MD5 challenges only, and digests sip:HOST:PORT unless -auth_uri names
     # the Request-URI (docs/auth.md).
-    uas = sippet_uas(
-        ["--ring", "0", "--users", str(users_file(tmp_path)), "--realm", REALM]
-        + ["--algorithms", "md5"]
-    )
+    uas = sippet_uas(uas_arguments(tmp_path))
     run = Sipp(
         tmp_path,
         "uac-auth",
@@ -64,10 +66,7 @@ def test_sipp_invite_challenged_by_sippet_uas(
 def test_sipp_with_a_wrong_password_gets_no_call(
     sipp_bin: str, sippet_uas: SippetUASFactory, tmp_path: Path
 ) -> None:
-    uas = sippet_uas(
-        ["--ring", "0", "--users", str(users_file(tmp_path)), "--realm", REALM]
-        + ["--algorithms", "md5"]
-    )
+    uas = sippet_uas(uas_arguments(tmp_path))
     run = Sipp(
         tmp_path,
         "uac-auth-wrong",

@@ -8,6 +8,7 @@ from collections import Counter
 from typing import TextIO
 
 from sippet.message import Message, RequestLine, StatusLine
+from sippet.method import Method
 
 
 class TransactionReport:
@@ -24,7 +25,8 @@ class TransactionReport:
     def received(self, request: Message) -> None:
         start = request.start_line
         assert isinstance(start, RequestLine)
-        self.requests[str(start.method)] += 1
+        # Unknown methods share one counter: the network must not grow this table.
+        self.requests[str(start.method) if isinstance(start.method, Method) else "other"] += 1
 
     def answered(self, response: Message, elapsed: float | None) -> None:
         """A final response sent for the first time (retransmissions are not counted)."""
