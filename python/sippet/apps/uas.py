@@ -193,12 +193,19 @@ class UASCore(Core):
     # -- the dialog layer's actions -----------------------------------------------------
 
     def _carry_out(
-        self, actions: list[Action], key: ServerKey | None = None, *, timer: bool = False
+        self,
+        actions: list[Action],
+        key: ServerKey | None = None,
+        *,
+        timer: bool = False,
+        invite_arrived: float | None = None,
     ) -> None:
+        """``invite_arrived``: when the INVITE answered in ``actions`` came, for the
+        transaction line."""
         for action in actions:
             match action:
                 case SendResponse(response, _):
-                    self._send(response, retransmission=timer)
+                    self._send(response, retransmission=timer, invite_arrived=invite_arrived)
                 case SendRequest(request, _):
                     self._spawn(self._send_request(request))
                 case SendAck(ack, _):  # pragma: no cover - a UAS sends no INVITE
@@ -269,8 +276,9 @@ class UASCore(Core):
         response = response_to(request, code, to_tag=tag, extra=extra)
         if 200 <= code <= 299:
             response.body = self._session(request, tag).answer(request.body)
-        self._arrived = arrived
-        self._carry_out(self.layer.send_response(response, self.loop.time()))
+        self._carry_out(
+            self.layer.send_response(response, self.loop.time()), invite_arrived=arrived
+        )
 
     def _required_headers(self, request: Message, code: int) -> dict[str, Any]:
         """The header fields RFC 3261 requires in a final response with this code."""
@@ -314,14 +322,18 @@ class UASCore(Core):
             return
         if call.timer is not None:
             call.timer.cancel()
-        self._arrived = call.arrived
-        self._carry_out(self.layer.receive_request(cancel, now))  # 200, then 487
+        actions = self.layer.receive_request(cancel, now)  # 200, then 487
+        self._carry_out(actions, invite_arrived=call.arrived)
 
     # -- sending ------------------------------------------------------------------------
 
-    _arrived: float | None = None
-
-    def _send(self, response: Message, *, retransmission: bool = False) -> None:
+    def _send(
+        self,
+        response: Message,
+        *,
+        retransmission: bool = False,
+        invite_arrived: float | None = None,
+    ) -> None:
         if "server" not in response.headers:
             response.headers["server"] = SERVER
         status = response.start_line
@@ -339,8 +351,9 @@ class UASCore(Core):
             logger.info("cannot send %s: %s", status, exc)
             return
         if status.status_code >= 200 and not retransmission:
-            arrived, self._arrived = self._arrived, None
-            elapsed = None if arrived is None else self.loop.time() - arrived
+            elapsed = None
+            if invite_arrived is not None and response.headers["cseq"].method == "INVITE":
+                elapsed = self.loop.time() - invite_arrived
             self.report.answered(response, elapsed)
 
     async def _send_request(self, request: Message) -> None:
