@@ -15,6 +15,7 @@ from typing import Any
 
 from helpers.aio import async_test, recvfrom
 from sippet import Message
+from sippet.apps.report import TransactionReport
 from sippet.apps.sdp import SdpSession
 from sippet.apps.uas import UASCore
 from sippet.stack import Stack
@@ -431,3 +432,15 @@ async def test_contact_names_the_transport_the_request_came_by() -> None:
         writer.close()
         core.close()
         await stack.close()
+
+
+def test_report_counts_unknown_methods_together() -> None:
+    # The network chooses method names: one counter for all the unknown ones.
+    report = TransactionReport(None)
+    peer = Peer()
+    try:
+        for method in ("FOO", "BAR", "OPTIONS"):
+            report.received(Message.parse(peer.request(method).encode()))
+    finally:
+        peer.close()
+    assert report.summary() == "requests: OPTIONS 1, other 2; responses: none"
