@@ -154,7 +154,10 @@ class UASCore(Core):
         if server_key is None:
             return
         if method == Method.CANCEL:
-            self._cancel(request, now)
+            # After the callbacks already queued: a transport error that ended the INVITE
+            # (reported asynchronously, while a batch of datagrams is read) must reach
+            # receive_error first, so that a forgotten call gets no 487.
+            self.loop.call_soon(self._cancel, request)
             return
         refusal = check_request(request, POLICY, extra={"server": SERVER})
         if refusal is not None:
@@ -310,7 +313,8 @@ class UASCore(Core):
             self.sessions[key] = session
         return session
 
-    def _cancel(self, cancel: Message, now: float) -> None:
+    def _cancel(self, cancel: Message) -> None:
+        now = self.loop.time()
         invite_key = self.stack.layer.find_invite_for_cancel(cancel)
         if invite_key is None:
             self._send(response_to(cancel, 481, extra={"server": SERVER}))  # §9.2
