@@ -18,12 +18,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import socket
 import time
 from collections.abc import Sequence
 from typing import Any
 
 from sippet import __version__
+from sippet.apps.addresses import local_address_towards
 from sippet.apps.report import TransactionReport
 from sippet.apps.sdp import SdpSession
 from sippet.auth import DEFAULT_REALM, Algorithm, DigestServer, Users
@@ -455,17 +455,6 @@ def pin_strict_route(request: Message) -> None:
 
 def _nonce_key() -> bytes:
     return secrets.token_bytes(32)
-
-
-def local_address_towards(family: int, host: str, port: int) -> str | None:
-    """The local IP the OS would use to reach ``host:port`` (a connected UDP socket sends
-    nothing), for a Contact and SDP address the peer can reach."""
-    try:
-        with socket.socket(family, socket.SOCK_DGRAM) as probe:
-            probe.connect((host, port))
-            return str(probe.getsockname()[0])
-    except OSError:
-        return None
 
 
 def _tag(value: Any) -> str:

@@ -8,7 +8,7 @@ import ipaddress
 import socket
 from dataclasses import dataclass
 
-from sippet.apps.uas import local_address_towards
+from sippet.apps.addresses import local_address_towards
 from sippet.cli.arguments import bind_address
 from sippet.cli.common import (
     PROTOCOLS,

@@ -9,7 +9,6 @@ import contextlib
 import importlib
 import logging
 import signal
-import socket
 import ssl
 
 from sippet.ports import default_port
@@ -106,17 +105,6 @@ def make_transport(
 def setup_logging(verbosity: int) -> None:
     level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
-
-
-def local_address_towards(family: int, host: str, port: int) -> str | None:
-    """The local IP the OS would use to reach ``host:port`` (a connected UDP socket sends
-    nothing), for a Via sent-by that the peer can answer to."""
-    try:
-        with socket.socket(family, socket.SOCK_DGRAM) as probe:
-            probe.connect((host, port))
-            return str(probe.getsockname()[0])
-    except OSError:
-        return None
 
 
 def install_stop_signals(stop: asyncio.Event) -> None:
