@@ -17,7 +17,6 @@ from typing import Any, TextIO
 
 from sippet import __version__
 from sippet.apps.sdp import SdpSession
-from sippet.apps.uas import pin_strict_route
 from sippet.auth import AuthError, DigestClient, UserCredentials
 from sippet.dialogs import (
     Action,
@@ -140,7 +139,6 @@ class CallCore(Core):
         logger.info("dialog %s: %s %s", change.dialog_id, change.state, change.reason or "")
 
     async def send(self, request: Message) -> ClientKey | None:
-        pin_strict_route(request)
         key = await self.stack.send(request)
         if key is not None:
             self.requests[key] = request
@@ -201,7 +199,7 @@ async def place_call(
     core = CallCore(stack, layer)
     stack.register_core(core)
     session = SdpSession(local.host)
-    contact_uri = URI("sip", "sippet", None, local.host, local.port)
+    contact_uri = URI("sip", "sippet", None, local.host, local.port, _transport_param(local))
     invite = build_request(
         Method.INVITE,
         target,
@@ -295,6 +293,15 @@ async def _final_for(
         )
         if status.status_code >= 200:
             return response
+
+
+def _transport_param(local: LocalAddress) -> dict[str, str | None]:
+    """``;transport=`` for a Contact reached over a stream (RFC 3261 §19.1.1; RFC 7118
+    §5.2 names WS and WSS alike ``ws``)."""
+    protocol = local.protocol.upper()
+    if protocol == "UDP":
+        return {}
+    return {"transport": "ws" if protocol in ("WS", "WSS") else protocol.lower()}
 
 
 def _to_tag(response: Message, request: Message) -> bool | None:

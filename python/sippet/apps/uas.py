@@ -49,7 +49,6 @@ from sippet.method import Method
 from sippet.resolver import literal_address
 from sippet.responses import response_to
 from sippet.stack import Core, Stack
-from sippet.stack.routing import uri_next_hop
 from sippet.transactions import ClientKey, ServerKey, TimerSettings
 from sippet.transports import Transport
 from sippet.uri import URI
@@ -359,7 +358,6 @@ class UASCore(Core):
             self.report.answered(response, elapsed)
 
     async def _send_request(self, request: Message) -> None:
-        pin_strict_route(request)
         try:
             await self.stack.send(request)
         except SippetError as exc:
@@ -441,18 +439,6 @@ class UASCore(Core):
         return NameAddr("", uri, {})
 
 
-def pin_strict_route(request: Message) -> None:
-    """A request built in a dialog whose first route is a strict router already has that
-    router's URI as its Request-URI (RFC 3261 §12.2.1.1). Send it there as it stands, so
-    that a stack which would rewrite a strict-route request does not do it a second time."""
-    routes = request.headers.get("route")
-    if not routes or "lr" in routes[0].uri.parameters or request.target is not None:
-        return
-    start = request.start_line
-    assert isinstance(start, RequestLine)
-    request.target = uri_next_hop(start.request_uri)
-
-
 def _nonce_key() -> bytes:
     return secrets.token_bytes(32)
 
@@ -465,4 +451,4 @@ def _to_tag(request: Message) -> str:
     return _tag(request.headers.get("to"))
 
 
-__all__ = ["POLICY", "SERVER", "UASCore", "pin_strict_route"]
+__all__ = ["POLICY", "SERVER", "UASCore"]

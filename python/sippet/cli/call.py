@@ -60,8 +60,7 @@ async def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         except ClientError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_ERROR
-        port = client.transport.local_address[1] or None
-        local = LocalAddress(client.protocol, client.local_host, port)
+        local = LocalAddress(client.protocol, client.local_host, client.local_port or None)
         settings = CallSettings(
             duration=args.duration, timeout=args.timeout, user=args.user, password=args.password
         )

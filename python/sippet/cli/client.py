@@ -22,7 +22,10 @@ from sippet.resolver import SystemResolver
 from sippet.stack import Stack
 from sippet.stack.routing import uri_next_hop
 from sippet.transports import Transport, format_address
+from sippet.transports.invalid_names import invalid_host
 from sippet.uri import URI
+
+WEBSOCKET_PROTOCOLS = frozenset({"WS", "WSS"})
 
 
 class ClientError(Exception):
@@ -36,7 +39,11 @@ class Client:
     where: str
     """The peer, as ``udp:127.0.0.1:5060``."""
     local_host: str
-    """Our address as the peer reaches it (never a wildcard when it can be found)."""
+    """Our address as the peer reaches it (never a wildcard when it can be found), for
+    Via and Contact; a ``.invalid`` name over WebSocket."""
+    local_port: int
+    """0 when the peer can only answer over our connection (WS, WSS, TLS without a
+    certificate)."""
 
 
 def add_client_arguments(parser: argparse.ArgumentParser) -> None:
@@ -82,14 +89,20 @@ async def open_client(stack: Stack, args: argparse.Namespace) -> Client:
             (bind_host, bind_port),
             server_context=server_context,
             client_context=client_context,
+            listen=protocol not in WEBSOCKET_PROTOCOLS,
         )
         await stack.add_transport(transport)
     except (TransportError, ImportError) as exc:
         raise ClientError(str(exc)) from None
-    local_host = transport.local_address[0]
-    if local_host in ("0.0.0.0", "::"):
+    local_host, local_port = transport.local_address[:2]
+    if protocol in WEBSOCKET_PROTOCOLS:
+        # RFC 7118 Appendix B.1: a WebSocket client is reached over its connection only;
+        # it names itself with a .invalid host in its Via and Contact.
+        local_host, local_port = invalid_host(), 0
+    elif local_host in ("0.0.0.0", "::"):
         local_host = local_address_towards(family, address, port) or local_host
-    return Client(transport, protocol, format_address(protocol, address, port), local_host)
+    where = format_address(protocol, address, port)
+    return Client(transport, protocol, where, local_host, local_port)
 
 
 def _default_bind(family: int, address: str) -> str:

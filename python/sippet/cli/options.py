@@ -15,13 +15,20 @@ from typing import TextIO
 
 from sippet import __version__
 from sippet.cli.arguments import non_negative_seconds, positive_int, positive_seconds
-from sippet.cli.client import ClientError, add_client_arguments, open_client, target_uri
+from sippet.cli.client import (
+    WEBSOCKET_PROTOCOLS,
+    ClientError,
+    add_client_arguments,
+    open_client,
+    target_uri,
+)
 from sippet.errors import TransactionError, TransportError
 from sippet.headers import CSeq, MediaType, NameAddr, SentBy, Via
 from sippet.ids import create_branch, create_call_id, create_tag
 from sippet.message import Message, RequestLine
 from sippet.method import Method
 from sippet.stack import Core, Stack
+from sippet.stack.transport_layer import SECURE_PROTOCOLS
 from sippet.transactions import ClientKey
 from sippet.uri import URI
 
@@ -96,10 +103,10 @@ async def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         except ClientError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_ERROR
-        transport, protocol, where = client.transport, client.protocol, client.where
+        protocol, where = client.protocol, client.where
         uri = target_uri(args.uri)
         stack.register_core(pinger)
-        local_host, local_port = client.local_host, transport.local_address[1]
+        local_host, local_port = client.local_host, client.local_port
         call_id = create_call_id()
         from_tag = create_tag()
         worst = EXIT_OK
@@ -154,11 +161,16 @@ def _end(stack: Stack, key: ClientKey | None) -> None:
 def _build_request(
     uri: URI, protocol: str, host: str, port: int, call_id: str, from_tag: str, seq: int
 ) -> Message:
-    # Port 0: a client-only transport (TLS without a certificate). The answer comes back
-    # on the connection, so the sent-by carries no port.
+    # Port 0: a client-only transport (TLS without a certificate, WS, WSS). The answer
+    # comes back on the connection, so the sent-by carries no port.
     sent_port = port or None
     local = URI(
-        uri.scheme if protocol in ("TLS", "WSS") else "sip", "sippet", None, host, sent_port
+        uri.scheme if protocol in SECURE_PROTOCOLS else "sip",
+        "sippet",
+        None,
+        host,
+        sent_port,
+        {"transport": "ws"} if protocol in WEBSOCKET_PROTOCOLS else {},  # RFC 7118 §5.2
     )
     return Message(
         RequestLine(Method.OPTIONS, uri),

@@ -15,7 +15,6 @@ from sippet.auth import DEFAULT_REALM, UsersFileError
 from sippet.auth.algorithms import DEFAULT_SERVER_ALGORITHMS
 from sippet.cli.arguments import algorithms, final_code, non_negative_seconds, sip_uri
 from sippet.cli.common import (
-    SECURE_PROTOCOLS,
     add_tls_arguments,
     client_ssl_context,
     install_stop_signals,
@@ -26,6 +25,7 @@ from sippet.cli.common import (
 from sippet.cli.passwd import load_users
 from sippet.errors import TransportError
 from sippet.stack import Stack
+from sippet.stack.transport_layer import SECURE_PROTOCOLS
 from sippet.transports import Transport, format_address
 
 DESCRIPTION = """\
