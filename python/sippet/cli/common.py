@@ -166,17 +166,6 @@ def setup_logging(verbosity: int) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
 
 
-def local_address_towards(family: int, host: str, port: int) -> str | None:
-    """The local IP the OS would use to reach ``host:port`` (a connected UDP socket sends
-    nothing), for a Via sent-by that the peer can answer to."""
-    try:
-        with socket.socket(family, socket.SOCK_DGRAM) as probe:
-            probe.connect((host, port))
-            return str(probe.getsockname()[0])
-    except OSError:
-        return None
-
-
 def install_stop_signals(stop: asyncio.Event) -> None:
     """SIGINT and SIGTERM set ``stop`` (a clean exit instead of a traceback)."""
     loop = asyncio.get_running_loop()
