@@ -181,3 +181,29 @@ def test_uac_call_acks_every_2xx_retransmission() -> None:
             if process.poll() is None:
                 process.kill()
                 process.communicate()
+
+
+def test_dialog_uas_answers_a_call_and_its_bye() -> None:
+    server = Server(example("dialog_uas.py", "127.0.0.1:0"))
+    try:
+        result = run(
+            [
+                sys.executable,
+                "-m",
+                "sippet",
+                "call",
+                f"sip:bob@127.0.0.1:{server.port}",
+                "--duration",
+                "0.2",
+            ]
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        lines = result.stdout.splitlines()
+        assert lines[0].startswith("INVITE 200 OK (")
+        assert lines[-1].startswith("BYE 200 OK (")
+    finally:
+        assert server.stop() == 0
+    assert server.process.stdout is not None
+    events = [line.split(": ", 1)[1] for line in server.process.stdout.read().splitlines()]
+    # RFC 3261 §12.1.1: the 2xx confirmed the dialog; §15.1.2: the BYE ended it.
+    assert events == ["confirmed", "terminated"]
