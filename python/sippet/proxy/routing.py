@@ -55,6 +55,8 @@ def needs_lookup(request: Message, config: ProxyConfig) -> bool:
     start = request.start_line
     assert isinstance(start, RequestLine)
     uri = start.request_uri
+    if config.any_domain:
+        return True
     host = (uri.host or "").lower()
     return host in config.domains or host in config.aliases or is_own_uri(uri, config)
 
