@@ -1,0 +1,221 @@
+"""The core of ``sippet serve``: a registrar and a stateful record-routing proxy sharing
+one location store, with digest authentication and a relay policy in front of the proxy.
+
+- REGISTER for a served domain: the registrar (RFC 3261 §10.3), digest-challenged with 401
+  when there is a users file; a user may change only its own AOR's bindings (§10.3 step 4).
+- Any other request: the proxy (§16). Before it, for a new request (no To tag, no Route):
+  a caller of a served domain authenticates with 407 when there is a users file (§22.3),
+  as the user its From names; a request for another domain is relayed only when relaying
+  is on and, with a users file, only for an authenticated local caller (no open relay).
+  ACK, CANCEL and in-dialog requests follow the route set unchallenged (§22.1: ACK and
+  CANCEL cannot be challenged; the dialog was authorized when it was set up).
+- Target determination (§16.5): the bindings of the Request-URI's AOR (forking when there
+  are several, ``sippet.registrar.targets``); a Request-URI naming the proxy's own
+  address stands for the served domain(s). No binding: 480. A foreign domain: the
+  Request-URI itself, resolved by the stack (RFC 3263).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+
+from sippet.apps.serve.observe import Transactions
+from sippet.auth import DigestServer, HA1Store
+from sippet.errors import SippetError
+from sippet.headers import RetryAfter
+from sippet.message import Message, RequestLine
+from sippet.method import Method
+from sippet.proxy import ProxyConfig, StatefulProxy
+from sippet.proxy.forward import ProxyTarget
+from sippet.proxy.service import ProxyService, interfaces_of
+from sippet.registrar import Authenticated, Registrar, RegistrarPolicy, aor_key
+from sippet.registrar.service import RegistrarService
+from sippet.registrar.store import LocationStore
+from sippet.registrar.targets import targets_of
+from sippet.stack import Core, Stack
+from sippet.transactions import ClientKey, ServerKey
+from sippet.uri import URI
+
+logger = logging.getLogger("sippet.serve")
+
+RETRY_AFTER = 5
+"""Seconds a request refused while stopping is told to wait before trying again."""
+
+
+class ServeCore(Core):
+    """Registrar + proxy on ``stack`` over ``store``.
+
+    ``domains``: the served domains (empty: every domain); ``users``: digest credentials
+    (``None``: nobody is challenged); ``relay``: forward requests for other domains.
+    """
+
+    def __init__(
+        self,
+        stack: Stack,
+        store: LocationStore,
+        *,
+        domains: Sequence[str] = (),
+        users: HA1Store | None = None,
+        realm: str = "sippet",
+        auth_key: bytes = b"",
+        relay: bool = True,
+    ) -> None:
+        self.stack = stack
+        self.store = store
+        self.transactions: Transactions | None = None
+        self.draining = False
+        """Set when stopping: new requests get 503 with Retry-After (RFC 3261 §21.5.4)."""
+        self.domains = tuple(dict.fromkeys(domain.lower() for domain in domains))
+        self.relay = relay
+        self.config = ProxyConfig(
+            interfaces=interfaces_of(stack), domains=frozenset(self.domains), any_domain=True
+        )
+        self.proxy = ProxyService(stack, StatefulProxy(self.config), self.locate)
+        self.registrar_auth: DigestServer | None = None
+        self.proxy_auth: DigestServer | None = None
+        if users is not None:
+            self.registrar_auth = DigestServer(realm, users, auth_key)
+            self.proxy_auth = DigestServer(realm, users, auth_key, proxy=True)
+        policy = RegistrarPolicy(
+            is_our_domain=self.serves,
+            aor_is_valid=self._aor_is_valid,
+            authenticate=self._authenticate_register if users is not None else None,
+            authorize=self._authorize_register if users is not None else None,
+        )
+        self.registrar = RegistrarService(
+            stack, Registrar(policy), store, fallback=self.route_request
+        )
+
+    # -- what is ours ----------------------------------------------------------------------
+
+    def names_us(self, host: str | None, port: int | None = None) -> bool:
+        """``host`` (and ``port`` when given) is one of the proxy's own addresses."""
+        if host is None:
+            return False
+        if port is not None:
+            return self.config.is_own(host, port)
+        own = {sent_by.host.lower() for sent_by in self.config.interfaces.values()}
+        return host.lower().strip("[]") in own
+
+    def serves(self, host: str) -> bool:
+        """A domain this node is the registrar and home proxy for (its own address too)."""
+        return not self.domains or host.lower() in self.domains or self.names_us(host)
+
+    def _aor_is_valid(self, aor: URI, request_uri: URI) -> bool:
+        if not self.domains:
+            return (aor.host or "").lower() == (request_uri.host or "").lower()
+        return (aor.host or "").lower() in self.domains or self.names_us(aor.host)
+
+    # -- digest ----------------------------------------------------------------------------
+
+    def _authenticate_register(self, request: Message) -> Authenticated | Message:
+        assert self.registrar_auth is not None
+        now = time.time()  # the nonces carry wall-clock time: shared by nodes and workers
+        verdict = self.registrar_auth.verify(request, now)
+        if verdict.ok:
+            return Authenticated(verdict.username)
+        return self.registrar_auth.refuse(request, verdict, now)
+
+    def _authorize_register(self, identity: str | None, aor: URI) -> bool:
+        return identity is not None and identity == aor.user
+
+    # -- requests other than REGISTER ------------------------------------------------------
+
+    async def receive_request(self, request: Message, server_key: ServerKey | None) -> None:
+        if self.transactions is not None:
+            self.transactions.request(request)
+        if self.draining and server_key is not None and self.is_new(request):
+            response = request.to_response(503, "Shutting Down")
+            response.headers["retry_after"] = RetryAfter(RETRY_AFTER, None, {})
+            self._answer(request, response)
+            return
+        await self.registrar.receive_request(request, server_key)
+
+    async def receive_response(self, response: Message, client_key: ClientKey | None) -> None:
+        await self.proxy.receive_response(response, client_key)
+
+    async def receive_error(self, reason: str, key: ClientKey | ServerKey) -> None:
+        await self.proxy.receive_error(reason, key)
+
+    async def route_request(self, request: Message, server_key: ServerKey | None) -> None:
+        """The gate before the proxy (see the module docstring)."""
+        refusal = self._refusal(request) if server_key is not None else None
+        if refusal is None:
+            await self.proxy.receive_request(request, server_key)
+        else:
+            self._answer(request, refusal)
+
+    def _answer(self, request: Message, response: Message) -> None:
+        try:
+            self.stack.send_response(response)
+        except SippetError as exc:
+            logger.info("cannot answer %s: %s", request.start_line, exc)
+
+    def _refusal(self, request: Message) -> Message | None:
+        start = request.start_line
+        assert isinstance(start, RequestLine)
+        if start.method in (Method.ACK, Method.CANCEL) or not self.is_new(request):
+            return None
+        caller = request.headers["from"].uri
+        local_caller = caller.scheme in ("sip", "sips") and self.serves(caller.host or "")
+        if self.proxy_auth is not None and local_caller and not self._for_us_alone(request):
+            now = time.time()
+            verdict = self.proxy_auth.verify(request, now)
+            if not verdict.ok:
+                return self.proxy_auth.refuse(request, verdict, now)
+            if verdict.username != caller.user:
+                return request.to_response(403, "Identity Does Not Match From")
+        target = start.request_uri
+        if self._is_foreign(target):
+            if not self.relay:
+                return request.to_response(403, "Relaying Disabled")
+            if self.proxy_auth is not None and not local_caller:
+                return request.to_response(403, "Relaying Denied")
+        return None
+
+    def is_new(self, request: Message) -> bool:
+        """Outside a dialog, and not routed through us by a route set."""
+        return request.headers["to"].params.get("tag") is None and not request.headers.get("route")
+
+    def _for_us_alone(self, request: Message) -> bool:
+        """An OPTIONS to the proxy's own address (no user): answered, never forwarded."""
+        start = request.start_line
+        assert isinstance(start, RequestLine)
+        uri = start.request_uri
+        return start.method == Method.OPTIONS and not uri.user and self.names_us(uri.host)
+
+    def _is_foreign(self, uri: URI) -> bool:
+        if uri.scheme not in ("sip", "sips"):
+            return False  # the proxy core answers 416
+        if self.domains:
+            return not self.serves(uri.host or "")
+        return not self.names_us(uri.host)
+
+    # -- target determination ----------------------------------------------------------------
+
+    async def locate(self, request: Message) -> list[ProxyTarget] | int:
+        """RFC 3261 §16.5 (see the module docstring)."""
+        start = request.start_line
+        assert isinstance(start, RequestLine)
+        uri = start.request_uri
+        for candidate in self._aors(uri):
+            bindings = await self.store.lookup(aor_key(candidate))
+            if bindings:
+                return targets_of(bindings)
+        if self._is_foreign(uri):
+            return [ProxyTarget(uri)] if self.relay else 403
+        return []  # a user of ours with no binding: 480 (Temporarily Unavailable)
+
+    def _aors(self, uri: URI) -> list[URI]:
+        """The AORs the Request-URI may stand for: itself; when it names the proxy, also
+        without the port and in each served domain (a UA may dial ``bob@<proxy>``)."""
+        candidates = [uri]
+        if self.names_us(uri.host):
+            candidates.append(uri.replace(port=None))
+            candidates += [uri.replace(host=domain, port=None) for domain in self.domains]
+        return candidates
+
+    def close(self) -> None:
+        self.proxy.close()

@@ -1,0 +1,158 @@
+"""What ``sippet serve`` runs with: ``ServeSettings``, read from flags and a TOML file.
+
+The TOML file (``--config FILE``) holds the same settings as the flags, with the same
+names (``listen``, ``domain``, ``store``, ``users``, ``realm``, ``cert``, ``key``, ``ca``,
+``relay``, ``workers``, ``metrics``)::
+
+    listen = ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"]
+    domain = ["example.com"]
+    store = "redis://127.0.0.1:6379/0"
+    users = "/etc/sippet/users"
+    relay = false
+    workers = 2
+    metrics = "127.0.0.1:9060"
+
+A flag given on the command line wins over the file.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from sippet.auth import DEFAULT_REALM
+from sippet.cli.common import parse_host_port, parse_listen
+
+Listen = tuple[str, tuple[str, int]]
+"""``("UDP", ("127.0.0.1", 5060))``: a protocol and the address to bind."""
+
+DEFAULT_LISTEN: tuple[Listen, ...] = (("UDP", ("127.0.0.1", 5060)), ("TCP", ("127.0.0.1", 5060)))
+MAX_WORKERS = 64
+"""More processes than this on one host is a mistake, not a configuration."""
+
+
+class ServeError(Exception):
+    """A setting or a resource ``sippet serve`` cannot use: printed as one line, exit 2."""
+
+
+def default_store_url() -> str:
+    """The embedded SQLite store: ``$XDG_STATE_HOME/sippet/location.sqlite`` (default
+    ``~/.local/state``), so that registrations outlive a restart wherever it is run from."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return f"sqlite:{Path(base) / 'sippet' / 'location.sqlite'}"
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """Everything ``sippet serve`` needs; the defaults are the no-option behaviour.
+
+    - ``domains``: the domains served (registrar and proxy); empty: any domain.
+    - ``store``: location store URL (``sqlite:PATH``, ``redis://...``, ``memory:``);
+      ``None``: the embedded SQLite file of ``default_store_url``.
+    - ``users``, ``realm``: digest users file (``sippet passwd``) and its realm.
+    - ``relay``: send requests for other domains out (RFC 3263); off: 403.
+    - ``workers``: processes sharing the port (SO_REUSEPORT) and the store.
+    - ``metrics``: where to serve Prometheus text, or ``None``.
+    """
+
+    listen: tuple[Listen, ...] = DEFAULT_LISTEN
+    domains: tuple[str, ...] = ()
+    store: str | None = None
+    users: Path | None = None
+    realm: str | None = None
+    cert: Path | None = None
+    key: Path | None = None
+    ca: Path | None = None
+    relay: bool = True
+    workers: int = 1
+    metrics: tuple[str, int] | None = None
+    trace: str | None = None
+
+    @property
+    def store_url(self) -> str:
+        return self.store if self.store is not None else default_store_url()
+
+    @property
+    def auth_realm(self) -> str:
+        """The digest realm: ``realm``, else the first domain, else sippet's default."""
+        if self.realm:
+            return self.realm
+        return self.domains[0] if self.domains else DEFAULT_REALM
+
+    def checked(self) -> ServeSettings:
+        if not 1 <= self.workers <= MAX_WORKERS:
+            raise ServeError(f"--workers must be within 1..{MAX_WORKERS}, not {self.workers}")
+        if not self.listen:
+            raise ServeError("nothing to listen on")
+        secure = any(protocol in ("TLS", "WSS") for protocol, _ in self.listen)
+        if secure and self.cert is None:
+            raise ServeError("tls: and wss: need --cert (and --key)")
+        return self
+
+
+_NAMES = {f.name for f in fields(ServeSettings)} - {"domains"} | {"domain"}
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """The TOML file's table (``ServeError`` when unreadable or not TOML, or when it
+    names a setting that does not exist)."""
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ServeError(f"cannot read {path}: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ServeError(f"{path} is not valid TOML: {exc}") from None
+    unknown = sorted(set(table) - _NAMES)
+    if unknown:
+        raise ServeError(f"{path}: unknown setting(s): {', '.join(unknown)}")
+    return table
+
+
+def from_table(table: Mapping[str, Any], where: str = "config") -> dict[str, Any]:
+    """The settings a TOML table gives, converted as the flags convert them."""
+    values: dict[str, Any] = {}
+    for name, value in table.items():
+        try:
+            values.update(_convert(name, value))
+        except (TypeError, ValueError) as exc:  # argparse.ArgumentTypeError is a TypeError
+            raise ServeError(f"{where}: {name}: {exc}") from None
+    return values
+
+
+def _convert(name: str, value: Any) -> dict[str, Any]:
+    if name == "listen":
+        return {"listen": tuple(parse_listen(_text(item)) for item in _list(value))}
+    if name == "domain":
+        return {"domains": tuple(_text(item) for item in _list(value))}
+    if name in ("users", "cert", "key", "ca"):
+        return {name: Path(_text(value))}
+    if name == "relay":
+        if not isinstance(value, bool):
+            raise TypeError("expected true or false")
+        return {name: value}
+    if name == "workers":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError("expected a number")
+        return {name: value}
+    if name == "metrics":
+        return {name: parse_host_port(_text(value), 0)}
+    return {name: _text(value)}  # store, realm, trace
+
+
+def _list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, not {value!r}")
+    return value
+
+
+def merge(base: ServeSettings, overrides: Mapping[str, Any]) -> ServeSettings:
+    """``base`` with the values of ``overrides`` that are not ``None``."""
+    return replace(base, **{k: v for k, v in overrides.items() if v is not None})
