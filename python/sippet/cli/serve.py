@@ -1,20 +1,20 @@
-"""``sippet serve``: argument parsing only; the application is ``sippet.apps.serve``."""
+"""``sippet serve``: argument parsing only; the application is ``sippet.apps.serve``.
+
+``sippet.apps.serve`` is imported inside the functions: it uses ``sippet.cli.common``'s
+address and transport helpers, so importing it while ``sippet.cli`` loads would be circular.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sippet.apps.serve.settings import (
-    ServeError,
-    ServeSettings,
-    from_table,
-    merge,
-    read_config,
-)
 from sippet.cli.common import add_tls_arguments, parse_host_port, parse_listen
+
+if TYPE_CHECKING:
+    from sippet.apps.serve.settings import ServeSettings
 
 
 def _metrics_address(text: str) -> tuple[str, int]:
@@ -73,6 +73,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def settings_from(args: argparse.Namespace) -> ServeSettings:
     """The settings: the defaults, then the --config file, then the flags given."""
+    from sippet.apps.serve.settings import ServeSettings, from_table, merge, read_config
+
     settings = ServeSettings()
     if args.config is not None:
         settings = merge(settings, from_table(read_config(args.config), str(args.config)))
@@ -94,6 +96,7 @@ def settings_from(args: argparse.Namespace) -> ServeSettings:
 
 
 def run(args: argparse.Namespace) -> int:
+    from sippet.apps.serve.settings import ServeError
     from sippet.apps.serve.workers import run_serve
 
     try:

@@ -5,14 +5,15 @@ one location store, with digest authentication and a relay policy in front of th
   when there is a users file; a user may change only its own AOR's bindings (§10.3 step 4).
 - Any other request: the proxy (§16). Before it, for a new request (no To tag, no Route):
   a caller of a served domain authenticates with 407 when there is a users file (§22.3),
-  as the user its From names; a request for another domain is relayed only when relaying
-  is on and, with a users file, only for an authenticated local caller (no open relay).
+  as the user its From names. A request for a user with no binding that is neither in a
+  served domain nor for the proxy's own address is relayed by its Request-URI only when
+  relaying is on and, with a users file, only for an authenticated local caller (no open
+  relay); else 403.
   ACK, CANCEL and in-dialog requests follow the route set unchallenged (§22.1: ACK and
   CANCEL cannot be challenged; the dialog was authorized when it was set up).
 - Target determination (§16.5): the bindings of the Request-URI's AOR (forking when there
   are several, ``sippet.registrar.targets``); a Request-URI naming the proxy's own
-  address stands for the served domain(s). No binding: 480. A foreign domain: the
-  Request-URI itself, resolved by the stack (RFC 3263).
+  address stands for the served domain(s). No binding in a served domain: 480.
 """
 
 from __future__ import annotations
@@ -154,26 +155,27 @@ class ServeCore(Core):
             logger.info("cannot answer %s: %s", request.start_line, exc)
 
     def _refusal(self, request: Message) -> Message | None:
+        """The 407 (or 403) a new request from a local caller gets without valid
+        credentials (the relay policy is applied in ``locate``)."""
         start = request.start_line
         assert isinstance(start, RequestLine)
-        if start.method in (Method.ACK, Method.CANCEL) or not self.is_new(request):
+        if self.proxy_auth is None or start.method in (Method.ACK, Method.CANCEL):
             return None
-        caller = request.headers["from"].uri
-        local_caller = caller.scheme in ("sip", "sips") and self.serves(caller.host or "")
-        if self.proxy_auth is not None and local_caller and not self._for_us_alone(request):
-            now = time.time()
-            verdict = self.proxy_auth.verify(request, now)
-            if not verdict.ok:
-                return self.proxy_auth.refuse(request, verdict, now)
-            if verdict.username != caller.user:
-                return request.to_response(403, "Identity Does Not Match From")
-        target = start.request_uri
-        if self._is_foreign(target):
-            if not self.relay:
-                return request.to_response(403, "Relaying Disabled")
-            if self.proxy_auth is not None and not local_caller:
-                return request.to_response(403, "Relaying Denied")
+        if not self.is_new(request) or self._for_us_alone(request):
+            return None
+        if not self._local_caller(request):
+            return None
+        now = time.time()
+        verdict = self.proxy_auth.verify(request, now)
+        if not verdict.ok:
+            return self.proxy_auth.refuse(request, verdict, now)
+        if verdict.username != request.headers["from"].uri.user:
+            return request.to_response(403, "Identity Does Not Match From")
         return None
+
+    def _local_caller(self, request: Message) -> bool:
+        caller = request.headers["from"].uri
+        return caller.scheme in ("sip", "sips") and self.serves(caller.host or "")
 
     def is_new(self, request: Message) -> bool:
         """Outside a dialog, and not routed through us by a route set."""
@@ -187,11 +189,12 @@ class ServeCore(Core):
         return start.method == Method.OPTIONS and not uri.user and self.names_us(uri.host)
 
     def _is_foreign(self, uri: URI) -> bool:
+        """Neither a served domain nor the proxy's own address (host and port)."""
         if uri.scheme not in ("sip", "sips"):
             return False  # the proxy core answers 416
-        if self.domains:
-            return not self.serves(uri.host or "")
-        return not self.names_us(uri.host)
+        host = (uri.host or "").lower()
+        default_port = 5061 if uri.scheme == "sips" else 5060
+        return host not in self.domains and not self.config.is_own(host, uri.port, default_port)
 
     # -- target determination ----------------------------------------------------------------
 
@@ -204,9 +207,11 @@ class ServeCore(Core):
             bindings = await self.store.lookup(aor_key(candidate))
             if bindings:
                 return targets_of(bindings)
-        if self._is_foreign(uri):
-            return [ProxyTarget(uri)] if self.relay else 403
-        return []  # a user of ours with no binding: 480 (Temporarily Unavailable)
+        if not self._is_foreign(uri):
+            return []  # a user of ours with no binding: 480 (Temporarily Unavailable)
+        if not self.relay or (self.proxy_auth is not None and not self._local_caller(request)):
+            return 403  # no relaying, or no open relay for callers we cannot authenticate
+        return [ProxyTarget(uri)]
 
     def _aors(self, uri: URI) -> list[URI]:
         """The AORs the Request-URI may stand for: itself; when it names the proxy, also
