@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sippet.auth import Algorithm, parse_algorithm_list
 from sippet.cli.common import add_tls_arguments, parse_host_port, parse_listen
 
 if TYPE_CHECKING:
@@ -19,6 +20,13 @@ if TYPE_CHECKING:
 
 def _metrics_address(text: str) -> tuple[str, int]:
     return parse_host_port(text, 9060)
+
+
+def _algorithms(text: str) -> tuple[Algorithm, ...]:
+    try:
+        return parse_algorithm_list(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,6 +55,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--users", type=Path, default=None, help="digest users file (written by sippet passwd)"
     )
     parser.add_argument("--realm", default=None, help="digest realm (default: the first domain)")
+    parser.add_argument(
+        "--algorithms",
+        type=_algorithms,
+        default=None,
+        help="digest challenges offered, in order of preference (default sha-256,md5)",
+    )
     add_tls_arguments(parser)
     parser.add_argument(
         "--no-relay",
@@ -84,6 +98,7 @@ def settings_from(args: argparse.Namespace) -> ServeSettings:
         "store": args.store,
         "users": args.users,
         "realm": args.realm,
+        "algorithms": args.algorithms,
         "cert": None if args.cert is None else Path(args.cert),
         "key": None if args.key is None else Path(args.key),
         "ca": None if args.ca is None else Path(args.ca),

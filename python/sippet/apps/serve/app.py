@@ -96,6 +96,16 @@ async def bind_transports(
     except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
         raise ServeError(f"cannot load the TLS certificate or CA: {exc}") from None
     transports: list[Transport] = []
+    if reuse_port:
+        # A worker sends its UDP requests from a port of its own, named in its Via and
+        # Record-Route: the kernel spreads datagrams to a shared port by their source, so
+        # a response (or an in-dialog request) sent there could reach another worker,
+        # which has no transaction for it. The stack sends from the first transport of a
+        # protocol, so these go first.
+        for host in dict.fromkeys(
+            host for protocol, (host, _) in settings.listen if protocol == "UDP"
+        ):
+            transports.append(await stack.add_transport(UDP(host, 0)))
     for protocol, address in settings.listen:
         transport = make_transport(
             protocol, address, server_context=server_context, client_context=client_context
@@ -140,6 +150,7 @@ async def serve(
                 domains=settings.domains,
                 users=users,
                 realm=settings.auth_realm,
+                algorithms=settings.algorithms,
                 auth_key=auth_key or secrets.token_bytes(AUTH_KEY_BYTES),
                 relay=settings.relay,
             )
@@ -151,7 +162,7 @@ async def serve(
             sweeper = asyncio.create_task(sweep_periodically(store, SWEEP_INTERVAL))
             if worker is None or worker == 0:
                 print(f"location store: {settings.store_url}", file=out, flush=True)
-                for transport in transports:
+                for transport in transports[-len(settings.listen) :]:
                     where = format_address(transport.protocol, *transport.local_address[:2])
                     print(f"listening on {where}", file=out, flush=True)
             await stop.wait()

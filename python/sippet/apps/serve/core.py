@@ -23,7 +23,7 @@ import time
 from collections.abc import Sequence
 
 from sippet.apps.serve.observe import Transactions
-from sippet.auth import DigestServer, HA1Store
+from sippet.auth import Algorithm, DigestServer, HA1Store
 from sippet.errors import SippetError
 from sippet.headers import RetryAfter
 from sippet.message import Message, RequestLine
@@ -40,6 +40,17 @@ from sippet.transactions import ClientKey, ServerKey
 from sippet.uri import URI
 
 logger = logging.getLogger("sippet.serve")
+
+ALLOW = (
+    Method.INVITE,
+    Method.ACK,
+    Method.CANCEL,
+    Method.BYE,
+    Method.OPTIONS,
+    Method.REGISTER,
+)
+"""What an OPTIONS to the node itself lists (§11.2): the registrar's and the proxy's
+dialog methods (any other method is proxied as well)."""
 
 RETRY_AFTER = 5
 """Seconds a request refused while stopping is told to wait before trying again."""
@@ -60,6 +71,7 @@ class ServeCore(Core):
         domains: Sequence[str] = (),
         users: HA1Store | None = None,
         realm: str = "sippet",
+        algorithms: Sequence[Algorithm] = (Algorithm.SHA_256, Algorithm.MD5),
         auth_key: bytes = b"",
         relay: bool = True,
     ) -> None:
@@ -73,12 +85,20 @@ class ServeCore(Core):
         self.config = ProxyConfig(
             interfaces=interfaces_of(stack), domains=frozenset(self.domains), any_domain=True
         )
+        self.own_addresses = frozenset(
+            (transport.local_address[0].lower(), transport.local_address[1])
+            for transport in stack.transports
+        )
         self.proxy = ProxyService(stack, StatefulProxy(self.config), self.locate)
         self.registrar_auth: DigestServer | None = None
         self.proxy_auth: DigestServer | None = None
         if users is not None:
-            self.registrar_auth = DigestServer(realm, users, auth_key)
-            self.proxy_auth = DigestServer(realm, users, auth_key, proxy=True)
+            self.registrar_auth = DigestServer(realm, users, auth_key, algorithms=algorithms)
+            # §22.4 item 6: a proxy need not check ``uri``: a proxy upstream may have
+            # changed the Request-URI the credentials were computed over.
+            self.proxy_auth = DigestServer(
+                realm, users, auth_key, proxy=True, algorithms=algorithms, check_uri=False
+            )
         policy = RegistrarPolicy(
             is_our_domain=self.serves,
             aor_is_valid=self._aor_is_valid,
@@ -92,13 +112,14 @@ class ServeCore(Core):
     # -- what is ours ----------------------------------------------------------------------
 
     def names_us(self, host: str | None, port: int | None = None) -> bool:
-        """``host`` (and ``port`` when given) is one of the proxy's own addresses."""
+        """``host`` (and ``port`` when given) is one of the addresses this node listens
+        on (every transport's, a worker's own UDP port as well as the shared one)."""
         if host is None:
             return False
-        if port is not None:
-            return self.config.is_own(host, port)
-        own = {sent_by.host.lower() for sent_by in self.config.interfaces.values()}
-        return host.lower().strip("[]") in own
+        host = host.lower().strip("[]")
+        if port is None:
+            return any(own_host == host for own_host, _ in self.own_addresses)
+        return (host, port) in self.own_addresses
 
     def serves(self, host: str) -> bool:
         """A domain this node is the registrar and home proxy for (its own address too)."""
@@ -142,6 +163,13 @@ class ServeCore(Core):
 
     async def route_request(self, request: Message, server_key: ServerKey | None) -> None:
         """The gate before the proxy (see the module docstring)."""
+        if server_key is not None and self._for_us_alone(request):
+            # §11.2: the node itself is asked; the proxy core would answer only for the
+            # address its Via names, not for a shared worker port.
+            response = request.to_response(200)
+            response.headers["allow"] = list(ALLOW)
+            self._answer(request, response)
+            return
         refusal = self._refusal(request) if server_key is not None else None
         if refusal is None:
             await self.proxy.receive_request(request, server_key)
@@ -182,11 +210,15 @@ class ServeCore(Core):
         return request.headers["to"].params.get("tag") is None and not request.headers.get("route")
 
     def _for_us_alone(self, request: Message) -> bool:
-        """An OPTIONS to the proxy's own address (no user): answered, never forwarded."""
+        """An OPTIONS to this node's own address (no user, no Route): answered, never
+        forwarded."""
         start = request.start_line
         assert isinstance(start, RequestLine)
         uri = start.request_uri
-        return start.method == Method.OPTIONS and not uri.user and self.names_us(uri.host)
+        if start.method != Method.OPTIONS or uri.user or request.headers.get("route"):
+            return False
+        default_port = 5061 if uri.scheme == "sips" else 5060
+        return uri.scheme in ("sip", "sips") and self.names_us(uri.host, uri.port or default_port)
 
     def _is_foreign(self, uri: URI) -> bool:
         """Neither a served domain nor the proxy's own address (host and port)."""
@@ -194,7 +226,7 @@ class ServeCore(Core):
             return False  # the proxy core answers 416
         host = (uri.host or "").lower()
         default_port = 5061 if uri.scheme == "sips" else 5060
-        return host not in self.domains and not self.config.is_own(host, uri.port, default_port)
+        return host not in self.domains and not self.names_us(host, uri.port or default_port)
 
     # -- target determination ----------------------------------------------------------------
 

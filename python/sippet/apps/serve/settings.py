@@ -2,7 +2,7 @@
 
 The TOML file (``--config FILE``) holds the same settings as the flags, with the same
 names (``listen``, ``domain``, ``store``, ``users``, ``realm``, ``cert``, ``key``, ``ca``,
-``relay``, ``workers``, ``metrics``)::
+``algorithms``, ``relay``, ``workers``, ``metrics``, ``trace``)::
 
     listen = ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"]
     domain = ["example.com"]
@@ -24,7 +24,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from sippet.auth import DEFAULT_REALM
+from sippet.auth import DEFAULT_REALM, Algorithm, parse_algorithm_list
 from sippet.cli.common import parse_host_port, parse_listen
 
 Listen = tuple[str, tuple[str, int]]
@@ -54,6 +54,9 @@ class ServeSettings:
     - ``store``: location store URL (``sqlite:PATH``, ``redis://...``, ``memory:``);
       ``None``: the embedded SQLite file of ``default_store_url``.
     - ``users``, ``realm``: digest users file (``sippet passwd``) and its realm.
+    - ``algorithms``: the digest challenges offered, in order of preference (RFC 7616
+      §3.7: a client takes the first it supports). SHA-256 then MD5 by default; a client
+      that reads only the first challenge and knows only MD5 (SIPp) needs MD5 first.
     - ``relay``: send requests for other domains out (RFC 3263); off: 403.
     - ``workers``: processes sharing the port (SO_REUSEPORT) and the store.
     - ``metrics``: where to serve Prometheus text, or ``None``.
@@ -64,6 +67,7 @@ class ServeSettings:
     store: str | None = None
     users: Path | None = None
     realm: str | None = None
+    algorithms: tuple[Algorithm, ...] = (Algorithm.SHA_256, Algorithm.MD5)
     cert: Path | None = None
     key: Path | None = None
     ca: Path | None = None
@@ -130,6 +134,8 @@ def _convert(name: str, value: Any) -> dict[str, Any]:
         return {"domains": tuple(_text(item) for item in _list(value))}
     if name in ("users", "cert", "key", "ca"):
         return {name: Path(_text(value))}
+    if name == "algorithms":
+        return {name: parse_algorithm_list(",".join(_text(item) for item in _list(value)))}
     if name == "relay":
         if not isinstance(value, bool):
             raise TypeError("expected true or false")
