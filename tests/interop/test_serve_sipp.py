@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import re
 import subprocess
+import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from registrar.redis_server import RedisServer
 
 from interop.serve_node import ServeNode
-from interop.sip_peers import DATA, HOST, Sipp, options_probe, sippet_command
+from interop.sip_peers import DATA, HOST, Sipp, free_tcp_port, options_probe, sippet_command
 
 REGISTER = DATA / "sipp" / "register-contact.xml"
 UAC = DATA / "sipp" / "proxy-uac.xml"
@@ -94,11 +96,49 @@ def test_digest_registration_and_an_authenticated_call_follow_the_route_set(
     assert statuses == {"407": CALLS, "200": CALLS}, invites
 
 
-def test_a_caller_from_elsewhere_reaches_a_registered_user(tmp_path: Path) -> None:
-    with ServeNode(tmp_path, ["--domain", DOMAIN]) as node:
+def test_a_caller_from_elsewhere_reaches_a_registered_user_and_metrics_count_it(
+    tmp_path: Path,
+) -> None:
+    metrics_port = free_tcp_port()
+    extra = ["--domain", DOMAIN, "--metrics", f"{HOST}:{metrics_port}"]
+    with ServeNode(tmp_path, extra) as node:
         uas = callee(tmp_path, CALLS)
         assert register(tmp_path, node, "bob", uas.port).run().stats.successful == 1  # type: ignore[union-attr]
         assert_all_succeeded(CALLS, caller(tmp_path, node, CALLS).start(), uas)
+        text = urllib.request.urlopen(f"http://{HOST}:{metrics_port}/metrics", timeout=10).read()
+    samples = {
+        f"{sample.name}{sorted(sample.labels.items())}": sample.value
+        for family in text_string_to_metric_families(text.decode())
+        for sample in family.samples
+    }
+    assert samples["sippet_requests_total[('method', 'INVITE')]"] == CALLS
+    assert samples["sippet_requests_total[('method', 'BYE')]"] == CALLS
+    assert samples["sippet_requests_total[('method', 'REGISTER')]"] == 1
+    assert samples["sippet_responses_total[('class', '2xx')]"] >= 2 * CALLS + 1
+    assert samples["sippet_registered_contacts[]"] == 1
+    assert samples["sippet_dialogs[]"] == 0  # every call was hung up
+    assert "sippet_transactions[]" in samples
+
+
+def test_lookups_are_served_from_cache_while_redis_is_down(tmp_path: Path) -> None:
+    (tmp_path / "redis").mkdir()
+    redis = RedisServer(tmp_path / "redis").start()
+    try:
+        extra = ["--domain", DOMAIN, "--store", redis.url]
+        with ServeNode(tmp_path, extra) as node:
+            uas = callee(tmp_path, 2)
+            assert register(tmp_path, node, "bob", uas.port).run().stats.successful == 1  # type: ignore[union-attr]
+            assert_all_succeeded(1, caller(tmp_path, node, 1, "uac-before").start())
+            redis.stop()
+            assert_all_succeeded(1, caller(tmp_path, node, 1, "uac-during").start())
+            assert_all_succeeded(2, uas)
+            # A registration cannot be stored: refused rather than confirmed (500).
+            refused = register(tmp_path, node, "bob", uas.port, name="register-down").run()
+            assert refused.stats is not None and refused.stats.failed == 1
+            assert "location store unavailable" in node.output()
+            assert "status=500" in node.transactions("REGISTER")[-1]
+    finally:
+        redis.stop()
 
 
 def test_two_nodes_sharing_redis_register_through_one_and_call_through_the_other(

@@ -17,12 +17,12 @@ import asyncio
 import logging
 import secrets
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
 from sippet.apps.serve.cache import CachingStore
 from sippet.apps.serve.core import ServeCore
+from sippet.apps.serve.metrics import Metrics
 from sippet.apps.serve.observe import LinePrinter, ObservedStack, Observer, Transactions
 from sippet.apps.serve.settings import ServeError, ServeSettings, default_store_url
 from sippet.auth import Users, UsersFileError
@@ -131,7 +131,6 @@ async def serve(
     out: TextIO = sys.stdout,
     worker: int | None = None,
     auth_key: bytes | None = None,
-    observers: Callable[[ServeCore], list[Observer]] | None = None,
 ) -> int:
     """Run ``sippet serve`` until SIGTERM/SIGINT (``ServeError`` for a start-up failure)."""
     settings = settings.checked()
@@ -155,8 +154,11 @@ async def serve(
                 relay=settings.relay,
             )
             watchers: list[Observer] = [LinePrinter(out, worker)]
-            if observers is not None:
-                watchers += observers(core)
+            if settings.metrics is not None:
+                metrics = Metrics(lambda: len(stack.layer))
+                host, port = settings.metrics
+                metrics.serve(host, port + (worker or 0))
+                watchers.append(metrics)
             stack.transactions = core.transactions = Transactions(watchers)
             stack.register_core(core)
             sweeper = asyncio.create_task(sweep_periodically(store, SWEEP_INTERVAL))
