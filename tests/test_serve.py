@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from interop.serve_node import ServeNode, run_serve
 from interop.sip_peers import HOST, free_udp_port
+from resolve.dnsmasq_server import Dnsmasq
 from sippet import Message
 from sippet.apps.serve.settings import DEFAULT_LISTEN, ServeError, ServeSettings
 from sippet.cli import build_parser
@@ -218,3 +219,29 @@ def test_a_free_port_is_reported_for_port_0(tmp_path: Path) -> None:
     port = free_udp_port()
     with ServeNode(tmp_path, ["--store", "memory:"], port=port) as node:
         assert node.port == port
+
+
+def test_a_relayed_request_goes_where_rfc3263_says(tmp_path: Path, client: socket.socket) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as far_server:
+        far_server.bind((HOST, 0))
+        far_server.settimeout(TIMEOUT)
+        port = far_server.getsockname()[1]
+        records = [
+            f"--srv-host=_sip._udp.far.sippet.test,sip1.far.sippet.test,{port},0,10",
+            "--host-record=sip1.far.sippet.test,127.0.0.1",
+        ]
+        dns = Dnsmasq(records, domain="sippet.test", ttl=60).start()
+        try:
+            extra = ["--store", "memory:", "--dns", dns.address]
+            with ServeNode(tmp_path, extra) as node:
+                local = client.getsockname()[1]
+                target = "sip:carol@far.sippet.test"
+                client.sendto(request("INVITE", target, local), (HOST, node.port))
+                forwarded = Message.parse(far_server.recv(65535))  # found by SRV, then A
+                assert str(forwarded.start_line.request_uri) == target  # type: ignore[union-attr]
+                client.sendto(
+                    request("INVITE", "sip:x@nowhere.sippet.test", local), (HOST, node.port)
+                )
+                assert final_response(client).start_line.status_code == 404  # type: ignore[union-attr]
+        finally:
+            dns.stop()

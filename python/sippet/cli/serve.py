@@ -71,6 +71,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="refuse requests for other domains (403) instead of relaying them",
     )
     parser.add_argument(
+        "--dns",
+        default=None,
+        metavar="HOST:PORT",
+        help="name server for RFC 3263 when relaying (default: the system's)",
+    )
+    parser.add_argument(
         "--workers", type=int, default=None, help="processes sharing the ports and store (1)"
     )
     parser.add_argument(
@@ -103,6 +109,7 @@ def settings_from(args: argparse.Namespace) -> ServeSettings:
         "key": None if args.key is None else Path(args.key),
         "ca": None if args.ca is None else Path(args.ca),
         "relay": args.relay,
+        "dns": args.dns,
         "workers": args.workers,
         "metrics": args.metrics,
         "trace": args.trace,

@@ -37,6 +37,7 @@ from sippet.errors import TransportError
 from sippet.registrar.service import sweep_periodically
 from sippet.registrar.store import LocationStore, StoreError
 from sippet.registrar.stores import open_store
+from sippet.resolve.dns_resolver import DnsResolver
 from sippet.transports import UDP, Transport, format_address
 from sippet.transports.stream import StreamTransport
 
@@ -121,6 +122,24 @@ async def bind_transports(
     return transports
 
 
+def make_resolver(settings: ServeSettings, transports: list[Transport]) -> DnsResolver | None:
+    """RFC 3263 for relayed requests, over the protocols this node listens on; ``None``
+    (relaying through the stack's A/AAAA lookup) when relaying is off or the system has
+    no name server configured."""
+    if not settings.relay:
+        return None
+    protocols = tuple(dict.fromkeys(transport.protocol for transport in transports))
+    try:
+        return DnsResolver(settings.dns, transports=protocols)
+    except TransportError as exc:
+        if settings.dns is not None:
+            raise ServeError(f"--dns {settings.dns}: {exc}") from None
+        logger.warning("no DNS configuration (%s): relaying by A/AAAA only", exc)
+        return None
+    except ValueError as exc:
+        raise ServeError(f"--dns {settings.dns}: {exc}") from None
+
+
 def _text(path: Path | None) -> str | None:
     return None if path is None else str(path)
 
@@ -152,6 +171,7 @@ async def serve(
                 algorithms=settings.algorithms,
                 auth_key=auth_key or secrets.token_bytes(AUTH_KEY_BYTES),
                 relay=settings.relay,
+                resolver=make_resolver(settings, transports),
             )
             watchers: list[Observer] = [LinePrinter(out, worker)]
             if settings.metrics is not None:

@@ -13,7 +13,9 @@ one location store, with digest authentication and a relay policy in front of th
   CANCEL cannot be challenged; the dialog was authorized when it was set up).
 - Target determination (§16.5): the bindings of the Request-URI's AOR (forking when there
   are several, ``sippet.registrar.targets``); a Request-URI naming the proxy's own
-  address stands for the served domain(s). No binding in a served domain: 480.
+  address stands for the served domain(s). No binding in a served domain: 480. A
+  relayed request goes to the first RFC 3263 destination of its Request-URI (NAPTR, SRV,
+  A/AAAA through ``DnsResolver``) over a transport this node has.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from collections.abc import Sequence
 
 from sippet.apps.serve.observe import Transactions
 from sippet.auth import Algorithm, DigestServer, HA1Store
-from sippet.errors import SippetError
+from sippet.errors import SippetError, TransportError
 from sippet.headers import RetryAfter
-from sippet.message import Message, RequestLine
+from sippet.message import Message, RequestLine, Target
 from sippet.method import Method
 from sippet.proxy import ProxyConfig, StatefulProxy
 from sippet.proxy.forward import ProxyTarget
@@ -35,6 +37,7 @@ from sippet.registrar import Authenticated, Registrar, RegistrarPolicy, aor_key
 from sippet.registrar.service import RegistrarService
 from sippet.registrar.store import LocationStore
 from sippet.registrar.targets import targets_of
+from sippet.resolve.dns_resolver import DnsResolver
 from sippet.stack import Core, Stack
 from sippet.transactions import ClientKey, ServerKey
 from sippet.uri import URI
@@ -51,6 +54,10 @@ ALLOW = (
 )
 """What an OPTIONS to the node itself lists (§11.2): the registrar's and the proxy's
 dialog methods (any other method is proxied as well)."""
+
+_NOT_FOUND = frozenset({"nxdomain", "service_unavailable", "unsupported_transport"})
+"""RFC 3263 failures that mean the domain has no SIP server we can use (404), rather than
+a DNS failure (500)."""
 
 RETRY_AFTER = 5
 """Seconds a request refused while stopping is told to wait before trying again."""
@@ -74,6 +81,7 @@ class ServeCore(Core):
         algorithms: Sequence[Algorithm] = (Algorithm.SHA_256, Algorithm.MD5),
         auth_key: bytes = b"",
         relay: bool = True,
+        resolver: DnsResolver | None = None,
     ) -> None:
         self.stack = stack
         self.store = store
@@ -82,6 +90,7 @@ class ServeCore(Core):
         """Set when stopping: new requests get 503 with Retry-After (RFC 3261 §21.5.4)."""
         self.domains = tuple(dict.fromkeys(domain.lower() for domain in domains))
         self.relay = relay
+        self.resolver = resolver
         self.config = ProxyConfig(
             interfaces=interfaces_of(stack), domains=frozenset(self.domains), any_domain=True
         )
@@ -243,7 +252,23 @@ class ServeCore(Core):
             return []  # a user of ours with no binding: 480 (Temporarily Unavailable)
         if not self.relay or (self.proxy_auth is not None and not self._local_caller(request)):
             return 403  # no relaying, or no open relay for callers we cannot authenticate
-        return [ProxyTarget(uri)]
+        return await self._relay_target(uri)
+
+    async def _relay_target(self, uri: URI) -> list[ProxyTarget] | int:
+        """RFC 3263 §4: the first destination of the URI's domain (NAPTR, SRV, A) that this
+        node has a transport for; without a resolver, the stack's A/AAAA of the host."""
+        if self.resolver is None:
+            return [ProxyTarget(uri)]
+        try:
+            destinations = await self.resolver.resolve_uri(uri)
+        except TransportError as exc:
+            logger.info("cannot relay to %s: %s", uri, exc)
+            return 404 if exc.reason in _NOT_FOUND else 500
+        for destination in destinations:
+            if destination.transport in self.config.interfaces:
+                hop = Target(destination.transport, destination.address, destination.port)
+                return [ProxyTarget(uri, next_hop=hop)]
+        return 404
 
     def _aors(self, uri: URI) -> list[URI]:
         """The AORs the Request-URI may stand for: itself; when it names the proxy, also

@@ -2,7 +2,7 @@
 
 The TOML file (``--config FILE``) holds the same settings as the flags, with the same
 names (``listen``, ``domain``, ``store``, ``users``, ``realm``, ``cert``, ``key``, ``ca``,
-``algorithms``, ``relay``, ``workers``, ``metrics``, ``trace``)::
+``algorithms``, ``relay``, ``dns``, ``workers``, ``metrics``, ``trace``)::
 
     listen = ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"]
     domain = ["example.com"]
@@ -58,6 +58,7 @@ class ServeSettings:
       §3.7: a client takes the first it supports). SHA-256 then MD5 by default; a client
       that reads only the first challenge and knows only MD5 (SIPp) needs MD5 first.
     - ``relay``: send requests for other domains out (RFC 3263); off: 403.
+    - ``dns``: the name server (``HOST:PORT``) for RFC 3263; ``None``: the system's.
     - ``workers``: processes sharing the port (SO_REUSEPORT) and the store.
     - ``metrics``: where to serve Prometheus text, or ``None``.
     """
@@ -72,6 +73,7 @@ class ServeSettings:
     key: Path | None = None
     ca: Path | None = None
     relay: bool = True
+    dns: str | None = None
     workers: int = 1
     metrics: tuple[str, int] | None = None
     trace: str | None = None
@@ -146,7 +148,7 @@ def _convert(name: str, value: Any) -> dict[str, Any]:
         return {name: value}
     if name == "metrics":
         return {name: parse_host_port(_text(value), 0)}
-    return {name: _text(value)}  # store, realm, trace
+    return {name: _text(value)}  # store, realm, dns, trace
 
 
 def _list(value: Any) -> list[Any]:
