@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from sippet.cli import build_parser
 from sippet.cli.serve import settings_from
 
 TIMEOUT = 10.0
+REDIS = "redis://127.0.0.1:6379/0"
 
 
 def settings(*argv: str) -> ServeSettings:
@@ -38,6 +40,13 @@ def request(method: str, uri: str, local_port: int, extra: str = "") -> bytes:
         f"Contact: <sip:alice@{local}>\r\n"
         f"{extra}Content-Length: 0\r\n\r\n"
     ).encode()
+
+
+def wait_for_line(node: ServeNode, line: str) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while line not in node.lines():
+        assert time.monotonic() < deadline, node.output()
+        time.sleep(0.05)
 
 
 def final_response(sock: socket.socket) -> Message:
@@ -74,12 +83,13 @@ def test_the_config_file_gives_the_settings_and_a_flag_wins(tmp_path: Path) -> N
     config.write_text(
         'listen = ["udp:127.0.0.1:5070", "tcp:127.0.0.1:5070"]\n'
         'domain = ["example.com", "example.org"]\n'
-        'store = "memory:"\nrelay = false\nworkers = 2\nmetrics = "127.0.0.1:9100"\n'
+        'store = "redis://127.0.0.1:6379/0"\nrelay = false\nworkers = 2\n'
+        'metrics = "127.0.0.1:9100"\n'
     )
     from_file = settings("--config", str(config))
     assert from_file.listen == (("UDP", ("127.0.0.1", 5070)), ("TCP", ("127.0.0.1", 5070)))
     assert from_file.domains == ("example.com", "example.org")
-    assert (from_file.store, from_file.relay, from_file.workers) == ("memory:", False, 2)
+    assert (from_file.store, from_file.relay, from_file.workers) == (REDIS, False, 2)
     assert from_file.metrics == ("127.0.0.1", 9100)
     both = settings("--config", str(config), "--domain", "example.net", "--workers", "3")
     assert both.domains == ("example.net",) and both.workers == 3
@@ -245,3 +255,39 @@ def test_a_relayed_request_goes_where_rfc3263_says(tmp_path: Path, client: socke
                 assert final_response(client).start_line.status_code == 404  # type: ignore[union-attr]
         finally:
             dns.stop()
+
+
+def test_sigterm_refuses_new_requests_finishes_open_transactions_and_exits_0(
+    tmp_path: Path, client: socket.socket
+) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as callee:
+        callee.bind((HOST, 0))
+        callee.settimeout(TIMEOUT)
+        target = f"sip:carol@{HOST}:{callee.getsockname()[1]}"
+        node = ServeNode(tmp_path, ["--store", "memory:"]).start()
+        try:
+            local = client.getsockname()[1]
+            client.sendto(request("INVITE", target, local), (HOST, node.port))
+            invite, proxy = callee.recvfrom(65535)  # open: the callee has not answered
+            assert node.process is not None
+            node.process.terminate()
+            wait_for_line(node, "stopping: new requests refused, 1 open")
+            # A new request while draining: 503 with Retry-After.
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as late:
+                late.bind((HOST, 0))
+                late.sendto(request("OPTIONS", target, late.getsockname()[1]), (HOST, node.port))
+                refused = final_response(late)
+            assert refused.start_line.status_code == 503  # type: ignore[union-attr]
+            assert refused.headers["retry_after"].seconds > 0
+            # The open INVITE still gets its answer through the proxy, then the node exits.
+            busy = Message.parse(invite).to_response(486, to_tag="callee")
+            callee.sendto(bytes(busy), proxy)
+            assert final_response(client).start_line.status_code == 486  # type: ignore[union-attr]
+            assert node.process.wait(timeout=TIMEOUT) == 0
+        finally:
+            node.stop()
+
+
+def test_several_workers_need_a_shared_store() -> None:
+    with pytest.raises(ServeError, match="--workers needs a shared store"):
+        settings("--workers", "2", "--store", "memory:")

@@ -189,6 +189,11 @@ async def serve(
                     print(f"listening on {where}", file=out, flush=True)
             await stop.wait()
             core.draining = True
+            print(
+                f"stopping: new requests refused, {core.transactions.pending} open",
+                file=out,
+                flush=True,
+            )
             await _drain(core.transactions)
             sweeper.cancel()
             core.close()
