@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,39 @@ import sippet
 DATA_DIR = Path(__file__).parent / "data"
 RFC4475_DIR = DATA_DIR / "rfc4475"
 RFC5118_DIR = DATA_DIR / "rfc5118"
+
+REQUIRE_IPV6 = "SIPPET_REQUIRE_IPV6"
+"""Set (to anything but "" or "0") in CI: a test marked ``ipv6`` fails, instead of being
+skipped, when the machine has no IPv6 loopback."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "ipv6: needs the IPv6 loopback (::1); skipped without it, unless "
+        f"{REQUIRE_IPV6} is set, then it fails",
+    )
+
+
+@cache
+def ipv6_loopback() -> bool:
+    """Whether a UDP socket can bind ``::1`` here (some containers have no IPv6)."""
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # One precondition for every IPv6 test, so that none passes, fails or skips on its own
+    # terms; a skip is listed by -ra with this reason, never counted as a pass.
+    if item.get_closest_marker("ipv6") is None or ipv6_loopback():
+        return
+    if os.environ.get(REQUIRE_IPV6, "") not in ("", "0"):
+        pytest.fail(f"no IPv6 loopback (::1) on this machine, and {REQUIRE_IPV6} is set")
+    pytest.skip("no IPv6 loopback (::1) on this machine")
 
 
 @pytest.fixture(scope="session")

@@ -623,28 +623,6 @@ fn timestamp_and_retry_after_comment_in_a_message() {
     }
 }
 
-/// Rough speed check, not an assertion: `cargo test --release --test parse -- --ignored
-/// --nocapture`. The binding's budget for the whole parse is a few microseconds.
-#[test]
-#[ignore]
-fn timing_typical_invite() {
-    let limits = Limits::default();
-    let n: u32 = std::env::var("SIPPET_TIMING_N")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(200_000);
-    let start = std::time::Instant::now();
-    let mut headers = 0;
-    for _ in 0..n {
-        headers += parse_message(INVITE.as_bytes(), &limits)
-            .unwrap()
-            .headers
-            .len();
-    }
-    let per = start.elapsed() / n;
-    println!("parse_message(typical INVITE): {per:?} per message ({headers} headers)");
-}
-
 #[test]
 fn a_parameter_given_twice_is_refused() {
     // RFC 3261 §19.1.1 (URI parameters), RFC 7235 §2.1 (auth parameters), and header

@@ -14,6 +14,8 @@
 from __future__ import annotations
 
 import datetime
+import re
+import string
 from collections.abc import Callable
 from typing import Any
 
@@ -139,14 +141,17 @@ NARROW_SLOTS: dict[str, Slot] = {
 }
 
 ALL_SLOTS: dict[str, Slot] = {**ANY_TEXT_SLOTS, **TRIMMED_TEXT_SLOTS, **NARROW_SLOTS}
-# URI parts, where CR and LF are %-escaped (RFC 3261 §19.1.2) rather than refused.
-ESCAPED_SLOTS = {slot for slot in ALL_SLOTS if slot.startswith(("uri_", "request_uri_"))} | {
-    "tel_number"
+# URI parts, where CR and LF are %-escaped (RFC 3261 §19.1.2); a host (§25.1 hostname,
+# IP address) and a telephone number (RFC 3966 §3) have no escapes, so they refuse them.
+ESCAPED_SLOTS = {slot for slot in ALL_SLOTS if slot.startswith(("uri_", "request_uri_"))} - {
+    "uri_host"
 }
 
 no_line_breaks = st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n")
 any_text = st.text(no_line_breaks, max_size=16)
 trimmed_text = any_text.map(lambda s: s.strip(" \t"))
+# A refusal names the header (or the start line / header dict) it refused, then why.
+REFUSAL = re.compile(r"^(start line|Message\.headers|[A-Z][A-Za-z-]*): \S")
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -176,8 +181,9 @@ def test_cr_or_lf_in_any_text_field_never_injects_a_line(slot: str, text: str) -
     harmless = ALL_SLOTS[slot]("x")
     try:
         wire = bytes(message)
-    except (ValueError, TypeError) as error:
-        assert str(error)
+    except ValueError as error:
+        assert REFUSAL.match(str(error)), str(error)
+        assert slot not in ESCAPED_SLOTS, f"{slot}: {text!r} refused although escapable"
         return
     # Only %-escaping URI parts may accept it: the text must then be invisible as a line.
     # (Whether such a URI reads back equal is checked by the other tests.)
@@ -191,11 +197,11 @@ def test_cr_or_lf_in_any_text_field_never_injects_a_line(slot: str, text: str) -
 @pytest.mark.parametrize("brk", ["\r", "\n", "\r\n"])
 def test_cr_or_lf_refused_or_escaped_in_every_field(slot: str, brk: str) -> None:
     message = ALL_SLOTS[slot](f"a{brk}b")
-    try:
-        wire = bytes(message)
-    except (ValueError, TypeError):
+    if slot not in ESCAPED_SLOTS:
+        with pytest.raises(ValueError):
+            bytes(message)
         return
-    assert slot in ESCAPED_SLOTS, f"{slot}: {brk!r} accepted"
+    wire = bytes(message)  # URI parts %-escape it (RFC 3261 §19.1.2)
     assert header_names(wire) == header_names(bytes(ALL_SLOTS[slot]("x")))
     assert f"a%0{'D' if brk[0] == chr(13) else 'A'}".encode() in wire
 
@@ -245,11 +251,12 @@ def test_trimmed_text_field_round_trips(slot: str, text: str) -> None:
 
 
 def refused_or_round_trips(message: Message) -> bool:
-    """True when the serializer refused; otherwise the wire must read back equal."""
+    """True when the serializer refused (a ValueError that names what it refused: text is
+    of the right type, so never a TypeError); otherwise the wire must read back equal."""
     try:
         wire = bytes(message)
-    except (ValueError, TypeError) as error:
-        assert str(error)
+    except ValueError as error:
+        assert REFUSAL.match(str(error)), str(error)
         return True
     try:
         Message.parse(wire)
@@ -259,29 +266,76 @@ def refused_or_round_trips(message: Message) -> bool:
     return False
 
 
+# RFC 3261 §25.1: token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")
+TOKEN_CHARS = string.ascii_letters + string.digits + "-.!%*_+`'~"
+TOKEN = re.compile(f"[{re.escape(TOKEN_CHARS)}]+")
+# Narrow fields whose grammar is exactly a token: refused if and only if not a token.
+TOKEN_SLOTS = {
+    "method",
+    "via_protocol",
+    "header_param_name",
+    "priority",
+    "option_tag",
+    "media_subtype",
+    "auth_scheme",
+}
+_token_text = st.text(TOKEN_CHARS, min_size=1, max_size=12)
+_host_text = st.lists(
+    st.from_regex(r"[a-z]([a-z0-9-]{0,6}[a-z0-9])?", fullmatch=True), min_size=1, max_size=3
+).map(".".join)
+# Text each narrow field's grammar accepts, so that most examples reach the read-back.
+NARROW_VALID: dict[str, st.SearchStrategy[str]] = {
+    "via_host": _host_text,
+    "uri_host": _host_text,
+    "warning_agent": _host_text,
+    "tel_number": st.from_regex(r"\+[0-9]{1,15}", fullmatch=True),
+    "opaque_uri": st.text(string.ascii_lowercase + string.digits + ":.-", min_size=1, max_size=16),
+    "call_id": st.tuples(_token_text, _token_text).map("@".join),
+    "event_type": st.text(string.ascii_lowercase + string.digits + "-", min_size=1, max_size=12),
+    "uri_param_name": _token_text,
+    "raw_header_name": _token_text.map(lambda t: "X-" + t),
+}
+
+
+def narrow_texts(slot: str) -> st.SearchStrategy[str]:
+    """Three in four from the field's grammar, the rest any text (refused or not)."""
+    valid = NARROW_VALID.get(slot, _token_text)
+    # sampled_from, not one_of: one_of would fold the repeated strategy into one branch.
+    return st.sampled_from([valid, valid, valid, any_text]).flatmap(lambda texts: texts)
+
+
 @pytest.mark.parametrize("slot", sorted(NARROW_SLOTS))
-@SETTINGS
-@given(text=any_text)
-@example(text="Content-Length")  # the serializer writes its own
-@example(text="l")
-@example(text="a b")
-@example(text="a=b")
-@example(text="é")
-def test_narrow_fields_refuse_or_round_trip(slot: str, text: str) -> None:
-    # Lowercase: the parser lowercases parameter names (DESIGN.md "Decisions") and media
-    # types (case-insensitive, RFC 2045 §5.1; not in DESIGN.md).
-    if slot.endswith("param_name") or slot == "media_subtype":
-        text = text.lower()
-    if slot == "via_protocol":
-        text = text.upper()  # the serializer and the parser uppercase transports
-    message = NARROW_SLOTS[slot](text)
-    if slot == "raw_header_name" and text.lower() in ("content-length", "l"):
-        # DESIGN.md: Content-Length is always the serializer's own, whatever the dict says
-        assert bytes(message).count(b"Content-Length: 0\r\n") == 1
-        return
-    if slot == "raw_header_name" and text.lower() in _REGISTERED_RAW_SPELLINGS:
-        return  # refused: test_raw_header_spelling_of_a_registered_header_is_refused
-    refused_or_round_trips(message)
+def test_narrow_fields_refuse_or_round_trip(slot: str) -> None:
+    outcomes: list[bool] = []
+
+    @SETTINGS
+    @given(text=narrow_texts(slot))
+    @example(text="Content-Length")  # the serializer writes its own
+    @example(text="l")
+    @example(text="a b")
+    @example(text="a=b")
+    @example(text="é")
+    def check(text: str) -> None:
+        # Lowercase: the parser lowercases parameter names (DESIGN.md "Decisions") and
+        # media types (case-insensitive, RFC 2045 §5.1; not in DESIGN.md).
+        if slot.endswith("param_name") or slot == "media_subtype":
+            text = text.lower()
+        if slot == "via_protocol":
+            text = text.upper()  # the serializer and the parser uppercase transports
+        message = NARROW_SLOTS[slot](text)
+        if slot == "raw_header_name" and text.lower() in ("content-length", "l"):
+            # DESIGN.md: Content-Length is always the serializer's own, whatever the dict says
+            assert bytes(message).count(b"Content-Length: 0\r\n") == 1
+            return
+        if slot == "raw_header_name" and text.lower() in _REGISTERED_RAW_SPELLINGS:
+            return  # refused: test_raw_header_spelling_of_a_registered_header_is_refused
+        refused = refused_or_round_trips(message)
+        if slot in TOKEN_SLOTS:
+            assert refused == (TOKEN.fullmatch(text) is None), (slot, text)
+        outcomes.append(not refused)
+
+    check()
+    assert sum(outcomes) >= 0.5 * len(outcomes), (slot, sum(outcomes), len(outcomes))
 
 
 # Registered headers sippet keeps raw (Accept-Contact, Identity...), in the spellings the
@@ -408,10 +462,16 @@ def test_lone_surrogate_text_is_refused() -> None:
 
 # --- every typed header, values of its shape with adversarial leaves ------------------------
 
-_leaf_text = st.one_of(
+_adversarial_leaf = st.one_of(
     st.text(no_line_breaks, max_size=8),
     st.sampled_from(["a", "INVITE", "x.y", "100rel", "*", "a@b", "a b", "é", "", "1"]),
 )
+# Valid as a token, a host and a quoted string alike, so that most values are writable.
+_valid_leaf = st.from_regex(r"[a-z][a-z0-9]{0,6}", fullmatch=True) | st.sampled_from(
+    ["a", "x.y", "INVITE", "h.example"]
+)
+# Nine leaves in ten valid: a value has several leaves, and most values must read back.
+_leaf_text = st.sampled_from([_valid_leaf] * 9 + [_adversarial_leaf]).flatmap(lambda t: t)
 _names = st.one_of(
     st.text("abcdefghijklmnopqrstuvwxyz0123456789-.!%*_+`'~", min_size=1, max_size=6),
     st.sampled_from(["q", "tag", "expires", "received", "maddr", "+sip.instance", "text", "lr"]),
@@ -436,7 +496,7 @@ _media = st.builds(
     ),
     _params,
 )
-_u32 = st.integers(0, 2**32 - 1) | st.sampled_from([2**32, 2**64])
+_u32 = st.sampled_from([st.integers(0, 2**32 - 1)] * 9 + [st.just(2**32)]).flatmap(lambda i: i)
 SHAPE_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "list[MediaType]": st.lists(_media, max_size=2),
     "list[TokenParams]": st.lists(_token_params, max_size=2),
@@ -484,21 +544,58 @@ SHAPE_VALUES: dict[str, st.SearchStrategy[Any]] = {
 }
 
 
+# Headers whose grammar is narrower than their shape: RFC 7615 §3 auth-params have values.
+KEY_VALUES: dict[str, st.SearchStrategy[Any]] = {
+    "authentication_info": st.dictionaries(_names, _leaf_text, min_size=1, max_size=3),
+}
+
+
 # Content-Length is the serializer's own (DESIGN.md): not a value one can set.
 @pytest.mark.parametrize("key", sorted(set(HEADER_SHAPES) - {"content_length"}))
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.data())
-def test_any_typed_value_is_refused_or_reads_back(key: str, data: st.DataObject) -> None:
+def test_any_typed_value_is_refused_or_reads_back(key: str) -> None:
     # DESIGN.md: "The serializer writes only what reads back".
-    value = data.draw(SHAPE_VALUES[HEADER_SHAPES[key]], label=key)
-    message = msg({key: value})
-    try:
-        bytes(message)
-    except (ValueError, TypeError) as error:
-        assert str(error)
-        return
-    again = Message.parse(bytes(message))
-    if isinstance(value, list) and not value and key not in again.headers:
-        return  # an empty list writes nothing where the grammar needs a value (serialize.rs)
-    assert again.headers.get(key) == value
-    assert bytes(again) == bytes(message)
+    outcomes: list[bool] = []
+
+    @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(data=st.data())
+    def check(data: st.DataObject) -> None:
+        value = data.draw(KEY_VALUES.get(key, SHAPE_VALUES[HEADER_SHAPES[key]]), label=key)
+        message = msg({key: value})
+        try:
+            wire = bytes(message)
+        except ValueError as error:
+            # Refused by name: a value of the right type is never a TypeError.
+            assert str(error).startswith(f"{CANONICAL_NAMES[key]}: "), str(error)
+            outcomes.append(False)
+            return
+        again = Message.parse(wire)
+        outcomes.append(True)
+        if isinstance(value, list) and not value and key not in again.headers:
+            return  # an empty list writes nothing where the grammar needs a value (serialize.rs)
+        assert again.headers.get(key) == value
+        assert bytes(again) == wire
+
+    check()
+    assert sum(outcomes) >= 0.4 * len(outcomes), (key, sum(outcomes), len(outcomes))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: an int beyond 64 bits in a u32 field raises TypeError ('expected sequence "
+    "number, got int') where one beyond 32 bits raises ValueError ('is larger than')",
+)
+@pytest.mark.parametrize(
+    "value",
+    [
+        CSeq(2**64, Method.INVITE),
+        RAck(2**64, 1, Method.INVITE),
+        MimeVersion(2**64, 0),
+        RetryAfter(2**64, None, {}),
+        DeltaParams(2**64, {}),
+    ],
+    ids=["cseq", "rack", "mime_version", "retry_after", "session_expires"],
+)
+def test_integers_beyond_64_bits_are_refused_as_out_of_range(value: Any) -> None:
+    key = {CSeq: "cseq", RAck: "rack", MimeVersion: "mime_version", RetryAfter: "retry_after"}
+    with pytest.raises(ValueError, match="is larger than"):
+        bytes(msg({key.get(type(value), "session_expires"): value}))

@@ -27,7 +27,7 @@ from helpers.sipgen import (
 )
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from sippet import Limits, Message, ParseError
+from sippet import CSeq, Limits, Message, Method, ParseError, StatusLine
 from sippet.errors import SippetError
 from sippet.headers import CANONICAL_NAMES
 
@@ -129,10 +129,18 @@ def test_generated_messages_mostly_parse(data: bytes) -> None:
         assert message is not None and message.is_response
 
 
-@SETTINGS
-@given(mutated_seeds())
-def test_mutated_torture_messages_are_fixpoints_or_errors(data: bytes) -> None:
-    check_accepted_input(data)
+def test_mutated_torture_messages_are_fixpoints_or_errors() -> None:
+    accepted: list[bool] = []
+
+    @SETTINGS
+    @given(mutated_seeds())
+    def check(data: bytes) -> None:
+        accepted.append(check_accepted_input(data) is not None)
+
+    check()
+    # Byte edits break most messages (each refusal is checked against the documented
+    # reasons); enough must survive for the fixpoint branch to mean something.
+    assert sum(accepted) >= 0.2 * len(accepted), (sum(accepted), len(accepted))
 
 
 @settings(max_examples=200, deadline=None)
@@ -212,34 +220,52 @@ def test_str_with_lone_surrogate_is_a_parse_error(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "data",
+    ("data", "verdict"),
     [
-        b"",
-        b"\r\n",
-        b"\r\n\r\n\r\n",
-        b"\x00" * 100,
-        b"SIP/2.0 200 OK",
-        b"SIP/2.0 200 OK\r\n",
-        b"SIP/2.0 200 OK\r\n\r",
-        b"INVITE sip:a@b SIP/2.0\r\nVia: \r\n\r\n",
-        b"INVITE sip:a@b SIP/2.0\r\n: x\r\n\r\n",
-        b"INVITE sip:a@b SIP/2.0\r\n x: folded-first\r\n\r\n",
-        b"INVITE sip:a@b SIP/2.0\r\nContent-Length: 99999999999999999999999\r\n\r\n",
-        b"INVITE sip:a@b SIP/2.0\r\nl: 1\r\nl: 1\r\n\r\nx",
-        b"INVITE sip:a@b SIP/2.0\r\nTo: " + b"<" * 3000 + b"\r\n\r\n",
-        b"INVITE sip:a@b SIP/2.0\r\nTo: " + b'"' * 3001 + b"\r\n\r\n",
-        b"INVITE sip:a@b SIP/2.0\r\nRetry-After: 1 " + b"(" * 3000 + b"\r\n\r\n",
-        b"INVITE sip:[" + b":" * 3000 + b"] SIP/2.0\r\n\r\n",
-        b"INVITE sip:a@b SIP/2.0\r\nCSeq: 4294967296 INVITE\r\n\r\n",
-        b"SIP/2.0 099 Low\r\n\r\n",
-        b"SIP/2.0 700 High\r\n\r\n",
-        b"SIP/2.00 200 OK\r\n\r\n",
-        b"SIP/02.0 200 OK\r\n\r\n",
-        b"INVITE sip:a@b SIP/2.0\r\nX:\xff\xfe\r\n\r\n",
+        (b"", "empty_message"),
+        (b"\r\n", "empty_message"),
+        (b"\r\n\r\n\r\n", "empty_message"),
+        (b"\x00" * 100, "truncated_message"),
+        (b"SIP/2.0 200 OK", "truncated_message"),
+        # A datagram may end right after the last header line (RFC 3261 §18.3: the
+        # datagram's end bounds the message): accepted.
+        (b"SIP/2.0 200 OK\r\n", None),
+        (b"SIP/2.0 200 OK\r\n\r", "truncated_message"),
+        (b"INVITE sip:a@b SIP/2.0\r\nVia: \r\n\r\n", "invalid_header"),
+        (b"INVITE sip:a@b SIP/2.0\r\n: x\r\n\r\n", "invalid_header"),
+        (b"INVITE sip:a@b SIP/2.0\r\n x: folded-first\r\n\r\n", "invalid_header"),
+        (
+            b"INVITE sip:a@b SIP/2.0\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+            "value_out_of_range",
+        ),
+        (b"INVITE sip:a@b SIP/2.0\r\nl: 1\r\nl: 1\r\n\r\nx", "multiple_definition"),
+        (b"INVITE sip:a@b SIP/2.0\r\nTo: " + b"<" * 3000 + b"\r\n\r\n", "invalid_header"),
+        (b"INVITE sip:a@b SIP/2.0\r\nTo: " + b'"' * 3001 + b"\r\n\r\n", "invalid_header"),
+        (
+            b"INVITE sip:a@b SIP/2.0\r\nRetry-After: 1 " + b"(" * 3000 + b"\r\n\r\n",
+            "invalid_header",
+        ),
+        (b"INVITE sip:[" + b":" * 3000 + b"] SIP/2.0\r\n\r\n", "invalid_uri"),
+        (b"INVITE sip:a@b SIP/2.0\r\nCSeq: 4294967296 INVITE\r\n\r\n", "value_out_of_range"),
+        (b"SIP/2.0 099 Low\r\n\r\n", "invalid_status_code"),
+        (b"SIP/2.0 700 High\r\n\r\n", "invalid_status_code"),
+        # SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT (RFC 3261 §25.1): leading and trailing
+        # zeros are digits, and the version is the number pair (2, 0).
+        (b"SIP/2.00 200 OK\r\n\r\n", None),
+        (b"SIP/02.0 200 OK\r\n\r\n", None),
+        (b"INVITE sip:a@b SIP/2.0\r\nX:\xff\xfe\r\n\r\n", "invalid_utf8"),
     ],
 )
-def test_edge_inputs(data: bytes) -> None:
-    check_accepted_input(data)
+def test_edge_inputs(data: bytes, verdict: str | None) -> None:
+    if verdict is not None:
+        with pytest.raises(ParseError) as info:
+            Message.parse(data)
+        assert info.value.reason == verdict
+        assert info.value.status_code == STATUS_OF[verdict]
+        return
+    message = check_accepted_input(data)
+    assert message is not None
+    assert message.start_line == StatusLine(200, "OK")
 
 
 # --- 3. limits ------------------------------------------------------------------------------
@@ -391,17 +417,14 @@ _SNAKE_KEYS = sorted(key for key in CANONICAL_NAMES if "_" in key)
 # Found by this file: 'call_id: x' was stored raw under the typed key, replacing Call-ID
 # (and bytes() then raised TypeError). Fixed in 7b068f2: refused (DESIGN.md "Decisions").
 @pytest.mark.parametrize("key", _SNAKE_KEYS)
-def test_wire_name_spelling_a_dict_key_is_not_taken_for_the_header(key: str) -> None:
+def test_wire_name_spelling_a_dict_key_is_refused(key: str) -> None:
     name = CANONICAL_NAMES[key]
     line = f"{name}: {HEADER_SAMPLES.get(name, '0')}\r\n"
-    typed = Message.parse(_ENVELOPE + line + "\r\n")
-    try:
-        message = Message.parse(_ENVELOPE + line + f"{key}: junk\r\n\r\n")
-    except ParseError as error:
-        assert error.reason == "invalid_header"  # refused: never taken for the header
-        return
-    assert message.headers[key] == typed.headers[key]
-    assert_fixpoint(message)
+    assert Message.parse(_ENVELOPE + line + "\r\n").headers[key] is not None
+    with pytest.raises(ParseError) as info:
+        Message.parse(_ENVELOPE + line + f"{key}: junk\r\n\r\n")
+    assert (info.value.reason, info.value.status_code) == ("invalid_header", 400)
+    assert f"{key}: header name is a typed header's key" in str(info.value)
 
 
 def test_wire_names_with_underscores_that_are_not_keys_stay_raw() -> None:
@@ -411,7 +434,7 @@ def test_wire_names_with_underscores_that_are_not_keys_stay_raw() -> None:
     assert_fixpoint(message)
 
 
-def test_request_with_call_id_spelled_as_the_key_is_invalid_or_answerable() -> None:
+def test_request_with_call_id_spelled_as_the_key_is_refused() -> None:
     # Was: valid() passed and bytes(to_response(200)) raised TypeError (same cause).
     text = (
         "OPTIONS sip:bob@biloxi.example.com SIP/2.0\r\n"
@@ -419,7 +442,27 @@ def test_request_with_call_id_spelled_as_the_key_is_invalid_or_answerable() -> N
         "From: <sip:alice@atlanta.example.com>;tag=1\r\nTo: <sip:bob@biloxi.example.com>\r\n"
         "CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\ncall_id: foo\r\n\r\n"
     )
-    request = parse_or_error(text)
-    if request is not None and request.is_valid():
-        response = bytes(request.to_response(200))
-        assert Message.parse(response).headers["call_id"] == "foo"
+    with pytest.raises(ParseError) as info:
+        Message.parse(text)
+    assert info.value.reason == "invalid_header"
+    # The error still carries what a stateless 400 needs (RFC 3261 §8.2.6).
+    assert info.value.reply_headers is not None
+    assert info.value.reply_headers["cseq"] == CSeq(1, Method.OPTIONS)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=ParseError,
+    reason="BUG: the serializer joins a list header's lines into one, which can exceed "
+    "max_line_length: a message parsed under the default limits is written as one they refuse",
+)
+def test_joined_list_header_stays_under_the_line_limit() -> None:
+    # Two Record-Route lines of 5 KiB each: both under the 8 KiB default line limit. RFC
+    # 3261 §7.3.1 allows a comma list on several lines; a proxy that forwards the message
+    # must not turn it into one line the next sippet hop refuses (line_too_long).
+    entries = ", ".join(f"<sip:p{n}.example.com;lr>" for n in range(200))
+    lines = f"Record-Route: {entries}\r\n" * 2
+    message = Message.parse(_ENVELOPE + lines + "\r\n")
+    assert len(message.headers["record_route"]) == 400
+    again = Message.parse(bytes(message))
+    assert again.headers["record_route"] == message.headers["record_route"]

@@ -86,6 +86,7 @@ def test_options_against_uas(uas: UAS) -> None:
     assert re.search(r"^2 sent, 2 answered, rtt min/avg/max = ", result.stdout, re.M)
 
 
+@pytest.mark.ipv6
 def test_options_over_ipv6() -> None:
     server = UAS("::1")
     try:

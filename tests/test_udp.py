@@ -13,7 +13,7 @@ from sippet.transports import UDP, Address, Transport, format_address
 
 FAMILIES = [
     pytest.param("127.0.0.1", id="ipv4"),
-    pytest.param("::1", id="ipv6"),
+    pytest.param("::1", id="ipv6", marks=pytest.mark.ipv6),
 ]
 
 
@@ -109,13 +109,64 @@ async def test_bind_conflict_raises_transport_error() -> None:
 @async_test
 async def test_stop_is_idempotent_and_local_address_needs_start() -> None:
     transport = UDP("127.0.0.1", 0)
-    with pytest.raises(TransportError):
+    with pytest.raises(TransportError) as info:
         _ = transport.local_address
-    await transport.start(Recorder())
+    assert info.value.reason == "not_started"
+    recorder = Recorder()
+    await transport.start(recorder)
+    address = transport.local_address
     await transport.stop()
     await transport.stop()
+    # Stopped: the port is free again, and a send is refused through the receiver.
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as rebind:
+        rebind.bind(address)
+    transport.send(b"late", address)
+    assert await asyncio.wait_for(recorder.errors.get(), 5) == ("not_started", address)
+    assert recorder.errors.empty() and recorder.messages.empty()
 
 
 def test_format_address() -> None:
     assert format_address("UDP", "127.0.0.1", 5060) == "udp:127.0.0.1:5060"
     assert format_address("UDP", "::1", 5060) == "udp:[::1]:5060"
+
+
+class Echoing:
+    """A receiver that answers every datagram with one too large for UDP (EMSGSIZE), and
+    records the order in which it hears of datagrams and failures."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, object]] = []
+        self.done = asyncio.Event()
+
+    def message_received(self, transport: Transport, data: bytes, source: Address) -> None:
+        self.events.append(("message", data))
+        transport.send(b"x" * 70_000, source)
+
+    def error_received(self, transport: Transport, reason: str, destination: Address) -> None:
+        self.events.append(("error", reason))
+        if len(self.events) == 4:
+            self.done.set()
+
+
+@async_test
+async def test_a_send_failure_is_reported_before_the_next_datagram() -> None:
+    # Both datagrams wait in the socket when the loop first reads it: the failure of the
+    # answer to the first must reach the receiver before the second does, so that it never
+    # acts on input that came after a failure it has not heard of.
+    receiver = Echoing()
+    transport = UDP("127.0.0.1", 0)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as peer:
+        peer.bind(("127.0.0.1", 0))
+        await transport.start(receiver)
+        try:
+            peer.sendto(b"first", transport.local_address)
+            peer.sendto(b"second", transport.local_address)
+            await asyncio.wait_for(receiver.done.wait(), 5)
+            assert receiver.events == [
+                ("message", b"first"),
+                ("error", "message_too_large"),
+                ("message", b"second"),
+                ("error", "message_too_large"),
+            ]
+        finally:
+            await transport.stop()

@@ -3,7 +3,6 @@ SIPp's uas through sippet's example proxy (examples/stateless_proxy.py)."""
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
@@ -136,20 +135,10 @@ def test_sipp_uac_calls_sipp_uas_through_sippet_proxy(sipp_bin: str, tmp_path: P
     assert screen_row(callee_run.screen(), "-> ACK")[0] == 20, callee_run.report()
 
 
-def ipv6_loopback() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as sock:
-            sock.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
-
-
+@pytest.mark.ipv6
 def test_sipp_uac_calls_sippet_uas_over_ipv6(
     sipp_bin: str, sippet_uas: SippetUASFactory, tmp_path: Path
 ) -> None:
-    if not ipv6_loopback():
-        pytest.skip("no IPv6 loopback (::1) in this environment")
     uas = sippet_uas(["--ring", "0"], host="::1")
     run = Sipp(
         tmp_path,

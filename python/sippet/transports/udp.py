@@ -100,6 +100,10 @@ class UDP(Transport):
         self._family = socket.AF_INET
         self._recverr = False
         self._queue: collections.deque[tuple[bytes, Address]] = collections.deque()
+        # Send failures scheduled for the receiver and not yet told: while there are any,
+        # no further datagram is delivered, so that the receiver learns of a failure
+        # before it handles input that arrived after it.
+        self._reports_pending = 0
 
     @property
     def local_address(self) -> Address:
@@ -225,6 +229,8 @@ class UDP(Transport):
         limit = self.max_message_size
         size = limit + 1  # a datagram that fills the buffer is too large (or truncated)
         for count in range(_RECEIVE_BATCH):
+            if self._reports_pending:
+                return  # the rest is read on the next wake-up, after the reports
             try:
                 data, address = sock.recvfrom(size)
             except (BlockingIOError, InterruptedError):
@@ -279,7 +285,14 @@ class UDP(Transport):
         receiver = self._receiver
         if receiver is None or self._loop is None:
             return
-        self._loop.call_soon(receiver.error_received, self, reason, destination)
+        self._reports_pending += 1
+        self._loop.call_soon(self._tell_receiver, receiver, reason, destination)
+
+    def _tell_receiver(
+        self, receiver: TransportReceiver, reason: str, destination: Address
+    ) -> None:
+        self._reports_pending -= 1
+        receiver.error_received(self, reason, destination)
 
 
 def _set_buffers(sock: socket.socket, size: int) -> None:
