@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import TextIO
 
 from sippet.apps.serve.cache import CachingStore
-from sippet.apps.serve.core import ServeCore
-from sippet.apps.serve.metrics import Metrics
+from sippet.apps.serve.core import Resolver3263, ServeCore
 from sippet.apps.serve.observe import LinePrinter, ObservedStack, Observer, Transactions
 from sippet.apps.serve.settings import ServeError, ServeSettings, default_store_url
 from sippet.auth import Users, UsersFileError
@@ -37,7 +36,6 @@ from sippet.errors import TransportError
 from sippet.registrar.service import sweep_periodically
 from sippet.registrar.store import LocationStore, StoreError
 from sippet.registrar.stores import open_store
-from sippet.resolve.dns_resolver import DnsResolver
 from sippet.transports import UDP, Transport, format_address
 from sippet.transports.stream import StreamTransport
 
@@ -122,13 +120,18 @@ async def bind_transports(
     return transports
 
 
-def make_resolver(settings: ServeSettings, transports: list[Transport]) -> DnsResolver | None:
+def make_resolver(settings: ServeSettings, transports: list[Transport]) -> Resolver3263 | None:
     """RFC 3263 for relayed requests, over the protocols this node listens on; ``None``
     (relaying through the stack's A/AAAA lookup) when relaying is off or the system has
     no name server configured."""
     if not settings.relay:
         return None
     protocols = tuple(dict.fromkeys(transport.protocol for transport in transports))
+    try:
+        from sippet.resolve.dns_resolver import DnsResolver  # dnspython: only to relay
+    except ImportError as exc:
+        logger.warning("no dnspython (%s): relaying by A/AAAA only", exc)
+        return None
     try:
         return DnsResolver(settings.dns, transports=protocols)
     except TransportError as exc:
@@ -175,6 +178,9 @@ async def serve(
             )
             watchers: list[Observer] = [LinePrinter(out, worker)]
             if settings.metrics is not None:
+                # prometheus-client is needed only with --metrics.
+                from sippet.apps.serve.metrics import Metrics
+
                 metrics = Metrics(lambda: len(stack.layer))
                 host, port = settings.metrics
                 metrics.serve(host, port + (worker or 0))

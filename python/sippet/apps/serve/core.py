@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from typing import Protocol
 
 from sippet.apps.serve.observe import Transactions
 from sippet.auth import Algorithm, DigestServer, HA1Store
@@ -37,7 +38,7 @@ from sippet.registrar import Authenticated, Registrar, RegistrarPolicy, aor_key
 from sippet.registrar.service import RegistrarService
 from sippet.registrar.store import LocationStore
 from sippet.registrar.targets import targets_of
-from sippet.resolve.dns_resolver import DnsResolver
+from sippet.resolve import Destination
 from sippet.stack import Core, Stack
 from sippet.transactions import ClientKey, ServerKey
 from sippet.uri import URI
@@ -63,6 +64,13 @@ RETRY_AFTER = 5
 """Seconds a request refused while stopping is told to wait before trying again."""
 
 
+class Resolver3263(Protocol):
+    """RFC 3263 §4 for a URI: its destinations, best first (``DnsResolver``);
+    ``TransportError`` when there are none."""
+
+    async def resolve_uri(self, uri: URI) -> list[Destination]: ...
+
+
 class ServeCore(Core):
     """Registrar + proxy on ``stack`` over ``store``.
 
@@ -81,7 +89,7 @@ class ServeCore(Core):
         algorithms: Sequence[Algorithm] = (Algorithm.SHA_256, Algorithm.MD5),
         auth_key: bytes = b"",
         relay: bool = True,
-        resolver: DnsResolver | None = None,
+        resolver: Resolver3263 | None = None,
     ) -> None:
         self.stack = stack
         self.store = store
