@@ -63,3 +63,12 @@ def test_any_domain_asks_the_application_for_a_foreign_request_uri() -> None:
     assert [type(action) for action in plain] == [SendRequest]  # relayed by its URI
     everything = StatefulProxy(dataclasses.replace(CONFIG, any_domain=True))
     assert [type(a) for a in everything.receive_request(foreign.copy(), key, 0.0)] == [Lookup]
+
+
+def test_any_domain_leaves_requests_inside_a_dialog_to_their_request_uri() -> None:
+    bye = request("BYE", "sip:carol@198.51.100.9:5062", extra="")
+    bye.headers["to"] = bye.headers["to"]._replace(params={"tag": "callee"})
+    everything = StatefulProxy(dataclasses.replace(CONFIG, any_domain=True))
+    actions = everything.receive_request(bye, server_key_of(bye, "BYE"), 0.0)
+    assert [type(action) for action in actions] == [SendRequest]
+    assert str(actions[0].request.start_line.request_uri) == "sip:carol@198.51.100.9:5062"  # type: ignore[attr-defined]
