@@ -154,6 +154,11 @@ trimmed_text = any_text.map(lambda s: s.strip(" \t"))
 REFUSAL = re.compile(r"^(start line|Message\.headers|[A-Z][A-Za-z-]*): \S")
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
+# The share of examples that reach the read-back branch is a property of the generator:
+# measured on a fixed seed and without the example database (which replays earlier
+# runs' examples), so that it is the same on every machine and every run.
+SHARE_SETTINGS = settings(SETTINGS, derandomize=True, database=None)
+
 
 def header_names(wire: bytes) -> list[bytes]:
     head = wire.split(b"\r\n\r\n", 1)[0]
@@ -308,7 +313,7 @@ def narrow_texts(slot: str) -> st.SearchStrategy[str]:
 def test_narrow_fields_refuse_or_round_trip(slot: str) -> None:
     outcomes: list[bool] = []
 
-    @SETTINGS
+    @SHARE_SETTINGS
     @given(text=narrow_texts(slot))
     @example(text="Content-Length")  # the serializer writes its own
     @example(text="l")
@@ -556,7 +561,13 @@ def test_any_typed_value_is_refused_or_reads_back(key: str) -> None:
     # DESIGN.md: "The serializer writes only what reads back".
     outcomes: list[bool] = []
 
-    @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(
+        max_examples=120,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+        derandomize=True,
+        database=None,
+    )
     @given(data=st.data())
     def check(data: st.DataObject) -> None:
         value = data.draw(KEY_VALUES.get(key, SHAPE_VALUES[HEADER_SHAPES[key]]), label=key)

@@ -26,6 +26,11 @@ SETTINGS = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 
+# The share of examples that reach the read-back branch is a property of the generator:
+# measured on a fixed seed and without the example database (which replays earlier
+# runs' examples), so that it is the same on every machine and every run.
+SHARE_SETTINGS = settings(SETTINGS, derandomize=True, database=None)
+
 
 # DESIGN.md: invalid_uri; a parameter or URI header named twice is multiple_definition
 # (RFC 3261 §19.1.1); text with no UTF-8 form is invalid_utf8.
@@ -47,7 +52,7 @@ def parse_or_none(text: str) -> URI | None:
 def test_parsed_uri_round_trips() -> None:
     parsed: list[bool] = []
 
-    @SETTINGS
+    @SHARE_SETTINGS
     @given(uri_texts())
     @example("sip:%00%00@host5.example.com")  # RFC 4475 escnull
     @example("sip:sips%3Auser%40example.com@example.net")  # RFC 4475 esc01
@@ -118,7 +123,7 @@ def sip_alphabet_texts(draw: st.DrawFn) -> str:
 def test_parse_sip_alphabet_gives_uri_or_parse_error() -> None:
     parsed: list[bool] = []
 
-    @SETTINGS
+    @SHARE_SETTINGS
     @given(sip_alphabet_texts())
     def check(text: str) -> None:
         uri = parse_or_none(text)
@@ -466,7 +471,7 @@ def built_uris(draw: st.DrawFn) -> tuple[URI, str | None]:
 def test_built_uri_is_refused_exactly_or_reads_back() -> None:
     outcomes: list[bool] = []
 
-    @settings(max_examples=300, deadline=None, database=None)
+    @settings(max_examples=300, deadline=None, database=None, derandomize=True)
     @given(built_uris())
     def check(sample: tuple[URI, str | None]) -> None:
         uri, refusal = sample

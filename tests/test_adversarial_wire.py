@@ -37,6 +37,11 @@ SETTINGS = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
+# The share of examples that reach the read-back branch is a property of the generator:
+# measured on a fixed seed and without the example database (which replays earlier
+# runs' examples), so that it is the same on every machine and every run.
+SHARE_SETTINGS = settings(SETTINGS, derandomize=True, database=None)
+
 # DESIGN.md, contract of the native core: every reason code and its status hint.
 REASONS_400 = {
     "too_many_headers", "line_too_long", "too_many_vias", "empty_message",
@@ -132,7 +137,7 @@ def test_generated_messages_mostly_parse(data: bytes) -> None:
 def test_mutated_torture_messages_are_fixpoints_or_errors() -> None:
     accepted: list[bool] = []
 
-    @SETTINGS
+    @SHARE_SETTINGS
     @given(mutated_seeds())
     def check(data: bytes) -> None:
         accepted.append(check_accepted_input(data) is not None)

@@ -1,5 +1,5 @@
 """``sippet uas --listen`` over several transports at once and ``sippet options`` choosing
-its transport from the URI (``;transport=tcp``, ``sips:``, ``;transport=tls``), with TLS
+its transport from the URI (``;transport=tcp|tls|ws|wss``, ``sips:``), with TLS
 certificates made by trustme for the test (never committed keys)."""
 
 from __future__ import annotations
@@ -75,7 +75,14 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def uas(pki: dict[str, Path]) -> Iterator[MultiUAS]:
     server = MultiUAS(
-        ["udp:127.0.0.1:0", "tcp:127.0.0.1:0", "tls:127.0.0.1:0", "tcp:[::1]:0"],
+        [
+            "udp:127.0.0.1:0",
+            "tcp:127.0.0.1:0",
+            "tls:127.0.0.1:0",
+            "tcp:[::1]:0",
+            "ws:127.0.0.1:0",
+            "wss:127.0.0.1:0",
+        ],
         "--cert",
         str(pki["cert"]),
         "--key",
@@ -96,6 +103,10 @@ def uas(pki: dict[str, Path]) -> Iterator[MultiUAS]:
         ("tls:127.0.0.1", "sips:127.0.0.1:{port}"),
         ("tls:127.0.0.1", "sip:127.0.0.1:{port};transport=tls"),
         ("tls:127.0.0.1", "sips:localhost:{port}"),
+        # RFC 7118: WS and WSS (sips with transport=ws means WSS, §5.5).
+        ("ws:127.0.0.1", "sip:127.0.0.1:{port};transport=ws"),
+        ("wss:127.0.0.1", "sip:127.0.0.1:{port};transport=wss"),
+        ("wss:127.0.0.1", "sips:localhost:{port};transport=ws"),
     ],
 )
 def test_options_over_each_transport(
@@ -113,7 +124,15 @@ def test_tls_without_the_ca_fails_verification(uas: MultiUAS) -> None:
     assert "error: tls_verification_failed" in result.stdout
 
 
-def test_tls_listen_needs_a_certificate() -> None:
-    result = sippet("uas", "--listen", "tls:127.0.0.1:0")
+@pytest.mark.parametrize("listen", ["tls:127.0.0.1:0", "wss:127.0.0.1:0"])
+def test_secure_listen_needs_a_certificate(listen: str) -> None:
+    result = sippet("uas", "--listen", listen)
     assert result.returncode == 2
     assert "need --cert" in result.stderr
+
+
+def test_wss_without_the_ca_fails_verification(uas: MultiUAS) -> None:
+    port = uas.ports["wss:127.0.0.1"]
+    result = sippet("options", f"sip:127.0.0.1:{port};transport=wss", "--timeout", "5")
+    assert result.returncode == 2
+    assert "error: tls_verification_failed" in result.stdout

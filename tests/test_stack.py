@@ -17,6 +17,7 @@ from sippet import (
     Message,
     Method,
     NameAddr,
+    Reason,
     RequestLine,
     SentBy,
     TransactionError,
@@ -25,6 +26,7 @@ from sippet import (
     Via,
 )
 from sippet.ids import create_branch, create_call_id, create_tag
+from sippet.resolver import ResolvedAddress, SystemResolver
 from sippet.stack import AnswerTimeouts, Core, Stack
 from sippet.transactions import ClientKey, ServerKey, TimerSettings
 from sippet.transports import UDP
@@ -437,11 +439,36 @@ async def test_unreachable_port_reaches_receive_error(host: str) -> None:
 async def test_resolution_failure_reaches_receive_error() -> None:
     stack, core, udp = await stack_on("127.0.0.1")
     try:
-        sent = request(Method.OPTIONS, "sip:bob@nonexistent.invalid", udp.local_address)
+        # RFC 6761 §6.2: a .test name is not delegated; without a record it does not resolve.
+        sent = request(Method.OPTIONS, "sip:bob@nonexistent.test", udp.local_address)
         key = await stack.send(sent)
         reason, error_key = await get(core.errors)
         assert (reason, error_key) == ("nxdomain", key)
         assert key == ClientKey(sent.headers["via"][0].branch, "OPTIONS")
+    finally:
+        await stack.close()
+
+
+class CountingResolver(SystemResolver):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hosts: list[str] = []
+
+    async def resolve(self, host: str, port: int, transport: str) -> list[ResolvedAddress]:
+        self.hosts.append(host)
+        return await super().resolve(host, port, transport)
+
+
+@async_test
+async def test_an_invalid_host_is_never_resolved() -> None:
+    """RFC 6761 §6.4, RFC 7118 §5: a .invalid host names a client's connection; with no
+    connection that gave the name, the send fails at once with no_connection."""
+    resolver = CountingResolver()
+    stack, core, udp = await stack_on("127.0.0.1", resolver=resolver)
+    try:
+        key = await stack.send(request(Method.OPTIONS, "sip:bob@c1.invalid", udp.local_address))
+        assert await get(core.errors) == (Reason.NO_CONNECTION, key)
+        assert resolver.hosts == []
     finally:
         await stack.close()
 
@@ -777,7 +804,7 @@ async def test_dual_stack_transport_reaches_ipv4_through_mapped_addresses() -> N
 def test_drop_log_is_rate_limited(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sippet.stack import droplog
+    from sippet.transports import droplog
 
     clock = [100.0]
     monkeypatch.setattr(droplog.time, "monotonic", lambda: clock[0])

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from helpers.aio import async_test
-from sippet import URI, CSeq, Message, Method, NameAddr, RequestLine, SentBy, Via
+from sippet import URI, CSeq, Message, Method, NameAddr, Reason, RequestLine, SentBy, Via
 from sippet.ids import create_branch, create_call_id, create_tag
 from sippet.stack import Core, Stack
 from sippet.transactions import ClientKey, ServerKey
@@ -217,6 +217,32 @@ async def test_without_alias_a_request_opens_its_own_connection() -> None:
         reason, _key = await get(b_core.errors)
         assert reason == "unreachable"  # port 9 refuses: a new connection was tried
         raw.close()
+    finally:
+        await b.close()
+
+
+@async_test
+async def test_a_client_named_invalid_is_reached_over_its_connection_while_it_is_open() -> None:
+    """RFC 7118 §5 made general: a client that names itself with a ``.invalid`` host (it
+    cannot be reached otherwise) gets requests on its own connection; once that closes,
+    a request for it fails with ``no_connection`` (no DNS lookup, no connection attempt)."""
+    b, b_core, b_tcp = await tcp_stack("127.0.0.1")
+    try:
+        raw = await RawStream.connect(b_tcp.local_address)
+        await raw.send(bytes(options(uri_of(b_tcp), ("client-7.invalid", 5060))))
+        await get(b_core.requests)
+        assert (await raw.read_message()).startswith(b"SIP/2.0 200")
+        assert b.transport_layer.connection_names == 1
+        await b.send(options("sip:alice@client-7.invalid;transport=tcp", b_tcp.local_address))
+        assert (await raw.read_message()).startswith(b"OPTIONS sip:alice@client-7.invalid")
+        raw.close()
+        for _ in range(100):  # bounded: until the stack saw the close
+            if b.transport_layer.connection_names == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert b.transport_layer.connection_names == 0
+        key = await b.send(options("sip:alice@client-7.invalid;transport=tcp", ("127.0.0.1", 1)))
+        assert await get(b_core.errors) == (Reason.NO_CONNECTION, key)
     finally:
         await b.close()
 

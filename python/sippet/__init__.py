@@ -7,6 +7,9 @@ transports → helpers → the ``sippet`` command.
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from sippet import _registry
 from sippet.errors import (
     ParseError,
@@ -47,6 +50,10 @@ from sippet.stack import AnswerTimeouts, Core, Peer, Stack, run
 from sippet.status import StatusClass, reason_phrase, status_class
 from sippet.transports import TCP, TLS, UDP, StreamLimits, Transport
 from sippet.uri import URI
+
+if TYPE_CHECKING:
+    from sippet.transports.ws import WS as WS
+    from sippet.transports.ws import WSS as WSS
 
 _registry.register()
 
@@ -100,3 +107,13 @@ __all__ = [
     "run",
     "status_class",
 ]
+
+_LAZY = frozenset({"WS", "WSS"})
+"""WebSocket transports, loaded on first use: ``import sippet`` does not import
+``websockets`` (not in ``__all__``, so that a star import works without it)."""
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module("sippet.transports.ws"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -654,8 +654,8 @@ def make_test_pki(directory: Path) -> PeerPKI:
 
 
 class KamailioStreams(Kamailio):
-    """Kamailio on UDP, TCP, TLS and WS (tests/data/kamailio/streams.cfg): OPTIONS over a
-    stream answered 200, requests over UDP forwarded to `forward_to` (a SIP URI)."""
+    """Kamailio on UDP, TCP, TLS, WS and WSS (tests/data/kamailio/streams.cfg): OPTIONS
+    over a stream answered 200, requests over UDP forwarded to `forward_to` (a SIP URI)."""
 
     def __init__(self, workdir: Path, pki: PeerPKI, forward_to: str = "sip:127.0.0.1:9"):
         self.binary = find_tool("kamailio")
@@ -665,6 +665,7 @@ class KamailioStreams(Kamailio):
         self.tcp_port = free_tcp_port()
         self.tls_port = free_tcp_port()
         self.ws_port = free_tcp_port()
+        self.wss_port = free_tcp_port()
         self.config_path = workdir / f"kamailio-streams-{self.port}.cfg"
         self.pidfile = workdir / f"kamailio-streams-{self.port}.pid"
         self.log = workdir / f"kamailio-streams-{self.port}.log"
@@ -682,6 +683,7 @@ class KamailioStreams(Kamailio):
             ("TCP_PORT", self.tcp_port),
             ("TLS_PORT", self.tls_port),
             ("WS_PORT", self.ws_port),
+            ("WSS_PORT", self.wss_port),
             ("TLS_CFG", tls_cfg),
             ("FORWARD_TO", forward_to),
         ):
@@ -706,7 +708,7 @@ class KamailioStreams(Kamailio):
                 start_new_session=True,
             )
         try:
-            for port in (self.tcp_port, self.tls_port, self.ws_port):
+            for port in (self.tcp_port, self.tls_port, self.ws_port, self.wss_port):
                 wait_tcp_listening(port, self.process, ready_timeout, "kamailio", self.log)
         except BaseException:
             self.stop()
@@ -737,3 +739,38 @@ class SippetStreamUAS(SippetServer):
             *extra,
         )
         super().__init__(workdir, "sippet-uas-streams", command, port)
+
+
+# --------------------------------------------------------------------------- Kamailio over WS
+
+KAMAILIO_WS_CFG = DATA / "kamailio" / "ws.cfg"
+
+
+class KamailioWS(Kamailio):
+    """Kamailio as a SIP WebSocket server (tests/data/kamailio/ws.cfg): UDP on ``port``
+    (for the readiness probe) and WebSocket on TCP ``ws_port``, both free loopback ports."""
+
+    def __init__(self, workdir: Path, config: Path = KAMAILIO_WS_CFG) -> None:
+        self.binary = find_tool("kamailio")
+        self.shm_mb = None
+        self.workdir = workdir
+        self.port = free_udp_port()
+        self.ws_port = free_tcp_port()
+        self.config_path = workdir / f"kamailio-ws-{self.port}.cfg"
+        self.pidfile = workdir / f"kamailio-ws-{self.port}.pid"
+        self.log = workdir / f"kamailio-ws-{self.port}.log"
+        text = config.read_text()
+        for protocol, port in (("udp", self.port), ("tcp", self.ws_port)):
+            text, count = re.subn(
+                rf"^listen={protocol}:.*$",
+                f"listen={protocol}:{HOST}:{port}",
+                text,
+                flags=re.MULTILINE,
+            )
+            if count != 1:
+                raise ValueError(f"{config} must have exactly one `listen={protocol}:` line")
+        modules = sorted(Path("/usr/lib").glob("*/kamailio/modules"))
+        if modules:
+            text = re.sub(r'^mpath=".*"$', f'mpath="{modules[0]}/"', text, flags=re.MULTILINE)
+        self.config_path.write_text(text)
+        self.process = None

@@ -1,8 +1,9 @@
-"""sippet's TCP and TLS against foreign peers on loopback: SIPp's built-in uac over TCP
-(one socket for all calls, and one per call), `sippet options` to Kamailio over TCP and
-TLS, and SIPp -> Kamailio (UDP) -> `sippet uas` over TLS, so that sippet's TLS server
-meets a foreign TLS client that verifies its certificate. Debian's SIPp is built without
-OpenSSL (``-t l1`` answers "you must compile SIPp with OpenSSL"): Kamailio is the TLS peer."""
+"""sippet's TCP, TLS, WS and WSS against foreign peers on loopback: SIPp's built-in uac
+over TCP (one socket for all calls, and one per call), `sippet options` to Kamailio over
+TCP, TLS, WS and WSS, and SIPp -> Kamailio (UDP) -> `sippet uas` over TLS, so that
+sippet's TLS server meets a foreign TLS client that verifies its certificate. Debian's
+SIPp is built without OpenSSL (``-t l1`` answers "you must compile SIPp with OpenSSL"):
+Kamailio is the TLS peer."""
 
 from __future__ import annotations
 
@@ -77,12 +78,23 @@ def kamailio_streams(kamailio_bin: str, tmp_path: Path, pki: PeerPKI) -> Iterato
         "sip:{host}:{tls};transport=tls",
         "sips:{host}:{tls}",
         "sips:localhost:{tls}",
+        # RFC 7118: sippet as a WebSocket client (.invalid Via and Contact) to Kamailio's
+        # websocket module; sips with transport=ws means WSS (§5.5, §9.2).
+        "sip:{host}:{ws};transport=ws",
+        "sip:{host}:{wss};transport=wss",
+        "sips:localhost:{wss};transport=ws",
     ],
 )
 def test_sippet_options_to_kamailio_over_streams(
     kamailio_streams: KamailioStreams, pki: PeerPKI, uri: str
 ) -> None:
-    target = uri.format(host=HOST, tcp=kamailio_streams.tcp_port, tls=kamailio_streams.tls_port)
+    target = uri.format(
+        host=HOST,
+        tcp=kamailio_streams.tcp_port,
+        tls=kamailio_streams.tls_port,
+        ws=kamailio_streams.ws_port,
+        wss=kamailio_streams.wss_port,
+    )
     result = run_bounded(
         sippet_command("options", target, "--ca", str(pki.ca), "--count", "2", "--interval", "0.1"),
         timeout=30,

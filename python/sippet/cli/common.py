@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib
 import logging
 import signal
 import socket
@@ -18,8 +17,6 @@ from sippet.transports.base import Address, Transport
 
 PROTOCOLS = ("UDP", "TCP", "TLS", "WS", "WSS")
 """What ``--listen`` and the URI of ``sippet options`` may name."""
-
-SECURE_PROTOCOLS = frozenset({"TLS", "WSS"})
 
 
 def parse_host_port(text: str, default_port: int) -> Address:
@@ -84,9 +81,11 @@ def make_transport(
     *,
     server_context: ssl.SSLContext | None = None,
     client_context: ssl.SSLContext | None = None,
+    listen: bool = True,
 ) -> Transport:
     """The transport for ``protocol`` bound to ``address``. A secure one without a
-    ``server_context`` only connects out (it does not listen)."""
+    ``server_context`` only connects out (it does not listen); so does a WS or WSS one
+    with ``listen=False`` (a WebSocket client is reached over its own connection only)."""
     host, port = address
     if protocol == "UDP":
         return UDP(host, port)
@@ -94,13 +93,17 @@ def make_transport(
         return TCP(host, port)
     if protocol == "TLS":
         return TLS(host, port, ssl_context=server_context, client_context=client_context)
-    # WebSocket lives in its own module, with its own dependency (websockets).
-    ws = importlib.import_module("sippet.transports.ws")
+    # WebSocket lives in its own module, with its own dependency (websockets), loaded here.
+    from sippet.transports.ws import WS, WSS
+
     if protocol == "WS":
-        transport: Transport = ws.WS(host, port)
-    else:
-        transport = ws.WSS(host, port, ssl_context=server_context, client_context=client_context)
-    return transport
+        return WS(host, port, listen=listen)
+    return WSS(
+        host,
+        port,
+        ssl_context=server_context if listen else None,
+        client_context=client_context,
+    )
 
 
 def setup_logging(verbosity: int) -> None:

@@ -32,9 +32,13 @@ from sippet.method import Method
 from sippet.resolver import SystemResolver
 from sippet.stack import Core, Stack
 from sippet.stack.routing import uri_next_hop
+from sippet.stack.transport_layer import SECURE_PROTOCOLS
 from sippet.transactions import ClientKey
 from sippet.transports import format_address
+from sippet.transports.invalid_names import invalid_host
 from sippet.uri import URI
+
+WEBSOCKET_PROTOCOLS = frozenset({"WS", "WSS"})
 
 EXIT_OK = 0
 EXIT_NOT_2XX = 1
@@ -124,6 +128,7 @@ async def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
                 (bind_host, bind_port),
                 server_context=server_context,
                 client_context=client_context,
+                listen=protocol not in WEBSOCKET_PROTOCOLS,
             )
             await stack.add_transport(transport)
         except (TransportError, ImportError) as exc:
@@ -131,7 +136,11 @@ async def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
             return EXIT_ERROR
         stack.register_core(pinger)
         local_host, local_port = transport.local_address
-        if local_host in ("0.0.0.0", "::"):
+        if protocol in WEBSOCKET_PROTOCOLS:
+            # RFC 7118 Appendix B.1: a WebSocket client is reached over its connection
+            # only; it names itself with a .invalid host in its Via and Contact.
+            local_host, local_port = invalid_host(), 0
+        elif local_host in ("0.0.0.0", "::"):
             local_host = local_address_towards(family, address, port) or local_host
         call_id = create_call_id()
         from_tag = create_tag()
@@ -187,11 +196,16 @@ def _end(stack: Stack, key: ClientKey | None) -> None:
 def _build_request(
     uri: URI, protocol: str, host: str, port: int, call_id: str, from_tag: str, seq: int
 ) -> Message:
-    # Port 0: a client-only transport (TLS without a certificate). The answer comes back
-    # on the connection, so the sent-by carries no port.
+    # Port 0: a client-only transport (TLS without a certificate, WS, WSS). The answer
+    # comes back on the connection, so the sent-by carries no port.
     sent_port = port or None
     local = URI(
-        uri.scheme if protocol in ("TLS", "WSS") else "sip", "sippet", None, host, sent_port
+        uri.scheme if protocol in SECURE_PROTOCOLS else "sip",
+        "sippet",
+        None,
+        host,
+        sent_port,
+        {"transport": "ws"} if protocol in WEBSOCKET_PROTOCOLS else {},  # RFC 7118 §5.2
     )
     return Message(
         RequestLine(Method.OPTIONS, uri),

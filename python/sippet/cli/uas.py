@@ -29,7 +29,6 @@ from typing import Any
 
 from sippet import __version__
 from sippet.cli.common import (
-    SECURE_PROTOCOLS,
     add_tls_arguments,
     client_ssl_context,
     install_stop_signals,
@@ -46,6 +45,7 @@ from sippet.method import Method
 from sippet.resolver import literal_address
 from sippet.responses import response_to
 from sippet.stack import Core, Stack
+from sippet.stack.transport_layer import SECURE_PROTOCOLS
 from sippet.transactions import ClientKey, ServerKey, TimerSettings
 from sippet.transports import Transport, format_address
 from sippet.uri import URI

@@ -29,14 +29,18 @@ class Core:
       - ``unanswered`` (server key): the core sent no final response within the stack's
         ``AnswerTimeouts``, and the transaction was ended;
       - routing: ``nxdomain``, ``no_transport`` (none of the hop's protocol: ``sips:`` never
-        falls back to TCP), ``no_host``, ``no_via``, ``unsupported_uri_scheme``;
+        falls back to TCP), ``no_host``, ``no_via``, ``unsupported_uri_scheme``,
+        ``no_connection`` (a ``.invalid`` host whose client's connection is not open:
+        RFC 7118 §5);
       - sending: ``unreachable`` (ICMP error, refused connection), ``message_too_large``,
         ``forbidden``, ``invalid_message`` (the core's message does not serialize),
         ``not_started``;
-      - connections (TCP, TLS, WS): ``connect_timeout``, ``connection_closed``,
+      - connections (TCP, TLS, WS, WSS): ``connect_timeout``, ``connection_closed``,
         ``connection_limit``, ``tls_verification_failed`` (the peer's certificate is not
-        trusted or not for the host), ``tls_handshake_failed``; ``transport_error`` for
-        anything else.
+        trusted or not for the host), ``tls_handshake_failed``; WebSocket also
+        ``idle_timeout``, ``write_buffer_full``, ``protocol_error``, ``message_too_large``,
+        ``handshake_refused``, ``handshake_failed``, ``subprotocol_refused``;
+        ``transport_error`` for anything else.
 
       RFC 3261 §8.1.3.1: treat a timeout as a 408 and a transport error as a 503.
     """

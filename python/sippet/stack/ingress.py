@@ -17,11 +17,11 @@ from sippet.limits import Limits
 from sippet.message import Message, RequestLine
 from sippet.method import Method
 from sippet.responses import error_response, response_to_unparsable
-from sippet.stack.droplog import DropLog
 from sippet.stack.routing import stamp_received, stamp_via
 from sippet.stack.trace import trace
 from sippet.stack.transport_layer import Peer, TransportLayer
 from sippet.transports.base import Address, Transport, format_address
+from sippet.transports.droplog import DropLog
 from sippet.validation import validate
 
 logger = logging.getLogger("sippet.stack")
@@ -63,7 +63,7 @@ class Ingress:
             except ValidationError as exc:
                 self._reject_invalid(transport, source, message, exc)
                 return None
-            self.transports.note_alias(transport, source, message)
+            self.transports.note_request(transport, source, message)
             return message
         try:
             validate(message)

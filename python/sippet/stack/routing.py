@@ -58,6 +58,8 @@ def uri_next_hop(uri: URI) -> NextHop:
         protocol = transport.upper()
         if scheme == "sips" and protocol == "TCP":
             protocol = "TLS"  # RFC 3261 §26.2.2: sips over TCP means TLS
+        elif scheme == "sips" and protocol == "WS":
+            protocol = "WSS"  # RFC 7118 §5.5, §9.2: sips over WebSocket means WSS
     else:
         protocol = "TLS" if scheme == "sips" else "UDP"
     host = params.get("maddr") or uri.host

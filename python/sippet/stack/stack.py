@@ -268,6 +268,11 @@ class Stack:
         for key in keys:
             self._report_error(reason, key)
 
+    def connection_closed(self, transport: Transport, address: Address) -> None:
+        """A stream transport's connection from or to ``address`` ended (see
+        ``TransportLayer.connection_closed``)."""
+        self.transport_layer.connection_closed(transport, address)
+
     def framing_error(
         self, transport: Transport, source: Address, error: ParseError, head: bytes
     ) -> None:

@@ -13,6 +13,10 @@ transport and which remote address carry it:
 - connection reuse: a request to a stream peer goes on the open connection to the same
   (transport, address, port); a connection the peer opened is used for requests to it when
   its Via asked for it with ``alias`` (RFC 5923 §5);
+- clients reached only over their connection (RFC 7118 §5, WebSocket): a ``.invalid`` host
+  in the Via or Contact of a request that came over a connection names that connection
+  (``connection_names``); a message for such a host goes on it, never to DNS, and fails
+  with ``Reason.NO_CONNECTION`` when the connection is gone;
 - transport errors: an ICMP error for an address (UDP) or a failed connection (streams)
   reaches the transactions that last sent there (§17.1.4, §18.4).
 """
@@ -25,16 +29,21 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from sippet.errors import TransportError
+from sippet.headers import Via
 from sippet.message import Message, RequestLine
 from sippet.ports import default_port
 from sippet.reasons import Reason
 from sippet.resolver import ResolvedAddress, Resolver, literal_address
+from sippet.stack.connection_names import ConnectionNames, is_invalid_host
 from sippet.stack.routing import NextHop, response_next_hop
 from sippet.stack.trace import TraceMode, trace
 from sippet.transactions import TransactionKey
 from sippet.transports.base import Address, Transport, TransportReceiver, format_address
 
 logger = logging.getLogger("sippet.stack")
+
+SECURE_PROTOCOLS = frozenset({"TLS", "WSS"})
+"""Transports that satisfy a ``sips:`` hop (RFC 3261 §26.2.2, RFC 7118 §9.2)."""
 
 UDP_MTU_THRESHOLD = 1300
 """RFC 3261 §18.1.1: a request within 200 bytes of a 1500-byte path MTU, or larger than
@@ -85,6 +94,8 @@ class TransportLayer:
         # reaches the transactions that sent there. Entries leave with ``forget``.
         self._sent_to: dict[TransactionKey, Peer] = {}
         self._keys_at: dict[Peer, set[TransactionKey]] = {}
+        # The .invalid names clients gave themselves, by the connection they came over.
+        self._names: ConnectionNames[Peer] = ConnectionNames(_is_open)
 
     # -- transports -----------------------------------------------------------------------
 
@@ -102,12 +113,16 @@ class TransportLayer:
         self._transports.clear()
         self._sent_to.clear()
         self._keys_at.clear()
+        self._names = ConnectionNames(_is_open)
 
     # -- choosing a peer ------------------------------------------------------------------
 
     async def resolve(self, hop: NextHop, prefer: Peer | None = None) -> Peer:
         """The peer that carries a message to ``hop``: its host resolved, a transport of
-        its protocol that reaches the address (``prefer``'s when it fits)."""
+        its protocol that reaches the address (``prefer``'s when it fits). A ``.invalid``
+        host is not resolved: it names a connection (``connection_for``)."""
+        if is_invalid_host(hop.host):
+            return self.connection_for(hop)
         addresses = await self.resolver.resolve(hop.host, hop.port, hop.protocol)
         server_name = hop_server_name(hop)
         last: TransportError | None = None
@@ -117,6 +132,26 @@ class TransportLayer:
             except TransportError as exc:
                 last = exc
         raise last or TransportError(f"no address for {hop.host}", reason=Reason.NXDOMAIN)
+
+    def connection_for(self, hop: NextHop) -> Peer:
+        """The open connection a client named ``hop.host`` (a ``.invalid`` name) came over
+        (RFC 7118 §5: it is reached over that connection only, whatever the hop's
+        protocol and port say). ``TransportError`` ``no_connection`` when there is none,
+        or when the hop asks for a secure transport (``sips:``) and the connection is not."""
+        peer = self._names.holder(hop.host)
+        if peer is None:
+            raise TransportError(
+                f"no open connection from {hop.host} (a .invalid host is reached only over "
+                "its client's connection, RFC 7118 §5)",
+                reason=Reason.NO_CONNECTION,
+            )
+        if hop.protocol in SECURE_PROTOCOLS and peer.transport.protocol not in SECURE_PROTOCOLS:
+            raise TransportError(
+                f"{hop.host} is connected over {peer.transport.protocol}, not over a secure "
+                f"transport as {hop.protocol} requires (RFC 3261 §26.2.2)",
+                reason=Reason.NO_CONNECTION,
+            )
+        return peer
 
     def peer_for(
         self,
@@ -214,6 +249,14 @@ class TransportLayer:
         except TransportError as exc:
             logger.warning("%s: cannot route %s: %s", self.name, response.start_line, exc)
             return None
+        if is_invalid_host(hop.host):
+            try:
+                peer = self.connection_for(hop)
+            except TransportError as exc:
+                self.failed(exc, key)
+                return None
+            self.transmit(response, peer, key)
+            return None
         literal = literal_address(hop.host, hop.port)
         if literal is None:
 
@@ -266,22 +309,50 @@ class TransportLayer:
 
     # -- receiving ------------------------------------------------------------------------
 
-    def note_alias(self, transport: Transport, source: Address, request: Message) -> None:
-        """RFC 5923 §5: a request whose top Via carries ``alias`` over a stream connection
-        lets requests to its sent-by reuse that connection (for as long as it is open)."""
+    def note_request(self, transport: Transport, source: Address, request: Message) -> None:
+        """What a request that came over a connection says about reaching its sender:
+        ``.invalid`` names in its top Via and Contact (RFC 7118 §5) and RFC 5923 ``alias``."""
         if not transport.stream:
             return
         vias = request.headers.get("via")
         if not vias:
             return
         via = vias[0]
-        if "alias" not in via.params:
-            return
+        peer = Peer(transport, source)
+        hosts = [via.sent_by.host]
+        contacts = request.headers.get("contact")
+        if isinstance(contacts, list):  # not "*"
+            hosts += [contact.uri.host for contact in contacts if contact.uri.host]
+        for host in hosts:
+            if is_invalid_host(host) and not self._names.learn(host, peer):
+                logger.warning(
+                    "%s: %s claims %s, the name of another open connection: not taken",
+                    self.name,
+                    peer,
+                    host,
+                )
+        if "alias" in via.params:
+            self._note_alias(peer, via)
+
+    def connection_closed(self, transport: Transport, address: Address) -> None:
+        """A stream transport's connection from or to ``address`` ended: the names it
+        stood for are forgotten."""
+        self._names.forget(Peer(transport, address))
+
+    @property
+    def connection_names(self) -> int:
+        """``.invalid`` names known to stand for open connections (for tests and metrics)."""
+        return len(self._names)
+
+    def _note_alias(self, peer: Peer, via: Via) -> None:
+        """RFC 5923 §5: a request whose top Via carries ``alias`` over a stream connection
+        lets requests to its sent-by reuse that connection (for as long as it is open)."""
+        transport, source = peer.transport, peer.address
         sent_by = via.sent_by
         port = sent_by.port if sent_by.port is not None else default_port(transport.protocol)
         literal = literal_address(sent_by.host, port)
         if literal is None:
-            return  # an alias must name an address the connection can stand for
+            return  # a name: only .invalid names stand for a connection (note_request)
         transport.add_alias(source, (literal[1], port))
 
     # -- transport errors -----------------------------------------------------------------
@@ -327,6 +398,10 @@ class TransportLayer:
     def indexed(self) -> int:
         """Transactions in the transport-error index (for tests and metrics)."""
         return len(self._sent_to)
+
+
+def _is_open(peer: Peer) -> bool:
+    return peer.transport.has_connection(peer.address)
 
 
 def hop_server_name(hop: NextHop) -> str | None:

@@ -31,6 +31,14 @@ class TransportReceiver(Protocol):
         """
 
 
+# A receiver may also have two optional methods, which a stream transport calls when
+# present (getattr), so that a plain receiver needs neither:
+# - ``framing_error(transport, source, error, head)``: bytes from ``source`` could not be
+#   cut into messages; the stack answers the broken request before the connection closes;
+# - ``connection_closed(transport, address)``: the connection known by ``address`` (the
+#   ``source`` of its messages) ended; the stack forgets the names that stood for it.
+
+
 class Transport(abc.ABC):
     """A SIP transport: one bound socket (datagram) or one listener (stream).
 

@@ -317,6 +317,12 @@ class StreamTransport(Transport):
         for key in (connection.outbound or connection.remote, *connection.aliases):
             if self._connections.get(key) is connection:
                 del self._connections[key]
+        hook = getattr(self._receiver, "connection_closed", None)
+        if hook is not None:
+            try:
+                hook(self, connection.source)
+            except Exception:
+                logger.exception("receiver failed on the close of %s", connection.source)
 
     def _deliver(self, connection: _Connection, frame: bytes) -> None:
         receiver = self._receiver
