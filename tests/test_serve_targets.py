@@ -38,9 +38,16 @@ def test_a_contact_behind_nat_is_reached_where_its_register_came_from() -> None:
 
 
 def test_a_contact_registered_over_a_connection_is_reached_on_that_connection() -> None:
-    for protocol in ("TCP", "TLS", "WS", "WSS"):
+    for protocol in ("TCP", "TLS"):
         source = Source(protocol, "192.0.2.7", 51000)
         assert target_of(binding(source=source)).next_hop == Target(protocol, "192.0.2.7", 51000)
+
+
+def test_a_websocket_contact_is_left_to_the_transport_layer() -> None:
+    browser = URI.parse("sip:browser@df7jal23ls0d.invalid;transport=ws")
+    for protocol in ("WS", "WSS"):
+        source = Source(protocol, "192.0.2.7", 443)
+        assert target_of(binding(contact=browser, source=source)).next_hop is None
 
 
 def test_a_path_becomes_the_route_and_wins_over_the_source() -> None:

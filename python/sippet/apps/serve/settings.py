@@ -92,6 +92,8 @@ class ServeSettings:
     def checked(self) -> ServeSettings:
         if not 1 <= self.workers <= MAX_WORKERS:
             raise ServeError(f"--workers must be within 1..{MAX_WORKERS}, not {self.workers}")
+        if self.workers > 1 and any(p in ("WS", "WSS") for p, _ in self.listen):
+            raise ServeError("--workers cannot share ws: or wss: ports (no SO_REUSEPORT there)")
         if self.workers > 1 and self.store == "memory:":
             raise ServeError("--workers needs a shared store (sqlite:PATH or redis://...)")
         if not self.listen:
