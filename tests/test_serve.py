@@ -291,3 +291,13 @@ def test_sigterm_refuses_new_requests_finishes_open_transactions_and_exits_0(
 def test_several_workers_need_a_shared_store() -> None:
     with pytest.raises(ServeError, match="--workers needs a shared store"):
         settings("--workers", "2", "--store", "memory:")
+
+
+def test_workers_that_cannot_bind_stop_the_node_with_a_clear_error(tmp_path: Path) -> None:
+    store = f"sqlite:{tmp_path / 'location.sqlite'}"
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind((HOST, 0))  # without SO_REUSEPORT: nobody may share it
+        port = taken.getsockname()[1]
+        listen = f"udp:{HOST}:{port}"
+        result = run_serve(tmp_path, "--listen", listen, "--workers", "2", "--store", store)
+    assert_clear_error(result, f"cannot bind udp {HOST}:{port}: Address already in use")

@@ -2,8 +2,9 @@
 UDP datagrams by source and TCP connections by 4-tuple over them) and the same location
 store, so that one host's cores are used.
 
-The parent forks the workers before any event loop exists, forwards SIGTERM and SIGINT to
-them, and exits with the worst of their exit codes. Every worker holds the same digest key,
+The parent opens the store once (creating it), then forks the workers (no event loop is
+running then), forwards SIGTERM and SIGINT to them, stops them all when one fails, and
+exits with the worst of their exit codes. Every worker holds the same digest key,
 so a nonce one worker issued is honoured by the one the retried request reaches.
 """
 
@@ -16,7 +17,7 @@ import signal
 import sys
 from types import FrameType
 
-from sippet.apps.serve.app import AUTH_KEY_BYTES, serve
+from sippet.apps.serve.app import AUTH_KEY_BYTES, open_checked_store, serve
 from sippet.apps.serve.settings import ServeError, ServeSettings
 from sippet.stack.runner import run as run_loop
 
@@ -27,22 +28,37 @@ def run_serve(settings: ServeSettings) -> int:
         return run_loop(serve(settings))
     if any(port == 0 for _, (_, port) in settings.listen):
         raise ServeError("--workers needs fixed ports (port 0 would differ per worker)")
+    # The store is created once, here: N processes creating one SQLite file at the same
+    # moment race for its schema and journal mode ("database is locked").
+    run_loop(_prepare_store(settings.store_url))
     key = secrets.token_bytes(AUTH_KEY_BYTES)
     sys.stdout.flush()
     children = [_fork(settings, number, key) for number in range(settings.workers)]
+    running = set(children)
 
     def forward(signum: int, _frame: FrameType | None) -> None:
-        for pid in children:
+        for pid in running:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signum)
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, forward)
     worst = 0
-    for pid in children:
-        _, status = os.waitpid(pid, 0)
-        worst = max(worst, os.waitstatus_to_exitcode(status) & 0xFF)
+    while running:
+        pid, status = os.wait()
+        if pid not in running:
+            continue
+        running.discard(pid)
+        code = os.waitstatus_to_exitcode(status) & 0xFF
+        if code and not worst:
+            forward(signal.SIGTERM, None)  # one worker failed: the node stops as a whole
+        worst = max(worst, code)
     return worst
+
+
+async def _prepare_store(url: str) -> None:
+    store = await open_checked_store(url)
+    await store.close()
 
 
 def _fork(settings: ServeSettings, number: int, key: bytes) -> int:
