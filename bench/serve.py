@@ -221,16 +221,16 @@ def main() -> int:
     widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
     for row in (header, *rows):
         print(" | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
-    one, two, kamailio = results[0], results[2], results[3]
-    if one.calls.stats and two.calls.stats and kamailio.calls.stats:
-        ratio = one.calls.stats.successful_per_second / max(
+    memory, sqlite, two, kamailio = results[0], results[1], results[2], results[3]
+    if memory.calls.stats and sqlite.calls.stats and two.calls.stats and kamailio.calls.stats:
+        ratio = memory.calls.stats.successful_per_second / max(
             kamailio.calls.stats.successful_per_second, 1e-9
         )
         scaling = two.calls.stats.successful_per_second / max(
-            one.calls.stats.successful_per_second, 1e-9
+            sqlite.calls.stats.successful_per_second, 1e-9
         )
-        print(f"calls/s, sippet 1 worker / Kamailio children=1: {ratio:.2f}")
-        print(f"calls/s, sippet 2 workers (SQLite) / 1 worker (memory): {scaling:.2f}")
+        print(f"calls/s, sippet 1 worker (memory) / Kamailio children=1: {ratio:.2f}")
+        print(f"calls/s, sippet 2 workers / 1 worker (both SQLite): {scaling:.2f}")
     return 0
 
 
