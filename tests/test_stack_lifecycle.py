@@ -281,7 +281,7 @@ async def test_send_stateless_applies_a_strict_route() -> None:
 async def test_send_stateless_raises_when_the_request_cannot_be_routed() -> None:
     stack, _core, udp = await stack_on("127.0.0.1")
     try:
-        unresolvable = request(Method.OPTIONS, "sip:bob@nonexistent.invalid", udp.local_address)
+        unresolvable = request(Method.OPTIONS, "sip:bob@nonexistent.test", udp.local_address)
         with pytest.raises(TransportError) as info:
             await stack.send_stateless(unresolvable)
         assert info.value.reason == "nxdomain"

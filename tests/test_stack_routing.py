@@ -132,6 +132,19 @@ def test_strict_route_rewrites_request_uri_and_route_set() -> None:
     assert len(msg.headers["route"]) == 2
 
 
+def test_strict_route_request_uri_drops_what_a_request_uri_may_not_carry() -> None:
+    # RFC 3261 §12.2.1.1 and the table of §19.1.1: no method parameter and no URI headers
+    # in a Request-URI; other parameters (transport, maddr) stay.
+    msg = request("sip:b@example.org", ["sip:strict.example.com"])
+    msg.headers["route"] = [
+        NameAddr("", URI.parse("sip:strict.example.com;method=INVITE;transport=tcp?x=1"), {})
+    ]
+    rewritten = apply_strict_route(msg)
+    assert rewritten.start_line.request_uri == URI.parse(  # type: ignore[union-attr]
+        "sip:strict.example.com;transport=tcp"
+    )
+
+
 # -- responses ---------------------------------------------------------------------------------
 
 

@@ -29,6 +29,7 @@ from sippet.dialogs import (
     TerminationReason,
     build_cancel,
 )
+from sippet.stack.routing import apply_strict_route, is_strict_route
 from sippet.uri import URI
 
 
@@ -241,10 +242,16 @@ def test_strict_router_first_in_route_set() -> None:
     ok.headers["record_route"] = [PROXY2, strict]  # reversed: strict router first
     dialog_id = layer.receive_response(ok, 0.1)[0].dialog_id
     bye = layer.create_request(dialog_id, Method.BYE, 1.0)
+    # The dialog builds the loose form (remote target, route set as is); the stack's send
+    # applies the strict-router rewrite, once.
+    assert bye.start_line.request_uri == BOB_CONTACT.uri
+    assert bye.headers["route"] == [strict, PROXY2]
+    assert is_strict_route(bye)
+    sent = apply_strict_route(bye)
     # §12.2.1.1: the strict router's URI (without the method parameter) is the
     # Request-URI; the remote target goes last in Route.
-    assert bye.start_line.request_uri == URI("sip", host="strict.example.com")
-    assert bye.headers["route"] == [PROXY2, NameAddr("", BOB_CONTACT.uri, {})]
+    assert sent.start_line.request_uri == URI("sip", host="strict.example.com")
+    assert sent.headers["route"] == [PROXY2, NameAddr("", BOB_CONTACT.uri, {})]
 
 
 def test_481_or_408_to_a_request_in_dialog_ends_it() -> None:

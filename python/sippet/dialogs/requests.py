@@ -25,10 +25,6 @@ TARGET_REFRESH_METHODS: frozenset[str] = frozenset(
 """Requests that refresh the remote target: RFC 3261 §12.2 (re-INVITE), RFC 3311 §5.1
 (UPDATE), RFC 6665 §4.1.2.1 and §4.1.3 (SUBSCRIBE, NOTIFY), RFC 3515 §2.4.4 (REFER)."""
 
-# RFC 3261 §19.1.1 (table of URI components): these parameters may not appear in a
-# Request-URI; §12.2.1.1 strips them when a strict router's URI becomes the Request-URI.
-_NOT_IN_REQUEST_URI: frozenset[str] = frozenset({"method"})
-
 # RFC 3261 §9.1: a CANCEL MUST NOT carry Require or Proxy-Require; only these are copied.
 _CANCEL_COPIED = ("from", "to", "call_id")
 
@@ -43,22 +39,16 @@ def new_via(template: Via) -> Via:
 
 
 def route_request_uri(dialog: Dialog) -> tuple[URI, list[NameAddr]]:
-    """§12.2.1.1: the Request-URI and Route of a request in the dialog.
+    """§12.2.1.1: the Request-URI and Route of a request in the dialog, in the loose form:
+    the remote target, then the route set as is.
 
-    Loose routing (the first route has ``lr``, or there is no route set): the remote
-    target, then the route set as is. A strict router first: its URI (stripped of what a
-    Request-URI may not carry) becomes the Request-URI, the rest of the route set follows,
-    and the remote target goes last.
+    When the first route is a strict router (no ``lr``), §12.2.1.1 moves its URI into the
+    Request-URI and the remote target to the end of Route. That rewrite is done at send
+    time by ``Stack.send`` (``sippet.stack.routing.apply_strict_route``), the one place that
+    does it for every request, preloaded routes included (§8.1.2); doing it here as well would
+    rewrite the request twice.
     """
-    routes = list(dialog.route_set)
-    if not routes or "lr" in routes[0].uri.parameters:
-        return dialog.remote_target, routes
-    first = routes[0].uri
-    parameters = {k: v for k, v in first.parameters.items() if k not in _NOT_IN_REQUEST_URI}
-    request_uri = URI(
-        first.scheme, first.user, first.password, first.host, first.port, parameters, {}
-    )
-    return request_uri, [*routes[1:], NameAddr("", dialog.remote_target, {})]
+    return dialog.remote_target, list(dialog.route_set)
 
 
 def build_in_dialog(dialog: Dialog, method: Method | str, seq: int, via: Via) -> Message:

@@ -80,9 +80,11 @@ def is_strict_route(request: Message) -> bool:
 def apply_strict_route(request: Message) -> Message:
     """RFC 3261 §12.2.1.1, §16.12: sending to a strict router (first Route without ``lr``).
 
-    Returns a copy of ``request`` whose Request-URI is the first Route's URI (its headers
-    and unknown parameters removed, as §12.2.1.1 asks), the first Route removed, and the
-    old Request-URI appended as the last Route. The caller's message is not changed.
+    Returns a copy of ``request`` whose Request-URI is the first Route's URI (stripped of
+    its headers and of the parameters a Request-URI may not carry, §12.2.1.1 and the table
+    of §19.1.1: ``method``), the first Route removed, and the old Request-URI appended as the
+    last Route. The caller's message is not changed. This is the one place the rewrite is
+    done: requests built in a dialog (``sippet.dialogs``) keep the loose form and get it here.
     """
     routes: list[NameAddr] = list(request.headers["route"])
     start = request.start_line
@@ -94,7 +96,7 @@ def apply_strict_route(request: Message) -> Message:
         first.uri.password,
         first.uri.host,
         first.uri.port,
-        dict(first.uri.parameters),
+        {name: value for name, value in first.uri.parameters.items() if name != "method"},
         {},
         first.uri.opaque,
     )
