@@ -162,7 +162,10 @@ async def serve(
     stop = asyncio.Event()
     install_stop_signals(stop)
     try:
-        stack = ObservedStack("serve", trace=settings.trace)  # type: ignore[arg-type]
+        trace: TraceMode = (
+            "line" if settings.trace == "line" else "full" if settings.trace else None
+        )
+        stack = ObservedStack("serve", trace=trace)
         async with stack:
             transports = await bind_transports(stack, settings, reuse_port=worker is not None)
             core = ServeCore(

@@ -26,6 +26,7 @@ from typing import Any
 
 from sippet.auth import DEFAULT_REALM, Algorithm, parse_algorithm_list
 from sippet.cli.common import parse_host_port, parse_listen
+from sippet.stack.trace import TraceMode
 
 Listen = tuple[str, tuple[str, int]]
 """``("UDP", ("127.0.0.1", 5060))``: a protocol and the address to bind."""
@@ -76,7 +77,7 @@ class ServeSettings:
     dns: str | None = None
     workers: int = 1
     metrics: tuple[str, int] | None = None
-    trace: str | None = None
+    trace: TraceMode = None
 
     @property
     def store_url(self) -> str:
@@ -152,7 +153,11 @@ def _convert(name: str, value: Any) -> dict[str, Any]:
         return {name: value}
     if name == "metrics":
         return {name: parse_host_port(_text(value), 0)}
-    return {name: _text(value)}  # store, realm, dns, trace
+    if name == "trace":
+        if value not in ("line", "full"):
+            raise ValueError(f"expected 'line' or 'full', not {value!r}")
+        return {name: value}
+    return {name: _text(value)}  # store, realm, dns
 
 
 def _list(value: Any) -> list[Any]:
