@@ -162,10 +162,7 @@ async def serve(
     stop = asyncio.Event()
     install_stop_signals(stop)
     try:
-        trace: TraceMode = (
-            "line" if settings.trace == "line" else "full" if settings.trace else None
-        )
-        stack = ObservedStack("serve", trace=trace)
+        stack = ObservedStack("serve", trace=settings.trace)
         async with stack:
             transports = await bind_transports(stack, settings, reuse_port=worker is not None)
             core = ServeCore(
