@@ -156,7 +156,12 @@ def pki(workdir: Path) -> PeerPKI:
 
 
 def bench_sippet(workdir: Path, args: argparse.Namespace, name: str) -> Result:
-    extra = [*args.uas_arg, *(["--ring", "0"] if args.scenario == "calls" else [])]
+    # --quiet: the per-transaction lines go to a terminal in real use, not under load.
+    extra = [
+        "--quiet",
+        *args.uas_arg,
+        *(["--ring", "0"] if args.scenario == "calls" else []),
+    ]
     uas, port = start_uas(workdir, args, extra)
     try:
         run = load(workdir, name, port, args)

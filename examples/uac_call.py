@@ -1,9 +1,12 @@
-"""A UAC that places one call: INVITE, 1xx/2xx, ACK (its own branch), a pause, BYE.
+"""A UAC that places one call on the library's blocks: ``build_request`` (RFC 3261 §8.1.1)
+makes the INVITE, a ``DialogLayer`` (§12 to §15) turns the 2xx into a dialog, ACKs it
+(again for each retransmitted 2xx, §13.2.2.4) and builds the BYE.
 
     python examples/uac_call.py sip:service@127.0.0.1:5060 [--hold SECONDS] [--timeout S]
 
 Exit status 0 when the call was answered (2xx), acknowledged and hung up with a 2xx to the
 BYE; 1 when the INVITE got a non-2xx final answer; 2 on a timeout or transport error.
+(``sippet call`` is the full tool: redirects, digest, forks.)
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ import argparse
 import asyncio
 import sys
 
-from sippet import URI, CSeq, MediaType, Message, Method, NameAddr, RequestLine, SentBy, Via
-from sippet.ids import create_branch, create_call_id, create_tag
+from sippet import URI, DialogLayer, Message, Method, SentBy, Via
+from sippet.dialogs import Action, DeliverResponse, SendAck, SendRequest, StateChanged
+from sippet.endpoint.uac import LocalAddress, build_request
 from sippet.stack import Core, Stack, run
 from sippet.transactions import ClientKey
 from sippet.transports import UDP
@@ -25,102 +29,84 @@ OFFER = (
 
 
 class Caller(Core):
-    """Collects final responses per client transaction; ACKs every 2xx it sees again."""
+    """Hands every response to the dialog layer and carries out what it asks; the final
+    responses meant for us come out of ``finals``."""
 
-    def __init__(self) -> None:
-        self.finals: dict[ClientKey, asyncio.Future[Message]] = {}
-        self.ack: Message | None = None
-        self.stack: Stack | None = None
+    def __init__(self, stack: Stack, layer: DialogLayer) -> None:
+        self.stack = stack
+        self.layer = layer
+        self.finals: asyncio.Queue[Message | str] = asyncio.Queue()
 
-    def expect(self, key: ClientKey) -> asyncio.Future[Message]:
-        return self.finals.setdefault(key, asyncio.get_running_loop().create_future())
+    def now(self) -> float:
+        return asyncio.get_running_loop().time()
 
     async def receive_response(self, response: Message, client_key: ClientKey | None) -> None:
-        code = response.start_line.status_code  # type: ignore[union-attr]
-        print(f"<- {code} {response.start_line.reason_phrase}", flush=True)  # type: ignore[union-attr]
-        is_invite = response.headers["cseq"].method == Method.INVITE
-        if is_invite and 200 <= code < 300 and self.ack is not None and self.stack is not None:
-            # A retransmitted 2xx (the first one was ACKed): RFC 3261 §13.2.2.4, ACK again.
-            await self.stack.send(self.ack)
-            return
-        if client_key is None:
-            return  # stray
-        future = self.finals.get(client_key)
-        if code >= 200 and future is not None and not future.done():
-            future.set_result(response)
+        await self.carry_out(self.layer.receive_response(response, self.now()))
 
     def receive_error(self, reason: str, key: object) -> None:
-        future = self.finals.get(key)  # type: ignore[call-overload]
-        if future is not None and not future.done():
-            future.set_exception(RuntimeError(reason))
+        self.finals.put_nowait(reason)
 
-
-def in_dialog(invite: Message, answer: Message, method: Method, seq: int, local: SentBy) -> Message:
-    """A request within the dialog the 2xx ``answer`` created (RFC 3261 §12.2.1.1)."""
-    contact = answer.headers.get("contact")
-    target = contact[0].uri if contact else invite.start_line.request_uri  # type: ignore[union-attr]
-    headers = {
-        "via": [Via((2, 0), "UDP", local, {"branch": create_branch(), "rport": None})],
-        "max_forwards": 70,
-        "from": invite.headers["from"],
-        "to": answer.headers["to"],  # with the callee's tag
-        "call_id": invite.headers["call_id"],
-        "cseq": CSeq(seq, method),
-    }
-    if answer.headers.get("record_route"):  # §12.1.2: the UAC reverses the Record-Route
-        headers["route"] = list(reversed(answer.headers["record_route"]))
-    return Message(RequestLine(method, target), headers)
+    async def carry_out(self, actions: list[Action]) -> None:
+        for action in actions:
+            match action:
+                case DeliverResponse(response, _):
+                    code = response.start_line.status_code  # type: ignore[union-attr]
+                    print(f"<- {code} {response.start_line.reason_phrase}", flush=True)  # type: ignore[union-attr]
+                    if code >= 200:
+                        self.finals.put_nowait(response)
+                case SendAck(ack, _):
+                    print("-> ACK", flush=True)
+                    await self.stack.send(ack)
+                case SendRequest(bye, _):  # a 2xx from a second fork: ACKed, then ended
+                    await self.stack.send(bye)
+                case StateChanged():
+                    pass
 
 
 async def call(target: URI, hold: float, timeout: float) -> int:
-    caller = Caller()
     async with Stack(name="uac") as stack:
-        caller.stack = stack
         family_host = "::1" if target.host and ":" in target.host else "127.0.0.1"
         transport = await stack.add_transport(UDP(host=family_host, port=0))
-        stack.register_core(caller)
         host, port = transport.local_address
-        local = SentBy(host, port)
+        layer = DialogLayer(Via((2, 0), "UDP", SentBy(host, port), {"rport": None}))
+        caller = Caller(stack, layer)
+        stack.register_core(caller)
         me = URI("sip", "uac", None, host, port)
-        invite = Message(
-            RequestLine(Method.INVITE, target),
-            {
-                "via": [Via((2, 0), "UDP", local, {"branch": create_branch(), "rport": None})],
-                "max_forwards": 70,
-                "from": NameAddr("", me, {"tag": create_tag()}),
-                "to": NameAddr("", target, {}),
-                "call_id": create_call_id(),
-                "cseq": CSeq(1, Method.INVITE),
-                "contact": [NameAddr("", me, {})],
-                "content_type": MediaType(("application", "sdp"), {}),
-            },
-            OFFER.format(host=host),
+        invite = build_request(
+            Method.INVITE,
+            target,
+            from_=me,
+            local=LocalAddress("UDP", host, port),
+            contact=me,
+            body=OFFER.format(host=host).encode(),
+            content_type="application/sdp",
         )
         print(f"-> INVITE {target}", flush=True)
-        key = await stack.send(invite)
-        assert key is not None
-        try:
-            answer = await asyncio.wait_for(caller.expect(key), timeout)
-        except (TimeoutError, RuntimeError) as exc:
-            print(f"INVITE failed: {str(exc) or 'timeout'}", flush=True)
+        layer.send_invite(invite, caller.now())  # the layer ACKs the 2xx itself
+        await stack.send(invite)
+        answer = await _final(caller, timeout)
+        if isinstance(answer, str):
+            print(f"INVITE failed: {answer}", flush=True)
             return 2
         if not 200 <= answer.start_line.status_code < 300:  # type: ignore[union-attr]
             return 1  # the transaction has sent the ACK of the non-2xx itself (§17.1.1.3)
-        # §13.2.2.4: the ACK of a 2xx is the UAC's own request: new branch, same CSeq number.
-        caller.ack = in_dialog(invite, answer, Method.ACK, 1, local)
-        print("-> ACK", flush=True)
-        await stack.send(caller.ack)
         await asyncio.sleep(hold)
-        bye = in_dialog(invite, answer, Method.BYE, 2, local)
+        dialog = next(iter(layer))
+        bye = layer.create_request(dialog.id, Method.BYE, caller.now())
         print("-> BYE", flush=True)
-        bye_key = await stack.send(bye)
-        assert bye_key is not None
-        try:
-            done = await asyncio.wait_for(caller.expect(bye_key), timeout)
-        except (TimeoutError, RuntimeError) as exc:
-            print(f"BYE failed: {str(exc) or 'timeout'}", flush=True)
+        await stack.send(bye)
+        done = await _final(caller, timeout)
+        if isinstance(done, str):
+            print(f"BYE failed: {done}", flush=True)
             return 2
         return 0 if 200 <= done.start_line.status_code < 300 else 1  # type: ignore[union-attr]
+
+
+async def _final(caller: Caller, timeout: float) -> Message | str:
+    try:
+        return await asyncio.wait_for(caller.finals.get(), timeout)
+    except TimeoutError:
+        return "timeout"
 
 
 def main() -> int:

@@ -175,3 +175,76 @@ def test_verbose_flag_before_or_after_the_subcommand(uas: UAS, where: str) -> No
     result = sippet(*args)
     assert result.returncode == 0
     assert "sippet.stack INFO: options: listening on" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["options", "127.0.0.1", "-b", "127.0.0.1:99999"],
+        ["options", "127.0.0.1", "-b", "[::1"],
+        ["options", "127.0.0.1", "-c", "0"],
+        ["options", "127.0.0.1", "-c", "-3"],
+        ["options", "127.0.0.1", "-i", "-1"],
+        ["options", "127.0.0.1", "-t", "0"],
+        ["uas", "--ring", "-1"],
+        ["uas", "--answer", "99"],
+        ["uas", "--algorithms", "md4"],
+        ["call", "127.0.0.1", "--duration", "-2"],
+    ],
+)
+def test_bad_arguments_are_usage_errors(args: list[str]) -> None:
+    result = sippet(*args)
+    assert result.returncode == 2
+    assert "usage: sippet" in result.stderr and "error: argument" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_uas_3xx_answer_without_redirect_is_refused() -> None:
+    result = sippet("uas", "--listen", "udp:127.0.0.1:0", "--answer", "302")
+    assert result.returncode == 2
+    assert "--redirect" in result.stderr
+
+
+def test_options_full_shows_every_header(uas: UAS) -> None:
+    result = sippet("options", uas.uri, "--full", "--timeout", "5")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    for name in ("Via", "From", "To", "Call-ID", "CSeq", "Allow", "Accept", "Server"):
+        assert any(line.startswith(f"  {name}: ") for line in lines), (name, lines)
+    assert "  Supported: " not in result.stdout  # no extension, no empty Supported
+
+
+def test_options_to_loopback_binds_loopback(uas: UAS) -> None:
+    result = sippet("-v", "options", uas.uri, "--timeout", "5")
+    assert result.returncode == 0
+    assert "options: listening on <UDP udp:127.0.0.1:" in result.stderr
+
+
+def test_trace_without_verbose(uas: UAS) -> None:
+    result = sippet("options", uas.uri, "--timeout", "5", "--trace", "line")
+    assert result.returncode == 0
+    assert re.search(r"options -> udp:127\.0\.0\.1:\d+ OPTIONS sip:", result.stderr), result.stderr
+    assert re.search(r"options <- udp:127\.0\.0\.1:\d+ 200 OK", result.stderr)
+
+
+def test_unreachable_is_logged_once_with_v() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = sippet("-v", "options", f"sip:127.0.0.1:{port}", "--timeout", "3")
+    assert result.returncode == 2
+    assert result.stderr.count("unreachable") == 1, result.stderr
+
+
+def test_uas_prints_a_line_per_transaction_and_counters() -> None:
+    server = UAS("127.0.0.1")
+    result = sippet("options", server.uri, "--count", "2", "--interval", "0", "--timeout", "5")
+    assert result.returncode == 0
+    assert server.stop() == 0
+    assert server.process.stdout is not None
+    out = server.process.stdout.read()
+    lines = re.findall(
+        r"^\d\d:\d\d:\d\d OPTIONS from sip:sippet@127\.0\.0\.1:\d+: 200 OK$", out, re.M
+    )
+    assert len(lines) == 2, out
+    assert out.rstrip().endswith("requests: OPTIONS 2; responses: 200 2"), out

@@ -11,7 +11,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from sippet import _registry
+from sippet.dialogs import Dialog, DialogId, DialogLayer, DialogSettings, DialogState
+from sippet.endpoint.uac import FollowUp, RedirectTargets
+from sippet.endpoint.uas import UASPolicy, check_request
 from sippet.errors import (
+    DialogError,
     ParseError,
     SippetError,
     TransactionError,
@@ -46,6 +50,7 @@ from sippet.message import (
 )
 from sippet.method import Method
 from sippet.reasons import Reason
+from sippet.responses import response_to
 from sippet.stack import AnswerTimeouts, Core, Peer, Stack, run
 from sippet.status import StatusClass, reason_phrase, status_class
 from sippet.transports import TCP, TLS, UDP, StreamLimits, Transport
@@ -70,6 +75,13 @@ __all__ = [
     "CSeq",
     "Core",
     "DeltaParams",
+    "Dialog",
+    "DialogError",
+    "DialogId",
+    "DialogLayer",
+    "DialogSettings",
+    "DialogState",
+    "FollowUp",
     "Limits",
     "MediaType",
     "Message",
@@ -80,6 +92,7 @@ __all__ = [
     "Peer",
     "RAck",
     "Reason",
+    "RedirectTargets",
     "RequestLine",
     "RetryAfter",
     "SentBy",
@@ -94,16 +107,19 @@ __all__ = [
     "TransactionError",
     "Transport",
     "TransportError",
+    "UASPolicy",
     "UriParams",
     "ValidationError",
     "Via",
     "Warning",
     "build_request",
     "build_response",
+    "check_request",
     "create_branch",
     "create_call_id",
     "create_tag",
     "reason_phrase",
+    "response_to",
     "run",
     "status_class",
 ]

@@ -78,3 +78,20 @@ class TransportError(SippetError):
     def __init__(self, message: str, *, reason: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class DialogError(SippetError):
+    """The application asked the dialog layer (``sippet.dialogs``) for something the
+    dialog rules forbid; network input that does not fit is answered or absorbed, never
+    raised. ``reason`` says which rule: ``no_dialog`` (unknown dialog id),
+    ``invite_pending`` (a second INVITE in a dialog, RFC 3261 §14.1), ``not_confirmed`` (a
+    re-INVITE in an early dialog), ``too_many_dialogs`` (``max_dialogs`` reached),
+    ``invalid_request`` (an INVITE without the fields a dialog needs),
+    ``invalid_response`` (a 101-299 to an INVITE without To tag), ``ack_method``
+    (``create_request`` for ACK or CANCEL: use ``create_ack`` or ``build_cancel``),
+    ``no_via`` (nothing to build a Via from), ``no_pending_ack`` (``create_ack`` without a
+    2xx that awaits it)."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason

@@ -2,17 +2,22 @@
 
 The stack asks a ``Resolver`` for the addresses of the host chosen by the routing rules
 (RFC 3261 §8.1.2 for requests, §18.2.2 for responses). ``SystemResolver`` does A/AAAA
-lookups through the event loop's ``getaddrinfo``; RFC 3263 NAPTR/SRV resolution can be
-plugged in later behind the same interface.
+lookups through the event loop's ``getaddrinfo``. A resolver that also is a
+``LocatingResolver`` (``sippet.resolve.dns_resolver.DnsResolver``) is given the whole URI
+or Via sent-by instead, and runs RFC 3263 (NAPTR, SRV, A/AAAA) to an ordered target list
+that the stack fails over along (§4.3).
 """
 
 from __future__ import annotations
 
 import asyncio
 import socket
-from typing import Protocol
+from collections.abc import Iterable
+from typing import Protocol, runtime_checkable
 
 from sippet.errors import TransportError
+from sippet.resolve.destination import Destination, IPFamily
+from sippet.resolve.lookup import Lookup
 
 ResolvedAddress = tuple[int, str, int]
 """``(family, address, port)``: ``socket.AF_INET`` or ``AF_INET6``, an IP address, a port."""
@@ -26,6 +31,23 @@ class Resolver(Protocol):
     """
 
     async def resolve(self, host: str, port: int, transport: str) -> list[ResolvedAddress]: ...
+
+
+@runtime_checkable
+class LocatingResolver(Protocol):
+    """A ``Resolver`` that also runs the RFC 3263 procedure: the destinations of a
+    ``Lookup`` (from a URI, §4, or a Via sent-by, §5), best first, for the given transports
+    and address families. ``TransportError`` when there are none."""
+
+    async def resolve(self, host: str, port: int, transport: str) -> list[ResolvedAddress]: ...
+
+    async def resolve_lookup(
+        self,
+        lookup: Lookup,
+        *,
+        transports: Iterable[str] | None = None,
+        families: Iterable[IPFamily] | None = None,
+    ) -> list[Destination]: ...
 
 
 def literal_address(host: str, port: int) -> ResolvedAddress | None:

@@ -1,14 +1,15 @@
-"""The ``sippet`` command (also ``python -m sippet``): ``options``, ``uas``, ``parse``,
-``passwd``, ``serve``."""
+"""The ``sippet`` command (also ``python -m sippet``): ``options``, ``uas``, ``call``,
+``parse``, ``passwd``, ``serve``."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
 from sippet import __version__
-from sippet.cli import options, parse, passwd, serve, uas
+from sippet.cli import call, options, parse, passwd, serve, uas
 from sippet.cli.common import setup_logging
 from sippet.stack.runner import run as run_loop
 
@@ -41,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
             "uas", parents=[common], help="answer OPTIONS, INVITE, BYE, CANCEL until stopped"
         )
     )
+    call.add_arguments(
+        commands.add_parser(
+            "call", parents=[common], help="place one call: INVITE, ACK, BYE (follows 3xx, 401/407)"
+        )
+    )
     parse.add_arguments(
         commands.add_parser("parse", parents=[common], help="parse a message and show its headers")
     )
@@ -60,11 +66,20 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose)
+    if args.verbose == 1:
+        # One line per failure at -v: the stack names the transaction an ICMP error or a
+        # failed send ended; the transport's own report of it waits for -vv.
+        logging.getLogger("sippet.transports").setLevel(logging.WARNING)
+    if getattr(args, "trace", None):
+        # --trace shows messages without -v: its logger is let through on its own.
+        logging.getLogger("sippet.trace").setLevel(logging.INFO)
     try:
         if args.command == "options":
             return run_loop(options.run(args))
         if args.command == "uas":
             return run_loop(uas.run(args))
+        if args.command == "call":
+            return run_loop(call.run(args))
         if args.command == "passwd":
             return passwd.run(args)
         if args.command == "serve":

@@ -12,8 +12,10 @@ import socket
 import ssl
 
 from sippet.ports import default_port
+from sippet.resolver import LocatingResolver, ResolvedAddress, Resolver, SystemResolver
 from sippet.transports import TCP, TLS, UDP
 from sippet.transports.base import Address, Transport
+from sippet.uri import URI
 
 PROTOCOLS = ("UDP", "TCP", "TLS", "WS", "WSS")
 """What ``--listen`` and the URI of ``sippet options`` may name."""
@@ -50,6 +52,59 @@ def parse_listen(text: str) -> tuple[str, Address]:
         name = protocol.upper()
         return name, parse_host_port(rest, default_port(name))
     return "UDP", parse_host_port(text, default_port("UDP"))
+
+
+def add_resolver_argument(parser: argparse.ArgumentParser) -> None:
+    """``--resolver HOST:PORT``: the DNS server that locates SIP servers (RFC 3263)."""
+    parser.add_argument(
+        "--resolver",
+        type=nameserver_argument,
+        default=None,
+        metavar="HOST:PORT",
+        help="locate servers the RFC 3263 way (NAPTR, SRV, A/AAAA) through this DNS server, "
+        "failing over to the next one when a server does not answer (default: the "
+        "system's getaddrinfo, A/AAAA only)",
+    )
+
+
+def nameserver_argument(text: str) -> str:
+    # dnspython is imported only when a name server is named.
+    from sippet.resolve.dns_resolver import parse_nameserver
+
+    try:
+        parse_nameserver(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def make_resolver(nameserver: str | None) -> Resolver:
+    """A ``DnsResolver`` asking ``nameserver`` (``HOST:PORT``), else the system's
+    ``getaddrinfo`` resolver."""
+    if nameserver is None:
+        return SystemResolver()
+    from sippet.resolve.dns_resolver import DnsResolver
+
+    return DnsResolver(nameserver)
+
+
+async def first_address(resolver: Resolver, uri: URI, protocol: str) -> ResolvedAddress:
+    """Where a request to ``uri`` over ``protocol`` goes first (the stack resolves it again,
+    from the cache, and fails over from there): for choosing the local address and family.
+    ``TransportError`` when the URI does not resolve."""
+    from sippet.stack.routing import uri_next_hop
+
+    if isinstance(resolver, LocatingResolver):
+        from sippet.resolve.destination import IPFamily
+        from sippet.resolve.lookup import Lookup
+
+        destination = (await resolver.resolve_lookup(Lookup.from_uri(uri), transports=(protocol,)))[
+            0
+        ]
+        family = socket.AF_INET6 if destination.family is IPFamily.IPV6 else socket.AF_INET
+        return family, destination.address, destination.port
+    hop = uri_next_hop(uri)
+    return (await resolver.resolve(hop.host, hop.port, hop.protocol))[0]
 
 
 def add_tls_arguments(parser: argparse.ArgumentParser) -> None:
@@ -109,17 +164,6 @@ def make_transport(
 def setup_logging(verbosity: int) -> None:
     level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
-
-
-def local_address_towards(family: int, host: str, port: int) -> str | None:
-    """The local IP the OS would use to reach ``host:port`` (a connected UDP socket sends
-    nothing), for a Via sent-by that the peer can answer to."""
-    try:
-        with socket.socket(family, socket.SOCK_DGRAM) as probe:
-            probe.connect((host, port))
-            return str(probe.getsockname()[0])
-    except OSError:
-        return None
 
 
 def install_stop_signals(stop: asyncio.Event) -> None:

@@ -10,35 +10,28 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import socket
 import sys
 from typing import TextIO
 
 from sippet import __version__
-from sippet.cli.common import (
-    PROTOCOLS,
-    add_tls_arguments,
-    client_ssl_context,
-    local_address_towards,
-    make_transport,
-    parse_host_port,
-    server_ssl_context,
+from sippet.cli.arguments import non_negative_seconds, positive_int, positive_seconds
+from sippet.cli.client import (
+    WEBSOCKET_PROTOCOLS,
+    ClientError,
+    add_client_arguments,
+    open_client,
+    target_uri,
 )
-from sippet.errors import ParseError, SippetError, TransactionError, TransportError
+from sippet.cli.common import make_resolver
+from sippet.errors import TransactionError, TransportError
 from sippet.headers import CSeq, MediaType, NameAddr, SentBy, Via
 from sippet.ids import create_branch, create_call_id, create_tag
 from sippet.message import Message, RequestLine
 from sippet.method import Method
-from sippet.resolver import SystemResolver
 from sippet.stack import Core, Stack
-from sippet.stack.routing import uri_next_hop
 from sippet.stack.transport_layer import SECURE_PROTOCOLS
 from sippet.transactions import ClientKey
-from sippet.transports import format_address
-from sippet.transports.invalid_names import invalid_host
 from sippet.uri import URI
-
-WEBSOCKET_PROTOCOLS = frozenset({"WS", "WSS"})
 
 EXIT_OK = 0
 EXIT_NOT_2XX = 1
@@ -51,17 +44,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the target, e.g. sip:127.0.0.1:5060 (sip: may be left out); the transport "
         "follows the URI: sips: or ;transport=tcp|tls|ws|wss",
     )
-    parser.add_argument("--count", "-c", type=int, default=1, help="requests to send (1)")
+    parser.add_argument("--count", "-c", type=positive_int, default=1, help="requests to send (1)")
     parser.add_argument(
-        "--interval", "-i", type=float, default=1.0, help="seconds between requests (1)"
+        "--interval",
+        "-i",
+        type=non_negative_seconds,
+        default=1.0,
+        help="seconds between requests (1)",
     )
     parser.add_argument(
-        "--timeout", "-t", type=float, default=5.0, help="seconds to wait for an answer (5)"
+        "--timeout",
+        "-t",
+        type=positive_seconds,
+        default=5.0,
+        help="seconds to wait for an answer (5)",
     )
     parser.add_argument(
-        "--bind", "-b", default=None, help="local HOST:PORT to send from (any address, any port)"
+        "--full",
+        "-F",
+        action="store_true",
+        help="print every header field and the body of each answer (like sipsak -vv)",
     )
-    add_tls_arguments(parser)
+    parser.add_argument(
+        "--trace", choices=("line", "full"), default=None, help="log every message sent/received"
+    )
+    add_client_arguments(parser)
 
 
 class _Pinger(Core):
@@ -88,60 +95,19 @@ class _Pinger(Core):
             waiter.set_exception(TransportError(reason, reason=reason))
 
 
-def target_uri(text: str) -> URI:
-    if ":" not in text or text.split(":", 1)[0].lower() not in ("sip", "sips"):
-        text = "sip:" + text
-    return URI.parse(text)
-
-
 async def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
-    try:
-        uri = target_uri(args.uri)
-        hop = uri_next_hop(uri)
-        addresses = await SystemResolver().resolve(hop.host, hop.port, hop.protocol)
-    except (ParseError, SippetError) as exc:
-        print(f"error: {args.uri}: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    protocol = hop.protocol
-    if protocol not in PROTOCOLS:
-        print(f"error: unsupported transport {protocol}", file=sys.stderr)
-        return EXIT_ERROR
-    family, address, port = addresses[0]
-    if args.bind:
-        bind_host, bind_port = parse_host_port(args.bind, 0)
-    else:
-        bind_host, bind_port = ("::" if family == socket.AF_INET6 else "0.0.0.0"), 0
-    try:
-        # A secure transport listens only when given a certificate: it is a client here.
-        server_context = server_ssl_context(args.cert, args.key) if args.cert else None
-        client_context = client_ssl_context(args.ca)
-    except (OSError, ValueError) as exc:
-        print(f"error: cannot load the TLS certificate or CA: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    where = format_address(protocol, address, port)
     loop = asyncio.get_running_loop()
     pinger = _Pinger()
-    async with Stack("options") as stack:
+    async with Stack("options", trace=args.trace, resolver=make_resolver(args.resolver)) as stack:
         try:
-            transport = make_transport(
-                protocol,
-                (bind_host, bind_port),
-                server_context=server_context,
-                client_context=client_context,
-                listen=protocol not in WEBSOCKET_PROTOCOLS,
-            )
-            await stack.add_transport(transport)
-        except (TransportError, ImportError) as exc:
+            client = await open_client(stack, args)
+        except ClientError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_ERROR
+        protocol, where = client.protocol, client.where
+        uri = target_uri(args.uri)
         stack.register_core(pinger)
-        local_host, local_port = transport.local_address
-        if protocol in WEBSOCKET_PROTOCOLS:
-            # RFC 7118 Appendix B.1: a WebSocket client is reached over its connection
-            # only; it names itself with a .invalid host in its Via and Contact.
-            local_host, local_port = invalid_host(), 0
-        elif local_host in ("0.0.0.0", "::"):
-            local_host = local_address_towards(family, address, port) or local_host
+        local_host, local_port = client.local_host, client.local_port
         call_id = create_call_id()
         from_tag = create_tag()
         worst = EXIT_OK
@@ -169,7 +135,7 @@ async def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
             else:
                 rtt = (loop.time() - started) * 1000.0
                 rtts.append(rtt)
-                code = _report(response, rtt, out)
+                code = _report(response, rtt, out, full=args.full)
                 if not 200 <= code <= 299:
                     worst = max(worst, EXIT_NOT_2XX)
             out.flush()
@@ -231,11 +197,21 @@ def _build_request(
     )
 
 
-def _report(response: Message, rtt: float, out: TextIO) -> int:
+def _report(response: Message, rtt: float, out: TextIO, *, full: bool = False) -> int:
     status = response.start_line
     code = getattr(status, "status_code", 0)
     reason = getattr(status, "reason_phrase", "")
     print(f"{code} {reason} ({rtt:.3f} ms)", file=out)
+    if full:
+        # The message as it would go on the wire: every header field, then the body.
+        head, _, body = bytes(response).decode("utf-8", "replace").partition("\r\n\r\n")
+        for line in head.split("\r\n")[1:]:
+            print(f"  {line}", file=out)
+        if body:
+            print("", file=out)
+            for line in body.splitlines():
+                print(f"  {line}", file=out)
+        return int(code)
     headers = response.headers
     for key, name in (("server", "Server"), ("user_agent", "User-Agent")):
         if key in headers:

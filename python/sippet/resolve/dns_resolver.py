@@ -147,15 +147,20 @@ class DnsResolver:
         return await self.resolve_lookup(Lookup.from_uri(uri))
 
     async def resolve_lookup(
-        self, lookup: Lookup, *, transports: Iterable[str] | None = None
+        self,
+        lookup: Lookup,
+        *,
+        transports: Iterable[str] | None = None,
+        families: Iterable[IPFamily] | None = None,
     ) -> list[Destination]:
         """The destinations of ``lookup`` (``Lookup.from_sent_by`` gives RFC 3263 §5's),
-        with this resolver's transports unless ``transports`` names others."""
+        with this resolver's transports and families unless the caller names others (the
+        stack passes the transports it has, and IPv6 only when it has an IPv6 transport)."""
         resolution = Resolution(
             lookup,
             rng=self._rng,
             transports=self.transports if transports is None else transports,
-            families=self.families,
+            families=self.families if families is None else families,
             limits=self.limits,
         )
         while not resolution.finished:

@@ -2,8 +2,9 @@
 
 One table, so that every rule about a transport's port or DNS name is stated once:
 
-- default ports: RFC 3261 §19.1.2 (5060 for UDP, TCP and SCTP; 5061 for TLS, and for TLS
-  over SCTP likewise), RFC 7118 §5.5 (80 for WS, 443 for WSS);
+- default ports, read from ``sippet.ports`` (the one default-port rule): RFC 3261 §19.1.2
+  (5060 for UDP, TCP and SCTP; 5061 for TLS, and for TLS over SCTP likewise), RFC 7118
+  §5.5 (80 for WS, 443 for WSS);
 - SRV owner names: RFC 3263 §4.1 and §4.2 (``_sip._udp``, ``_sip._tcp``, ``_sips._tcp`` for
   TLS, ``_sip._sctp``, ``_sips._sctp``); RFC 7118 defines no SRV label for WebSocket, so
   ``_sip._ws`` and ``_sips._ws`` follow the RFC 3263 pattern (service ``_sip``/``_sips``,
@@ -16,6 +17,8 @@ One table, so that every rule about a transport's port or DNS name is stated onc
 from __future__ import annotations
 
 from typing import NamedTuple
+
+from sippet.ports import DEFAULT_PORTS
 
 
 class TransportInfo(NamedTuple):
@@ -34,13 +37,15 @@ class TransportInfo(NamedTuple):
 TRANSPORTS: dict[str, TransportInfo] = {
     info.name: info
     for info in (
-        TransportInfo("UDP", 5060, "_sip._udp", "SIP+D2U", secure=False),
-        TransportInfo("TCP", 5060, "_sip._tcp", "SIP+D2T", secure=False),
-        TransportInfo("TLS", 5061, "_sips._tcp", "SIPS+D2T", secure=True),
-        TransportInfo("SCTP", 5060, "_sip._sctp", "SIP+D2S", secure=False),
-        TransportInfo("TLS-SCTP", 5061, "_sips._sctp", "SIPS+D2S", secure=True),
-        TransportInfo("WS", 80, "_sip._ws", "SIP+D2W", secure=False),
-        TransportInfo("WSS", 443, "_sips._ws", "SIPS+D2W", secure=True),
+        TransportInfo("UDP", DEFAULT_PORTS["UDP"], "_sip._udp", "SIP+D2U", secure=False),
+        TransportInfo("TCP", DEFAULT_PORTS["TCP"], "_sip._tcp", "SIP+D2T", secure=False),
+        TransportInfo("TLS", DEFAULT_PORTS["TLS"], "_sips._tcp", "SIPS+D2T", secure=True),
+        TransportInfo("SCTP", DEFAULT_PORTS["SCTP"], "_sip._sctp", "SIP+D2S", secure=False),
+        TransportInfo(
+            "TLS-SCTP", DEFAULT_PORTS["TLS-SCTP"], "_sips._sctp", "SIPS+D2S", secure=True
+        ),
+        TransportInfo("WS", DEFAULT_PORTS["WS"], "_sip._ws", "SIP+D2W", secure=False),
+        TransportInfo("WSS", DEFAULT_PORTS["WSS"], "_sips._ws", "SIPS+D2W", secure=True),
     )
 }
 

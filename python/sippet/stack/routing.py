@@ -31,6 +31,7 @@ __all__ = [
     "default_port",
     "is_strict_route",
     "request_next_hop",
+    "request_next_hop_uri",
     "response_next_hop",
     "stamp_received",
     "stamp_via",
@@ -124,6 +125,22 @@ def request_next_hop(request: Message) -> NextHop:
     start = request.start_line
     assert isinstance(start, RequestLine)
     return uri_next_hop(start.request_uri)
+
+
+def request_next_hop_uri(request: Message) -> URI | None:
+    """The URI the next hop of ``request`` comes from (§8.1.2: first Route, else
+    Request-URI), for RFC 3263 resolution, which must see whether the URI gave a port and a
+    transport. ``None`` when ``Message.target`` names the hop (nothing to resolve but the
+    host)."""
+    if request.target is not None:
+        return None
+    routes = request.headers.get("route")
+    if routes:
+        uri: URI = routes[0].uri
+        return uri
+    start = request.start_line
+    assert isinstance(start, RequestLine)
+    return start.request_uri
 
 
 def response_next_hop(response: Message) -> NextHop:

@@ -5,7 +5,9 @@ input (a message, a send, a timer, a transport error) goes to the layer with the
 clock, the returned actions are carried out in order, and one ``loop.call_at`` is kept for
 ``layer.next_deadline()``. What arrives goes through ``Ingress`` (parse, check, stamp,
 stateless rejection); what leaves goes through the ``TransportLayer`` (peer choice, name
-resolution, connections, transport errors).
+resolution, connections, transport errors). A request whose next hop resolved to several
+targets fails over along them (RFC 3263 §4.3, ``stack/failover.py``) under the key the
+core was given.
 
 Nothing received may crash the stack: exceptions in the core's callbacks are logged.
 """
@@ -18,14 +20,15 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sippet.errors import ParseError, SippetError, TransportError
+from sippet.errors import ParseError, SippetError, TransactionError, TransportError
 from sippet.limits import DEFAULT_LIMITS, Limits
-from sippet.message import Message, RequestLine
+from sippet.message import Message, RequestLine, StatusLine
 from sippet.method import Method
 from sippet.reasons import Reason
 from sippet.resolver import Resolver, SystemResolver
 from sippet.stack.answers import UNANSWERED_INVITE_TIMEOUT, AnswerTimeouts, AnswerWatch
 from sippet.stack.core import Core
+from sippet.stack.failover import DEFAULT_MAX_TARGETS, Attempts, Request
 from sippet.stack.ingress import Ingress
 from sippet.stack.routing import (
     apply_strict_route,
@@ -41,6 +44,7 @@ from sippet.transactions import (
     DeliverRequest,
     DeliverResponse,
     Send,
+    ServerKey,
     State,
     Terminated,
     TimerSettings,
@@ -63,6 +67,14 @@ class Stack:
     through the OS); ``trace`` logs every message on logger ``sippet.trace`` at INFO, one
     line each (``"line"``) or with the full text (``"full"``).
 
+    ``resolver``: a ``sippet.resolve.dns_resolver.DnsResolver`` makes the stack locate
+    servers the RFC 3263 way (NAPTR, SRV, A/AAAA) for the transports it has, and fail
+    over: a request whose target fails without answering (transport error, ICMP, refused
+    connection, TLS failure, Timer B/F) is sent again, with a new branch, to the next
+    target, at most ``max_targets`` targets per request; the core sees one error, under
+    the key ``send`` returned, only when every target failed (§4.3). After a 503, the core
+    may call ``retry_next_target(key)``.
+
     ``answer_timeouts``: a server transaction whose core has sent no final response after
     ``non_invite`` (default 64*T1: the client's Timer F has fired, so an answer could no
     longer arrive) or ``invite`` seconds (default 181 s, past RFC 3261 §16.6 Timer C) is
@@ -78,6 +90,7 @@ class Stack:
         resolver: Resolver | None = None,
         trace: TraceMode = None,
         answer_timeouts: AnswerTimeouts | None = None,
+        max_targets: int = DEFAULT_MAX_TARGETS,
     ) -> None:
         self.name = name
         self.limits = limits
@@ -87,6 +100,7 @@ class Stack:
             64 * self.timers.t1, UNANSWERED_INVITE_TIMEOUT
         )
         self._answers = AnswerWatch(self.answer_timeouts)
+        self._attempts = Attempts(max_targets)
         self._core: Core | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timer: asyncio.TimerHandle | None = None
@@ -131,6 +145,7 @@ class Stack:
             self._timer = None
             self._deadline = None
         await self.transport_layer.stop()
+        self._attempts.clear()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -195,11 +210,21 @@ class Stack:
             request = apply_strict_route(request)
         method = message.start_line.method
         layer = self.transport_layer
+        if method in (Method.ACK, Method.CANCEL):
+            pinned = self._invite_peer(request)
+            if pinned is not None:
+                request, peer = pinned
+                if method == Method.ACK:
+                    layer.transmit(request, peer, None)
+                    return None
+                return self._send_cancel(message, request, peer, loop.time())
         if method == Method.ACK:
-            layer.transmit(request, await layer.resolve(hop), None)
+            # The ACK of a 2xx is a transaction of its own (RFC 3263 §4): resolved anew.
+            layer.transmit(request, (await layer.resolve_request(message, hop))[0], None)
             return None
         try:
-            peer = layer.congestion_controlled(request, hop, await layer.resolve(hop))
+            peers = await layer.resolve_request(message, hop)  # before strict-route rewriting
+            peer = layer.congestion_controlled(request, hop, peers[0])
         except TransportError as exc:
             key = ClientKey(request.headers["via"][0].params.get("branch", ""), str(method))
             logger.info("%s: cannot send %s: %s", self.name, method, exc)
@@ -207,8 +232,72 @@ class Stack:
             loop.call_soon(self._tell_core_error, exc.reason, key)
             return key
         key, actions = self.layer.send_request(request, peer, peer.transport.reliable, loop.time())
+        self._attempts.start(key, request, hop, peer, peers[1:])
         self._run(actions)
         return key
+
+    def retry_next_target(self, key: ClientKey) -> bool:
+        """RFC 3263 §4.3: after a 503 to the request ``send`` returned ``key`` for, send it
+        (new branch) to the next target its hop resolved to. Its responses, or its one
+        error, reach the core under ``key`` again. ``False`` when there is no target left
+        (or the request is not known: it had one target, its final response was not a 503,
+        or it was too long ago: the stack keeps the last 1,024 such 503s,
+        ``failover.DEFAULT_MAX_RETRYABLE``)."""
+        loop = self._running_loop()
+        attempt = self._attempts.retry_after_503(key)
+        if attempt is None:
+            return False
+        self._send_attempt(*attempt, loop.time())
+        return True
+
+    def _invite_peer(self, request: Message) -> tuple[Message, Peer] | None:
+        """RFC 3263 §4: a CANCEL, or an ACK the core sends for a non-2xx response, goes to
+        the server the INVITE with its branch reached (same transport, address and port);
+        after a fail-over, with the branch of the INVITE that went there (a copy of
+        ``request`` then carries it). ``None`` when no such INVITE is live: the request is
+        then routed as any other."""
+        via = request.headers["via"][0]
+        invite = ClientKey(via.params.get("branch", ""), "INVITE")
+        current = self._attempts.current(invite)
+        peer = self.transport_layer.peer_of(current)
+        if peer is None:
+            return None
+        if current != invite:
+            request = request.copy()
+            request.headers["via"][0] = via._replace(
+                protocol=peer.transport.protocol,
+                params={**via.params, "branch": current.branch},
+            )
+        return request, peer
+
+    def _send_cancel(self, message: Message, cancel: Message, peer: Peer, now: float) -> ClientKey:
+        """Start the CANCEL's client transaction towards ``peer``; its responses reach the
+        core under the key of the CANCEL it gave (``message``)."""
+        original = ClientKey(message.headers["via"][0].params.get("branch", ""), "CANCEL")
+        key, actions = self.layer.send_request(cancel, peer, peer.transport.reliable, now)
+        self._attempts.alias_cancel(key, original)
+        self._run(actions)
+        return original
+
+    def _send_attempt(self, attempt: Request, retry: Message, peer: Peer, now: float) -> None:
+        """Send ``retry`` to ``peer``: the next attempt of ``attempt`` (§4.3)."""
+        logger.info(
+            "%s: %s %s: trying the next target %s",
+            self.name,
+            attempt.original.method,
+            attempt.original.branch,
+            peer,
+        )
+        peer = self.transport_layer.congestion_controlled(retry, attempt.hop, peer)
+        attempt.peer = peer
+        try:
+            _key, actions = self.layer.send_request(retry, peer, peer.transport.reliable, now)
+        except TransactionError:
+            logger.exception("%s: cannot start the retry of %s", self.name, attempt.original)
+            self._attempts.ended(attempt.current)
+            self._tell_core_error(Reason.TRANSPORT_ERROR, attempt.original)
+            return
+        self._run(actions)
 
     async def send_stateless(self, message: Message) -> None:
         """Send ``message`` straight to the transport, without a transaction.
@@ -221,9 +310,10 @@ class Stack:
         validate(message)
         if isinstance(message.start_line, RequestLine):
             hop = request_next_hop(message)
+            peers = await self.transport_layer.resolve_request(message, hop)
             if message.target is None and is_strict_route(message):
                 message = apply_strict_route(message)
-            self.transport_layer.transmit(message, await self.transport_layer.resolve(hop), None)
+            self.transport_layer.transmit(message, peers[0], None)
         else:
             hop = response_next_hop(message)
             self.transport_layer.transmit(message, await self.transport_layer.resolve(hop), None)
@@ -237,6 +327,8 @@ class Stack:
     def terminate(self, key: TransactionKey) -> None:
         """End a transaction at once (its timers stop; nothing more is delivered for it)."""
         loop = self._running_loop()
+        if isinstance(key, ClientKey):
+            key = self._attempts.current(key)  # the attempt in flight (§4.3 fail-over)
         self._run(self.layer.terminate(key, loop.time()))
 
     def _send_response(self, response: Message, loop: asyncio.AbstractEventLoop) -> None:
@@ -266,6 +358,8 @@ class Stack:
                 format_address(transport.protocol, *destination),
             )
         for key in keys:
+            if isinstance(key, ServerKey) and self.transport_layer.retry_response(key):
+                continue  # RFC 3263 §5: the response goes to the sent-by's next target
             self._report_error(reason, key)
 
     def connection_closed(self, transport: Transport, address: Address) -> None:
@@ -342,20 +436,49 @@ class Stack:
         self._call(core.receive_request, action.request, key)
 
     def _do_deliver_response(self, action: DeliverResponse) -> None:
+        key = action.key
+        if key is not None:
+            attempts = self._attempts
+            original = attempts.original(key)
+            status = action.response.start_line
+            code = status.status_code if isinstance(status, StatusLine) else 0
+            if code >= 200:
+                attempts.final(key, code)
+            else:
+                attempts.answered(key)
+            key = original
         core = self._core
         if core is None:
             return
-        self._call(core.receive_response, action.response, action.key)
+        self._call(core.receive_response, action.response, key)
 
     def _do_deliver_error(self, action: DeliverError) -> None:
-        logger.info("%s: transaction %s failed: %s", self.name, action.key, action.reason)
+        key = action.key
+        if isinstance(key, ClientKey):
+            original = self._attempts.original(key)
+            if action.reason == Reason.INVALID_MESSAGE:
+                # Our own message cannot be written: no other server would take it.
+                self._attempts.ended(key)
+                attempt = None
+            else:
+                attempt = self._attempts.next_attempt(key)
+            if attempt is not None and self._loop is not None:
+                # RFC 3263 §4.3: no answer from this target; the core hears of it only
+                # when every target has failed.
+                logger.info("%s: %s failed: %s", self.name, key, action.reason)
+                self._send_attempt(*attempt, self._loop.time())
+                return
+            key = original
+        logger.info("%s: transaction %s failed: %s", self.name, key, action.reason)
         core = self._core
         if core is None:
             return
-        self._call(core.receive_error, action.reason, action.key)
+        self._call(core.receive_error, action.reason, key)
 
     def _do_terminated(self, action: Terminated) -> None:
         self.transport_layer.forget(action.key)
+        if isinstance(action.key, ClientKey):
+            self._attempts.ended(action.key)
 
     def _call(self, callback: Callable[..., Awaitable[None] | None], *args: Any) -> None:
         try:

@@ -3,9 +3,13 @@
 It owns the stack's transports and decides, for each message the driver hands it, which
 transport and which remote address carry it:
 
-- peer choice and name resolution (RFC 3261 §8.1.2, §18.1.1; RFC 3263 plugs in as the
-  ``Resolver``): a hop's protocol picks the transport, never a weaker one (``sips:`` and
-  ``transport=tls`` only ever go over TLS, §26.2.2);
+- peer choice and name resolution (RFC 3261 §8.1.2, §18.1.1): a hop's protocol picks the
+  transport, never a weaker one (``sips:`` and ``transport=tls`` only ever go over TLS,
+  §26.2.2). With a ``LocatingResolver`` (``DnsResolver``), a request's next-hop URI goes
+  through RFC 3263 §4 (NAPTR, SRV, A/AAAA) for the transports and address families this
+  stack has, and the ordered targets are what the stack fails over along (§4.3,
+  ``stack/failover.py``); a response to a sent-by name without a port goes to that name's
+  SRV targets (§5), the next one tried when a transport error comes back;
 - §18.1.1: a request over UDP larger than ``UDP_MTU_THRESHOLD`` goes over TCP when the hop
   did not ask for UDP and a TCP transport is there;
 - responses (§18.2.2): over a stream transport, on the connection the request came in on
@@ -23,6 +27,7 @@ transport and which remote address carry it:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 from collections.abc import Callable
@@ -33,9 +38,12 @@ from sippet.headers import Via
 from sippet.message import Message, RequestLine
 from sippet.ports import default_port
 from sippet.reasons import Reason
-from sippet.resolver import ResolvedAddress, Resolver, literal_address
+from sippet.resolve.destination import Destination, IPFamily
+from sippet.resolve.lookup import Lookup
+from sippet.resolve.transports import TRANSPORTS
+from sippet.resolver import LocatingResolver, ResolvedAddress, Resolver, literal_address
 from sippet.stack.connection_names import ConnectionNames, is_invalid_host
-from sippet.stack.routing import NextHop, response_next_hop
+from sippet.stack.routing import NextHop, request_next_hop_uri, response_next_hop
 from sippet.stack.trace import TraceMode, trace
 from sippet.transactions import TransactionKey
 from sippet.transports.base import Address, Transport, TransportReceiver, format_address
@@ -96,6 +104,10 @@ class TransportLayer:
         self._keys_at: dict[Peer, set[TransactionKey]] = {}
         # The .invalid names clients gave themselves, by the connection they came over.
         self._names: ConnectionNames[Peer] = ConnectionNames(_is_open)
+        # RFC 3263 §5: a response sent to the first target of its sent-by, with the targets
+        # left to try on a transport error. Entries leave with ``forget`` (the server
+        # transaction ended), so they are bounded by the live transactions.
+        self._response_targets: dict[TransactionKey, tuple[Message, list[Peer]]] = {}
 
     # -- transports -----------------------------------------------------------------------
 
@@ -113,6 +125,7 @@ class TransportLayer:
         self._transports.clear()
         self._sent_to.clear()
         self._keys_at.clear()
+        self._response_targets.clear()
         self._names = ConnectionNames(_is_open)
 
     # -- choosing a peer ------------------------------------------------------------------
@@ -132,6 +145,74 @@ class TransportLayer:
             except TransportError as exc:
                 last = exc
         raise last or TransportError(f"no address for {hop.host}", reason=Reason.NXDOMAIN)
+
+    async def resolve_request(self, request: Message, hop: NextHop) -> list[Peer]:
+        """Every target of ``request``'s next hop, best first (at least one). ``request``
+        as the core gave it (before a strict route's rewriting, §12.2.1.1).
+
+        RFC 3263 §4 when the resolver can (a ``LocatingResolver``) and the hop is a name
+        taken from a URI: NAPTR, SRV, A/AAAA for the transports and families this stack
+        has, each destination mapped to a transport (those no transport reaches are
+        skipped). Otherwise the one peer ``resolve`` gives (IP literals, ``.invalid``
+        hosts, ``Message.target``, a resolver that only knows A/AAAA)."""
+        uri = request_next_hop_uri(request)
+        resolver = self.resolver
+        if (
+            uri is None
+            or is_invalid_host(hop.host)
+            or literal_address(hop.host, hop.port) is not None
+            or not isinstance(resolver, LocatingResolver)
+        ):
+            return [await self.resolve(hop)]
+        destinations = await resolver.resolve_lookup(
+            Lookup.from_uri(uri), transports=self.protocols, families=self.families
+        )
+        return self._peers(destinations)
+
+    @property
+    def protocols(self) -> tuple[str, ...]:
+        """The protocols of this stack's transports that DNS can name, in RFC 3263's
+        preference (UDP, TCP, TLS, SCTP, TLS-SCTP, WS, WSS): what resolution may pick."""
+        have = {transport.protocol for transport in self._transports}
+        return tuple(name for name in TRANSPORTS if name in have)
+
+    @property
+    def families(self) -> tuple[IPFamily, ...]:
+        """IPv4 when a transport reaches IPv4 (an IPv4 one, or IPv6 bound to ``::``),
+        IPv6 when one is IPv6: AAAA records are asked only then."""
+        families: list[IPFamily] = []
+        if any(
+            t.family == socket.AF_INET
+            or (t.family == socket.AF_INET6 and t.local_address[0] == "::")
+            for t in self._transports
+        ):
+            families.append(IPFamily.IPV4)
+        if any(t.family == socket.AF_INET6 for t in self._transports):
+            families.append(IPFamily.IPV6)
+        return tuple(families)
+
+    def _peers(self, destinations: list[Destination]) -> list[Peer]:
+        peers: list[Peer] = []
+        last: TransportError | None = None
+        for destination in destinations:
+            family = socket.AF_INET6 if destination.family is IPFamily.IPV6 else socket.AF_INET
+            address = (family, destination.address, destination.port)
+            try:
+                # RFC 5922 §4.1: TLS verifies the domain resolution started from.
+                peer = self.peer_for(destination.transport, address, None, destination.domain)
+            except TransportError as exc:
+                last = exc
+                continue
+            if peer not in peers:
+                peers.append(peer)
+        if not peers:
+            raise last or TransportError("no destination", reason=Reason.NXDOMAIN)
+        return peers
+
+    def peer_of(self, key: TransactionKey) -> Peer | None:
+        """Where the live transaction ``key`` last sent (RFC 3263 §4: its CANCEL and the
+        ACK of its non-2xx response go there too)."""
+        return self._sent_to.get(key)
 
     def connection_for(self, hop: NextHop) -> Peer:
         """The open connection a client named ``hop.host`` (a ``.invalid`` name) came over
@@ -258,6 +339,13 @@ class TransportLayer:
             self.transmit(response, peer, key)
             return None
         literal = literal_address(hop.host, hop.port)
+        lookup = self._sent_by_lookup(response, source)
+        if lookup is not None:
+
+            async def locate_and_send() -> None:
+                await self._send_to_sent_by(response, lookup, hop, literal, key)
+
+            return locate_and_send
         if literal is None:
 
             async def resolve_and_send() -> None:
@@ -276,6 +364,76 @@ class TransportLayer:
             return None
         self.transmit(response, peer, key)
         return None
+
+    def _sent_by_lookup(self, response: Message, source: Peer | None) -> Lookup | None:
+        """RFC 3263 §5 applies: the top Via's sent-by is a name without a port, and the
+        response cannot go on the request's connection (gone) nor, over UDP, to a
+        ``received`` address. Then the sent-by's SRV targets are used (``None`` otherwise).
+        """
+        # Cheapest tests first: this runs for every response not sent on a connection.
+        if response.target is not None:
+            return None
+        via = response.headers["via"][0]
+        sent_by = via.sent_by
+        params = via.params
+        if sent_by.port is not None or "maddr" in params:
+            return None
+        stream = source is not None and source.transport.stream
+        if not stream and "received" in params:
+            return None  # §18.2.2: UDP with received goes there
+        if is_invalid_host(sent_by.host) or literal_address(sent_by.host, 0) is not None:
+            return None
+        if not isinstance(self.resolver, LocatingResolver):
+            return None
+        try:
+            return Lookup.from_sent_by(via.protocol, sent_by.host, None)
+        except TransportError:
+            return None  # a transport DNS cannot name: the plain rules route it
+
+    async def _send_to_sent_by(
+        self,
+        response: Message,
+        lookup: Lookup,
+        hop: NextHop,
+        received: ResolvedAddress | None,
+        key: TransactionKey | None,
+    ) -> None:
+        """§18.2.2 then RFC 3263 §5: over a stream, first a new connection to ``received``
+        (``hop``, when it is an address), then each SRV target of the sent-by in turn as
+        transport errors come back (``retry_response``)."""
+        resolver = self.resolver
+        assert isinstance(resolver, LocatingResolver)
+        targets: list[Peer] = []
+        if received is not None:
+            with contextlib.suppress(TransportError):  # no transport for it: §5 targets only
+                targets.append(self.peer_for(hop.protocol, received))
+        try:
+            destinations = await resolver.resolve_lookup(
+                lookup, transports=(lookup.transport or hop.protocol,), families=self.families
+            )
+            targets += [peer for peer in self._peers(destinations) if peer not in targets]
+        except TransportError as exc:
+            if not targets:
+                self.failed(exc, key)
+                return
+        first, *others = targets
+        if key is not None and others:
+            self._response_targets[key] = (response, others)
+        self.transmit(response, first, key)
+
+    def retry_response(self, key: TransactionKey) -> bool:
+        """A transport error for the response of ``key`` sent to a §5 target: send it to
+        the next one. ``False`` when none is left (the error goes to the Core)."""
+        pending = self._response_targets.get(key)
+        if pending is None:
+            return False
+        response, others = pending
+        peer = others.pop(0)
+        if not others:
+            del self._response_targets[key]
+        logger.info("%s: response %s: trying the next target %s", self.name, key, peer)
+        self.transmit(response, peer, key)
+        return True
 
     def _send_on_connection(
         self, response: Message, source: Peer, key: TransactionKey | None
@@ -367,7 +525,7 @@ class TransportLayer:
             for key in peer_keys
         ]
         for key in keys:
-            self.forget(key)
+            self._forget_peer(key)
         return keys
 
     def _remember(self, key: TransactionKey, peer: Peer) -> None:
@@ -376,7 +534,7 @@ class TransportLayer:
         if previous == peer:
             return
         if previous is not None:
-            self.forget(key)
+            self._forget_peer(key)
         self._sent_to[key] = peer
         keys = self._keys_at.get(peer)
         if keys is None:
@@ -385,6 +543,11 @@ class TransportLayer:
             keys.add(key)
 
     def forget(self, key: TransactionKey) -> None:
+        """The transaction ``key`` ended: it leaves the transport-error index."""
+        self._response_targets.pop(key, None)
+        self._forget_peer(key)
+
+    def _forget_peer(self, key: TransactionKey) -> None:
         peer = self._sent_to.pop(key, None)
         if peer is None:
             return
