@@ -231,23 +231,29 @@ def test_a_free_port_is_reported_for_port_0(tmp_path: Path) -> None:
         assert node.port == port
 
 
-def test_a_relayed_request_goes_where_rfc3263_says(tmp_path: Path, client: socket.socket) -> None:
+def test_a_relayed_request_goes_where_rfc3263_says_failing_over(
+    tmp_path: Path, client: socket.socket
+) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as far_server:
         far_server.bind((HOST, 0))
         far_server.settimeout(TIMEOUT)
         port = far_server.getsockname()[1]
-        records = [
-            f"--srv-host=_sip._udp.far.sippet.test,sip1.far.sippet.test,{port},0,10",
+        dead = free_udp_port()  # nobody there: ICMP port unreachable
+        records = [  # RFC 2782: priority 0 first, then 10
+            f"--srv-host=_sip._udp.far.sippet.test,sip0.far.sippet.test,{dead},0,10",
+            f"--srv-host=_sip._udp.far.sippet.test,sip1.far.sippet.test,{port},10,10",
+            "--host-record=sip0.far.sippet.test,127.0.0.1",
             "--host-record=sip1.far.sippet.test,127.0.0.1",
         ]
         dns = Dnsmasq(records, domain="sippet.test", ttl=60).start()
         try:
-            extra = ["--store", "memory:", "--dns", dns.address]
+            extra = ["--store", "memory:", "--resolver", dns.address]
             with ServeNode(tmp_path, extra) as node:
                 local = client.getsockname()[1]
                 target = "sip:carol@far.sippet.test"
                 client.sendto(request("INVITE", target, local), (HOST, node.port))
-                forwarded = Message.parse(far_server.recv(65535))  # found by SRV, then A
+                # SRV, then A; the first server fails, the stack fails over (RFC 3263 §4.3).
+                forwarded = Message.parse(far_server.recv(65535))
                 assert str(forwarded.start_line.request_uri) == target  # type: ignore[union-attr]
                 client.sendto(
                     request("INVITE", "sip:x@nowhere.sippet.test", local), (HOST, node.port)

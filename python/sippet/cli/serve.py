@@ -12,7 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sippet.auth import Algorithm, parse_algorithm_list
-from sippet.cli.common import add_tls_arguments, parse_host_port, parse_listen
+from sippet.cli.common import (
+    add_tls_arguments,
+    nameserver_argument,
+    parse_host_port,
+    parse_listen,
+)
 
 if TYPE_CHECKING:
     from sippet.apps.serve.settings import ServeSettings
@@ -71,10 +76,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="refuse requests for other domains (403) instead of relaying them",
     )
     parser.add_argument(
-        "--dns",
+        "--resolver",
+        type=nameserver_argument,
         default=None,
         metavar="HOST:PORT",
-        help="name server for RFC 3263 when relaying (default: the system's)",
+        help="the DNS server that locates the servers requests go to (RFC 3263, with "
+        "fail-over; default: the system's name servers)",
     )
     parser.add_argument(
         "--workers", type=int, default=None, help="processes sharing the ports and store (1)"
@@ -109,7 +116,7 @@ def settings_from(args: argparse.Namespace) -> ServeSettings:
         "key": None if args.key is None else Path(args.key),
         "ca": None if args.ca is None else Path(args.ca),
         "relay": args.relay,
-        "dns": args.dns,
+        "resolver": args.resolver,
         "workers": args.workers,
         "metrics": args.metrics,
         "trace": args.trace,

@@ -18,10 +18,10 @@ import logging
 import secrets
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from sippet.apps.serve.cache import CachingStore
-from sippet.apps.serve.core import Resolver3263, ServeCore
+from sippet.apps.serve.core import ServeCore
 from sippet.apps.serve.observe import LinePrinter, ObservedStack, Observer, Transactions
 from sippet.apps.serve.settings import ServeError, ServeSettings, default_store_url
 from sippet.auth import Users, UsersFileError
@@ -38,6 +38,9 @@ from sippet.registrar.store import LocationStore, StoreError
 from sippet.registrar.stores import open_store
 from sippet.transports import UDP, Transport, format_address
 from sippet.transports.stream import StreamTransport
+
+if TYPE_CHECKING:
+    from sippet.resolve.dns_resolver import DnsResolver
 
 logger = logging.getLogger("sippet.serve")
 
@@ -120,12 +123,10 @@ async def bind_transports(
     return transports
 
 
-def make_resolver(settings: ServeSettings, transports: list[Transport]) -> Resolver3263 | None:
-    """RFC 3263 for relayed requests, over the protocols this node listens on; ``None``
-    (relaying through the stack's A/AAAA lookup) when relaying is off or the system has
-    no name server configured."""
-    if not settings.relay:
-        return None
+def make_resolver(settings: ServeSettings, transports: list[Transport]) -> DnsResolver | None:
+    """The stack's RFC 3263 resolver (NAPTR, SRV, A/AAAA, with §4.3 fail-over) over the
+    protocols this node listens on; ``None`` (A/AAAA through ``getaddrinfo``) when
+    dnspython is missing or the system has no name server configured."""
     protocols = tuple(dict.fromkeys(transport.protocol for transport in transports))
     try:
         from sippet.resolve.dns_resolver import DnsResolver  # dnspython: only to relay
@@ -133,14 +134,14 @@ def make_resolver(settings: ServeSettings, transports: list[Transport]) -> Resol
         logger.warning("no dnspython (%s): relaying by A/AAAA only", exc)
         return None
     try:
-        return DnsResolver(settings.dns, transports=protocols)
+        return DnsResolver(settings.resolver, transports=protocols)
     except TransportError as exc:
-        if settings.dns is not None:
-            raise ServeError(f"--dns {settings.dns}: {exc}") from None
+        if settings.resolver is not None:
+            raise ServeError(f"--resolver {settings.resolver}: {exc}") from None
         logger.warning("no DNS configuration (%s): relaying by A/AAAA only", exc)
         return None
     except ValueError as exc:
-        raise ServeError(f"--dns {settings.dns}: {exc}") from None
+        raise ServeError(f"--resolver {settings.resolver}: {exc}") from None
 
 
 def _text(path: Path | None) -> str | None:
@@ -165,6 +166,9 @@ async def serve(
         stack = ObservedStack("serve", trace=settings.trace)
         async with stack:
             transports = await bind_transports(stack, settings, reuse_port=worker is not None)
+            resolver = make_resolver(settings, transports)
+            if resolver is not None:
+                stack.resolver = resolver
             core = ServeCore(
                 stack,
                 store,
@@ -174,7 +178,7 @@ async def serve(
                 algorithms=settings.algorithms,
                 auth_key=auth_key or secrets.token_bytes(AUTH_KEY_BYTES),
                 relay=settings.relay,
-                resolver=make_resolver(settings, transports),
+                resolver=resolver if settings.relay else None,
             )
             watchers: list[Observer] = [LinePrinter(out, worker)]
             if settings.metrics is not None:

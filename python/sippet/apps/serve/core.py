@@ -29,7 +29,7 @@ from sippet.apps.serve.observe import Transactions
 from sippet.auth import Algorithm, DigestServer, HA1Store
 from sippet.errors import SippetError, TransportError
 from sippet.headers import RetryAfter
-from sippet.message import Message, RequestLine, Target
+from sippet.message import Message, RequestLine
 from sippet.method import Method
 from sippet.proxy import ProxyConfig, StatefulProxy
 from sippet.proxy.forward import ProxyTarget
@@ -263,20 +263,17 @@ class ServeCore(Core):
         return await self._relay_target(uri)
 
     async def _relay_target(self, uri: URI) -> list[ProxyTarget] | int:
-        """RFC 3263 §4: the first destination of the URI's domain (NAPTR, SRV, A) that this
-        node has a transport for; without a resolver, the stack's A/AAAA of the host."""
-        if self.resolver is None:
-            return [ProxyTarget(uri)]
-        try:
-            destinations = await self.resolver.resolve_uri(uri)
-        except TransportError as exc:
-            logger.info("cannot relay to %s: %s", uri, exc)
-            return 404 if exc.reason in _NOT_FOUND else 500
-        for destination in destinations:
-            if destination.transport in self.config.interfaces:
-                hop = Target(destination.transport, destination.address, destination.port)
-                return [ProxyTarget(uri, next_hop=hop)]
-        return 404
+        """The Request-URI itself: the stack locates its servers (RFC 3263: NAPTR, SRV,
+        A/AAAA through its ``DnsResolver``) and fails over between them (§4.3). The
+        resolution is made here first (the stack then reads it from the cache) so that a
+        domain without a usable server gets 404 rather than a failed branch's 500."""
+        if self.resolver is not None:
+            try:
+                await self.resolver.resolve_uri(uri)
+            except TransportError as exc:
+                logger.info("cannot relay to %s: %s", uri, exc)
+                return 404 if exc.reason in _NOT_FOUND else 500
+        return [ProxyTarget(uri)]
 
     def _aors(self, uri: URI) -> list[URI]:
         """The AORs the Request-URI may stand for: itself; when it names the proxy, also

@@ -2,7 +2,7 @@
 
 The TOML file (``--config FILE``) holds the same settings as the flags, with the same
 names (``listen``, ``domain``, ``store``, ``users``, ``realm``, ``cert``, ``key``, ``ca``,
-``algorithms``, ``relay``, ``dns``, ``workers``, ``metrics``, ``trace``)::
+``algorithms``, ``relay``, ``resolver``, ``workers``, ``metrics``, ``trace``)::
 
     listen = ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"]
     domain = ["example.com"]
@@ -59,7 +59,8 @@ class ServeSettings:
       §3.7: a client takes the first it supports). SHA-256 then MD5 by default; a client
       that reads only the first challenge and knows only MD5 (SIPp) needs MD5 first.
     - ``relay``: send requests for other domains out (RFC 3263); off: 403.
-    - ``dns``: the name server (``HOST:PORT``) for RFC 3263; ``None``: the system's.
+    - ``resolver``: the name server (``HOST:PORT``) with which the node locates the
+      servers it sends to (RFC 3263); ``None``: the system's (``/etc/resolv.conf``).
     - ``workers``: processes sharing the port (SO_REUSEPORT) and the store.
     - ``metrics``: where to serve Prometheus text, or ``None``.
     """
@@ -74,7 +75,7 @@ class ServeSettings:
     key: Path | None = None
     ca: Path | None = None
     relay: bool = True
-    dns: str | None = None
+    resolver: str | None = None
     workers: int = 1
     metrics: tuple[str, int] | None = None
     trace: TraceMode = None
@@ -157,7 +158,7 @@ def _convert(name: str, value: Any) -> dict[str, Any]:
         if value not in ("line", "full"):
             raise ValueError(f"expected 'line' or 'full', not {value!r}")
         return {name: value}
-    return {name: _text(value)}  # store, realm, dns
+    return {name: _text(value)}  # store, realm, resolver
 
 
 def _list(value: Any) -> list[Any]:
