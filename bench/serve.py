@@ -144,6 +144,7 @@ def bench_sippet(workdir: Path, workers: int, store: str, args: argparse.Namespa
         store,
         "--workers",
         str(workers),
+        "--quiet",  # Kamailio logs nothing per transaction either
     )
     os.environ["XDG_STATE_HOME"] = str(workdir)
     name = f"serve-{workers}-{store.partition(':')[0]}"

@@ -84,13 +84,13 @@ def test_the_config_file_gives_the_settings_and_a_flag_wins(tmp_path: Path) -> N
         'listen = ["udp:127.0.0.1:5070", "tcp:127.0.0.1:5070"]\n'
         'domain = ["example.com", "example.org"]\n'
         'store = "redis://127.0.0.1:6379/0"\nrelay = false\nworkers = 2\n'
-        'metrics = "127.0.0.1:9100"\n'
+        'metrics = "127.0.0.1:9100"\nquiet = true\n'
     )
     from_file = settings("--config", str(config))
     assert from_file.listen == (("UDP", ("127.0.0.1", 5070)), ("TCP", ("127.0.0.1", 5070)))
     assert from_file.domains == ("example.com", "example.org")
     assert (from_file.store, from_file.relay, from_file.workers) == (REDIS, False, 2)
-    assert from_file.metrics == ("127.0.0.1", 9100)
+    assert from_file.metrics == ("127.0.0.1", 9100) and from_file.quiet
     both = settings("--config", str(config), "--domain", "example.net", "--workers", "3")
     assert both.domains == ("example.net",) and both.workers == 3
     assert both.listen == from_file.listen  # not given as a flag: the file's
@@ -307,3 +307,11 @@ def test_workers_that_cannot_bind_stop_the_node_with_a_clear_error(tmp_path: Pat
         listen = f"udp:{HOST}:{port}"
         result = run_serve(tmp_path, "--listen", listen, "--workers", "2", "--store", store)
     assert_clear_error(result, f"cannot bind udp {HOST}:{port}: Address already in use")
+
+
+def test_quiet_prints_no_transaction_lines(tmp_path: Path) -> None:
+    with ServeNode(tmp_path, ["--store", "memory:", "--quiet"]) as node:
+        answer = subprocess_options(f"sip:{HOST}:{node.port}")
+        assert answer.startswith("200 OK"), answer
+        assert f"listening on udp:{HOST}:{node.port}" in node.lines()
+        assert node.transactions("OPTIONS") == []

@@ -95,6 +95,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--trace", choices=("line", "full"), default=None, help="log every message sent/received"
     )
+    parser.add_argument(
+        "--quiet",
+        action="store_const",
+        const=True,
+        default=None,
+        help="no line per transaction on stdout",
+    )
     parser.add_argument("--config", type=Path, default=None, help="settings file (TOML)")
 
 
@@ -120,6 +127,7 @@ def settings_from(args: argparse.Namespace) -> ServeSettings:
         "workers": args.workers,
         "metrics": args.metrics,
         "trace": args.trace,
+        "quiet": args.quiet,
     }
     return merge(settings, flags).checked()
 

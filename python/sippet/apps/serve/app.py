@@ -180,7 +180,7 @@ async def serve(
                 relay=settings.relay,
                 resolver=resolver if settings.relay else None,
             )
-            watchers: list[Observer] = [LinePrinter(out, worker)]
+            watchers: list[Observer] = [] if settings.quiet else [LinePrinter(out, worker)]
             if settings.metrics is not None:
                 # prometheus-client is needed only with --metrics.
                 from sippet.apps.serve.metrics import Metrics

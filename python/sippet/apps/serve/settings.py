@@ -2,7 +2,8 @@
 
 The TOML file (``--config FILE``) holds the same settings as the flags, with the same
 names (``listen``, ``domain``, ``store``, ``users``, ``realm``, ``cert``, ``key``, ``ca``,
-``algorithms``, ``relay``, ``resolver``, ``workers``, ``metrics``, ``trace``)::
+``algorithms``, ``relay``, ``resolver``, ``workers``, ``metrics``, ``trace``,
+``quiet``)::
 
     listen = ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"]
     domain = ["example.com"]
@@ -63,6 +64,7 @@ class ServeSettings:
       servers it sends to (RFC 3263); ``None``: the system's (``/etc/resolv.conf``).
     - ``workers``: processes sharing the port (SO_REUSEPORT) and the store.
     - ``metrics``: where to serve Prometheus text, or ``None``.
+    - ``quiet``: no line per transaction (a loaded node spends its time writing them).
     """
 
     listen: tuple[Listen, ...] = DEFAULT_LISTEN
@@ -79,6 +81,7 @@ class ServeSettings:
     workers: int = 1
     metrics: tuple[str, int] | None = None
     trace: TraceMode = None
+    quiet: bool = False
 
     @property
     def store_url(self) -> str:
@@ -144,7 +147,7 @@ def _convert(name: str, value: Any) -> dict[str, Any]:
         return {name: Path(_text(value))}
     if name == "algorithms":
         return {name: parse_algorithm_list(",".join(_text(item) for item in _list(value)))}
-    if name == "relay":
+    if name in ("relay", "quiet"):
         if not isinstance(value, bool):
             raise TypeError("expected true or false")
         return {name: value}
