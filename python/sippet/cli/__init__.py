@@ -1,5 +1,5 @@
 """The ``sippet`` command (also ``python -m sippet``): ``options``, ``uas``, ``call``,
-``parse``, ``passwd``."""
+``parse``, ``passwd``, ``serve``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from sippet import __version__
-from sippet.cli import call, options, parse, passwd, uas
+from sippet.cli import call, options, parse, passwd, serve, uas
 from sippet.cli.common import setup_logging
 from sippet.stack.runner import run as run_loop
 
@@ -55,6 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
             "passwd", parents=[common], help="add or replace a user in a digest users file"
         )
     )
+    serve.add_arguments(
+        commands.add_parser(
+            "serve", parents=[common], help="run a registrar and record-routing proxy"
+        )
+    )
     return parser
 
 
@@ -77,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_loop(call.run(args))
         if args.command == "passwd":
             return passwd.run(args)
+        if args.command == "serve":
+            return serve.run(args)
         return parse.run(args)
     except KeyboardInterrupt:
         return 130

@@ -36,6 +36,10 @@ class ProxyConfig:
     - ``aliases``: other host names that designate the proxy itself (its own URIs, §16.4).
     - ``domains``: the domains it is responsible for: a request for one of them, with no
       Route left, needs a target set from the application (§16.5, ``Lookup``).
+    - ``any_domain``: responsible for every domain: each request outside a dialog with no
+      Route left goes to the application for its target set (which may be the
+      Request-URI itself, to relay it), e.g. a registrar-proxy that serves whatever domain
+      its users register. Requests inside a dialog follow the rule above.
     - ``record_route``: stay on the path of the dialogs it forwards (§16.6 step 4).
     - ``supported``: the option tags it understands in Proxy-Require (§16.3 step 5).
     - ``outbound_route``: loose-routing proxies every forwarded request must visit,
@@ -47,6 +51,7 @@ class ProxyConfig:
     interfaces: Mapping[str, SentBy]
     aliases: frozenset[str] = frozenset()
     domains: frozenset[str] = frozenset()
+    any_domain: bool = False
     record_route: bool = True
     supported: frozenset[str] = frozenset()
     outbound_route: tuple[URI, ...] = ()

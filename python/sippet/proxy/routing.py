@@ -49,12 +49,17 @@ def preprocess_routes(request: Message, config: ProxyConfig) -> None:
 
 def needs_lookup(request: Message, config: ProxyConfig) -> bool:
     """§16.5: the application gives the target set when the Request-URI is in one of our
-    domains (or names us) and no Route is left; otherwise the target is the Request-URI."""
+    domains (or names us) and no Route is left; otherwise the target is the Request-URI.
+    With ``any_domain``, also every request outside a dialog (no To tag): inside one, the
+    Request-URI is the peer's remote target (§12.2.1.1), not an address-of-record."""
     if request.headers.get("route"):
         return False
     start = request.start_line
     assert isinstance(start, RequestLine)
     uri = start.request_uri
+    to = request.headers.get("to")
+    if config.any_domain and (to is None or to.params.get("tag") is None):
+        return True
     host = (uri.host or "").lower()
     return host in config.domains or host in config.aliases or is_own_uri(uri, config)
 

@@ -99,6 +99,8 @@ class StreamTransport(Transport):
         self.port = port
         self.limits = limits
         self.stream_limits = stream_limits
+        self.reuse_port = False
+        """SO_REUSEPORT on the listening socket: several processes accept on one address."""
         self.listening = True
         """False for a transport that only connects out (a TLS client without a certificate):
         its ``local_address`` then has port 0."""
@@ -152,6 +154,7 @@ class StreamTransport(Transport):
                 self.host or None,
                 self.port,
                 reuse_address=True,
+                reuse_port=self.reuse_port or None,
                 backlog=1024,
             )
         except OSError as exc:

@@ -84,8 +84,12 @@ class UDP(Transport):
         *,
         max_message_size: int = DEFAULT_LIMITS.max_message_size,
         buffer_size: int | None = _SOCKET_BUFFER,
+        reuse_port: bool = False,
     ) -> None:
         self.host = host
+        self.reuse_port = reuse_port
+        """SO_REUSEPORT: several processes bind the same address and the kernel spreads
+        the datagrams over them (by source address and port)."""
         self.port = port
         self.max_message_size = max_message_size
         self.buffer_size = buffer_size
@@ -127,6 +131,8 @@ class UDP(Transport):
             sock.setblocking(False)
             if self.buffer_size:
                 _set_buffers(sock, self.buffer_size)
+            if self.reuse_port:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             sock.bind(sockaddr)
         except OSError as exc:
             sock.close()
