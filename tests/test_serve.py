@@ -152,6 +152,13 @@ def test_tls_without_a_certificate_is_a_clear_error(tmp_path: Path) -> None:
     assert_clear_error(result, "error: tls: and wss: need --cert")
 
 
+def test_a_wildcard_listen_address_is_a_clear_error(tmp_path: Path) -> None:
+    # A proxy writes its address into Via and Record-Route (RFC 3261 §16.6): 0.0.0.0 is not
+    # one a peer can reach.
+    result = run_serve(tmp_path, "--listen", "udp:0.0.0.0:0", "--store", "memory:")
+    assert_clear_error(result, "error: --listen udp:0.0.0.0:0: a proxy puts its address in Via")
+
+
 # -- serving -------------------------------------------------------------------------------
 
 

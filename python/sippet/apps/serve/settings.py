@@ -30,6 +30,8 @@ from sippet.cli.common import parse_host_port, parse_listen
 from sippet.stack.trace import TraceMode
 
 Listen = tuple[str, tuple[str, int]]
+
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
 """``("UDP", ("127.0.0.1", 5060))``: a protocol and the address to bind."""
 
 DEFAULT_LISTEN: tuple[Listen, ...] = (("UDP", ("127.0.0.1", 5060)), ("TCP", ("127.0.0.1", 5060)))
@@ -103,6 +105,15 @@ class ServeSettings:
             raise ServeError("--workers needs a shared store (sqlite:PATH or redis://...)")
         if not self.listen:
             raise ServeError("nothing to listen on")
+        for protocol, (host, port) in self.listen:
+            if host in WILDCARD_HOSTS:
+                # RFC 3261 §16.6 items 4 and 8: a proxy writes its own address into
+                # Record-Route and Via, so it must listen on an address peers can reach.
+                raise ServeError(
+                    f"--listen {protocol.lower()}:{host}:{port}: a proxy puts its address in "
+                    "Via and Record-Route; listen on the interface's own address instead "
+                    "(e.g. udp:192.0.2.10:5060)"
+                )
         secure = any(protocol in ("TLS", "WSS") for protocol, _ in self.listen)
         if secure and self.cert is None:
             raise ServeError("tls: and wss: need --cert (and --key)")
