@@ -1,5 +1,5 @@
-"""Throughput over UDP or TCP: `sippet uas` against a reference server under the same SIPp
-load; memory per idle TCP or TLS connection.
+"""Throughput over UDP, TCP or TLS: `sippet uas` against a reference server under the same
+SIPp load; memory per idle TCP or TLS connection.
 
 Not a test: prints a table. `--scenario options` (the default): SIPp
 (tests/data/sipp/options-uac.xml) sends OPTIONS at --rate per second, at most --limit
@@ -12,13 +12,19 @@ makes Kamailio answer through a transaction (tm t_reply), as sippet does.
 --time-limit seconds.
 
 `--transport tcp`: the same over one TCP connection (SIPp -t t1), against `sippet uas
---listen tcp:...` and Kamailio listening on TCP (tests/data/kamailio/streams.cfg). TLS load is
-not measured: Debian's SIPp is built without OpenSSL.
+--listen tcp:...` and Kamailio listening on TCP (tests/data/kamailio/streams.cfg).
+`--transport tls`: Debian's SIPp is built without OpenSSL, so SIPp sends the same load over
+TCP (-t t1) into a TLS client wrapper, one stunnel in client mode per server
+(bench/tls_client.py), which connects with TLS to `sippet uas --listen tls:...` and to
+Kamailio's TLS listener and verifies their certificate (a test CA made for the run). Both
+servers see the same client. stunnel is for this benchmark only; CI does not install it
+(Debian: apt-get install -y stunnel4).
 `--idle-connections N --transport tcp|tls`: open N connections to `sippet uas` that send
 nothing, and print its resident memory per connection (VmRSS after minus before, over N).
 
     python bench/throughput.py --calls 40000 --rate 20000 --limit 2000
     python bench/throughput.py --transport tcp --calls 20000 --rate 10000 --limit 1000
+    python bench/throughput.py --transport tls --calls 20000 --rate 10000 --limit 1000
     python bench/throughput.py --scenario calls --calls 5000 --rate 1000 --limit 500
     python bench/throughput.py --idle-connections 1000 --transport tls
 
@@ -61,6 +67,7 @@ from sip_peers import (
     make_test_pki,
     peak_rss_kib,
 )
+from tls_client import StunnelClient
 
 
 @dataclass
@@ -98,6 +105,18 @@ def version(command: list[str]) -> str:
     return next((line.strip() for line in text if line.strip()), "?")
 
 
+def stunnel_version() -> str:
+    """stunnel's banner line ("stunnel 5.68 on x86_64-pc-linux-gnu platform")."""
+    try:
+        out = subprocess.run(
+            ["stunnel", "-version"], capture_output=True, text=True, timeout=10, check=False
+        )
+    except OSError:
+        return "stunnel not installed (apt-get install -y stunnel4)"
+    lines = (out.stdout + out.stderr).splitlines()
+    return next((line.strip() for line in lines if line.startswith("stunnel ")), "stunnel ?")
+
+
 def machine() -> str:
     model = "?"
     try:
@@ -122,9 +141,29 @@ SCENARIOS: dict[str, tuple[list[str], tuple[int, int, int]]] = {
 }
 
 
-def load(workdir: Path, name: str, port: int, args: argparse.Namespace) -> SippRun:
+def scenario_args(workdir: Path, args: argparse.Namespace) -> list[str]:
+    """SIPp's scenario arguments; over TLS, the scenario with a TLS Via.
+
+    RFC 3261 §18.1.1: the Via names the transport the request goes over, TLS from stunnel to
+    the server, where SIPp's `[transport]` would say TCP (`sippet uas` answers such a request
+    400, its Via protocol not the one it came over).
+    """
     scenario, _ = SCENARIOS[args.scenario]
-    transport = ["-t", "t1"] if args.transport == "tcp" else []
+    if args.transport != "tls":
+        return scenario
+    source = Path(scenario[1])
+    text = source.read_text()
+    if "SIP/2.0/[transport]" not in text:
+        raise ValueError(f"{source}: no `Via: SIP/2.0/[transport]` to rewrite for TLS")
+    copy = workdir / f"tls-{source.name}"
+    copy.write_text(text.replace("SIP/2.0/[transport]", "SIP/2.0/TLS"))
+    return ["-sf", str(copy)]
+
+
+def load(workdir: Path, name: str, port: int, args: argparse.Namespace) -> SippRun:
+    scenario = scenario_args(workdir, args)
+    # TLS: SIPp speaks TCP to the stunnel in front of the server (bench/tls_client.py).
+    transport = ["-t", "t1"] if args.transport in ("tcp", "tls") else []
     return Sipp(
         workdir,
         name,
@@ -155,6 +194,20 @@ def pki(workdir: Path) -> PeerPKI:
     return PeerPKI(directory / "ca.pem", directory / "cert.pem", directory / "key.pem")
 
 
+def load_through(workdir: Path, name: str, port: int, args: argparse.Namespace) -> SippRun:
+    """SIPp's load to `port`; over TLS, through a stunnel client started for this run."""
+    if args.transport != "tls":
+        return load(workdir, name, port, args)
+    wrapper = StunnelClient(workdir, name, port, pki(workdir)).start()
+    try:
+        run = load(workdir, name, wrapper.port, args)
+        if run.stats is None or run.stats.failed:
+            print(f"--- stunnel {name}\n{wrapper.output()}", file=sys.stderr)
+        return run
+    finally:
+        wrapper.stop()
+
+
 def bench_sippet(workdir: Path, args: argparse.Namespace, name: str) -> Result:
     # --quiet: the per-transaction lines go to a terminal in real use, not under load.
     extra = [
@@ -164,7 +217,7 @@ def bench_sippet(workdir: Path, args: argparse.Namespace, name: str) -> Result:
     ]
     uas, port = start_uas(workdir, args, extra)
     try:
-        run = load(workdir, name, port, args)
+        run = load_through(workdir, name, port, args)
         rss = peak_rss_kib(uas.pid)
         if not uas.alive():
             print(f"sippet uas died during the run:\n{uas.output()}", file=sys.stderr)
@@ -174,17 +227,17 @@ def bench_sippet(workdir: Path, args: argparse.Namespace, name: str) -> Result:
 
 
 def bench_kamailio(workdir: Path, args: argparse.Namespace, name: str) -> Result:
-    if args.transport == "tcp":
+    if args.transport in ("tcp", "tls"):
         streams = KamailioStreams(workdir, pki(workdir))
         streams.start()
         server: Kamailio = streams
-        port = streams.tcp_port
+        port = streams.tcp_port if args.transport == "tcp" else streams.tls_port
     else:
         server = Kamailio(workdir, shm_mb=1024)
         server.start()
         port = server.port
     try:
-        run = load(workdir, name, port, args)
+        run = load_through(workdir, name, port, args)
     finally:
         server.stop()
     label = "Kamailio (tm)" if args.scenario == "options-stateful" else "Kamailio (sl)"
@@ -303,8 +356,9 @@ def main() -> int:
         if args.transport == "udp":
             parser.error("--idle-connections needs --transport tcp or tls")
         return idle_connections(args)
-    if args.transport == "tls":
-        parser.error("no TLS load: Debian's SIPp is built without OpenSSL")
+    if args.transport != "udp" and args.scenario != "options":
+        # Kamailio's stream config answers statelessly; the calls reference listens on UDP.
+        parser.error(f"--transport {args.transport} has --scenario options only")
     defaults = SCENARIOS[args.scenario][1]
     args.calls = args.calls or defaults[0]
     args.rate = args.rate or defaults[1]
@@ -315,6 +369,12 @@ def main() -> int:
     print(f"machine: {machine()}")
     print(f"python: {sys.version.split()[0]}; sippet._native: {native_build()}")
     print(f"sipp: {version(['sipp', '-v'])}; kamailio: {version([find_tool('kamailio'), '-v'])}")
+    if args.transport == "tls":
+        print(f"TLS client wrapper: {stunnel_version()}")
+    print(
+        f"transport: {args.transport}"
+        + (" (SIPp -t t1 into one stunnel client per server)" if args.transport == "tls" else "")
+    )
     print(
         f"load: sipp {' '.join(Path(a).name for a in SCENARIOS[args.scenario][0])} "
         f"-m {args.calls} -r {args.rate} -l {args.limit} "
