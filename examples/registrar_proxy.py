@@ -19,7 +19,6 @@ import signal
 import sys
 
 from sippet import Message, RequestLine
-from sippet.cli.common import make_transport, parse_listen
 from sippet.proxy import ProxyConfig, StatefulProxy
 from sippet.proxy.forward import ProxyTarget
 from sippet.proxy.service import ProxyService, interfaces_of
@@ -31,6 +30,7 @@ from sippet.registrar.targets import targets_of
 from sippet.stack import Core, Stack, run
 from sippet.transactions import ClientKey, ServerKey
 from sippet.transports import format_address
+from sippet.transports.listen import make_transport, parse_listen
 from sippet.uri import URI
 
 SWEEP_INTERVAL = 300.0  # seconds between two clean-ups of expired bindings (space only)

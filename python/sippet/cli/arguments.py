@@ -7,7 +7,7 @@ import argparse
 import math
 
 from sippet.auth import Algorithm, parse_algorithm_list
-from sippet.cli.common import parse_host_port
+from sippet.cli.common import host_port_argument
 from sippet.errors import ParseError
 from sippet.transports.base import Address
 from sippet.uri import URI
@@ -38,7 +38,7 @@ def positive_seconds(text: str) -> float:
 
 def bind_address(text: str) -> Address:
     """``HOST:PORT``, ``HOST``, ``[V6]:PORT``, ``[V6]``; port 0 or absent: any port."""
-    return parse_host_port(text, 0)
+    return host_port_argument(text, 0)
 
 
 def final_code(text: str) -> int:

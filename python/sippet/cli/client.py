@@ -11,19 +11,21 @@ from dataclasses import dataclass
 from sippet.apps.addresses import local_address_towards
 from sippet.cli.arguments import bind_address
 from sippet.cli.common import (
-    PROTOCOLS,
     add_resolver_argument,
     add_tls_arguments,
-    client_ssl_context,
     first_address,
-    make_transport,
-    server_ssl_context,
 )
 from sippet.errors import ParseError, SippetError, TransportError
 from sippet.stack import Stack
 from sippet.stack.routing import uri_next_hop
 from sippet.transports import Transport, format_address
 from sippet.transports.invalid_names import invalid_host
+from sippet.transports.listen import (
+    PROTOCOLS,
+    client_ssl_context,
+    make_transport,
+    server_ssl_context,
+)
 from sippet.uri import URI
 
 WEBSOCKET_PROTOCOLS = frozenset({"WS", "WSS"})

@@ -1,7 +1,7 @@
 """``sippet serve``: argument parsing only; the application is ``sippet.apps.serve``.
 
-``sippet.apps.serve`` is imported inside the functions: it uses ``sippet.cli.common``'s
-address and transport helpers, so importing it while ``sippet.cli`` loads would be circular.
+``sippet.apps.serve`` is imported inside the functions, so that the other subcommands do
+not load the server, its location stores and its metrics.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 from sippet.auth import Algorithm, parse_algorithm_list
 from sippet.cli.common import (
     add_tls_arguments,
+    host_port_argument,
+    listen_argument,
     nameserver_argument,
-    parse_host_port,
-    parse_listen,
 )
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 
 def _metrics_address(text: str) -> tuple[str, int]:
-    return parse_host_port(text, 9060)
+    return host_port_argument(text, 9060)
 
 
 def _algorithms(text: str) -> tuple[Algorithm, ...]:
@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--listen",
         "-l",
-        type=parse_listen,
+        type=listen_argument,
         action="append",
         default=None,
         help="where to listen, repeatable: udp|tcp|tls|ws|wss:HOST:PORT "

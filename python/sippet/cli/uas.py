@@ -17,18 +17,16 @@ from sippet.cli.arguments import algorithms, final_code, non_negative_seconds, s
 from sippet.cli.common import (
     add_resolver_argument,
     add_tls_arguments,
-    client_ssl_context,
-    install_stop_signals,
+    listen_argument,
     make_resolver,
-    make_transport,
-    parse_listen,
-    server_ssl_context,
 )
 from sippet.cli.passwd import load_users
 from sippet.errors import TransportError
 from sippet.stack import Stack
+from sippet.stack.runner import install_stop_signals
 from sippet.stack.transport_layer import SECURE_PROTOCOLS
 from sippet.transports import Transport, format_address
+from sippet.transports.listen import client_ssl_context, make_transport, server_ssl_context
 
 DESCRIPTION = """\
 Answers OPTIONS (200), INVITE (180, then 200 with an SDP answer or --answer CODE), re-INVITE,
@@ -43,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--listen",
         "-l",
-        type=parse_listen,
+        type=listen_argument,
         action="append",
         default=None,
         help="where to listen, repeatable: udp|tcp|tls|ws|wss:HOST:PORT "

@@ -26,17 +26,13 @@ from sippet.apps.serve.observe import LinePrinter, ObservedStack, Observer, Tran
 from sippet.apps.serve.settings import ServeError, ServeSettings, default_store_url
 from sippet.auth import Users, UsersFileError
 from sippet.auth.users import MAX_USERS_FILE_BYTES
-from sippet.cli.common import (
-    client_ssl_context,
-    install_stop_signals,
-    make_transport,
-    server_ssl_context,
-)
 from sippet.errors import TransportError
 from sippet.registrar.service import sweep_periodically
 from sippet.registrar.store import LocationStore, StoreError
 from sippet.registrar.stores import open_store
+from sippet.stack.runner import install_stop_signals
 from sippet.transports import UDP, Transport, format_address
+from sippet.transports.listen import client_ssl_context, make_transport, server_ssl_context
 from sippet.transports.stream import StreamTransport
 
 if TYPE_CHECKING:

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from sippet.auth import DEFAULT_REALM, Algorithm, parse_algorithm_list
-from sippet.cli.common import parse_host_port, parse_listen
 from sippet.stack.trace import TraceMode
+from sippet.transports.listen import parse_host_port, parse_listen
 
 Listen = tuple[str, tuple[str, int]]
 
@@ -144,7 +144,7 @@ def from_table(table: Mapping[str, Any], where: str = "config") -> dict[str, Any
     for name, value in table.items():
         try:
             values.update(_convert(name, value))
-        except (TypeError, ValueError) as exc:  # argparse.ArgumentTypeError is a TypeError
+        except (TypeError, ValueError) as exc:
             raise ServeError(f"{where}: {name}: {exc}") from None
     return values
 
