@@ -819,3 +819,25 @@ def test_drop_log_is_rate_limited(
         "7 more dropped or rejected messages were not logged",
         "dropped 10",
     ]
+
+
+def test_drop_log_budget_is_per_kind(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A flood of one rejection must not hide the first lines of another in the same second.
+    from sippet.transports import droplog
+
+    monkeypatch.setattr(droplog.time, "monotonic", lambda: 100.0)
+    log = droplog.DropLog(logging.getLogger("sippet.test.drops"), per_second=2)
+    caplog.set_level("WARNING", logger="sippet.test.drops")
+    for number in range(50):
+        log.warning("refused %d", number)
+    log.warning("cut off %s", "a")
+    log.warning("cut off %s", "b")
+    log.warning("cut off %s", "c")
+    assert [r.getMessage() for r in caplog.records] == [
+        "refused 0",
+        "refused 1",
+        "cut off a",
+        "cut off b",
+    ]
